@@ -1,0 +1,30 @@
+# Abode: `make run` serves the site with demo data on SQLite; `make test` runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install run test migrate lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+migrate: install  ## make migrate m="what changed": autogenerate a revision (review it before committing)
+	$(FLASK) db migrate -m "$(m)"
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

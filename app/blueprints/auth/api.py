@@ -1,0 +1,91 @@
+"""JSON API for accounts: /api/v1/register, login, token refresh, logout, profile."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_jwt_extended import get_current_user
+
+from ...authz import login_required, roles_required, token_payload
+from ...errors import ValidationFailed
+from ...openapi import api_doc
+from ...validation import load_json
+from . import api_bp, schemas, services
+from .throttle import auth_rate_limit, login_throttle
+
+
+@api_bp.post("/register")
+@auth_rate_limit
+@api_doc(summary="Create a guest or host account", body=schemas.RegisterSchema,
+         response=schemas.AuthResponseSchema, status=201, errors=(409, 429))
+def register():
+    """Register and sign in at once; answers the user and a token pair."""
+    data = load_json(schemas.RegisterSchema())
+    user = services.register_user(**data)
+    return {"user": schemas.user_to_dict(user), **services.start_session(user)}, 201
+
+
+@api_bp.post("/login")
+@login_throttle
+@api_doc(summary="Sign in with email and password", body=schemas.LoginSchema,
+         response=schemas.AuthResponseSchema, errors=(401, 403, 429))
+def login():
+    """Exchange credentials for a new token pair."""
+    data = load_json(schemas.LoginSchema())
+    user = services.authenticate(email=data["email"], password=data["password"])
+    return {"user": schemas.user_to_dict(user), **services.start_session(user)}
+
+
+@api_bp.post("/token/refresh")
+@auth_rate_limit
+@roles_required(refresh=True)
+@api_doc(summary="Rotate the refresh token (send it as Bearer)", response=schemas.TokenPairSchema, errors=(403, 429))
+def refresh_token():
+    """The old refresh token stops working; reusing it revokes its whole family."""
+    return services.refresh_session(user=get_current_user(), payload=token_payload())
+
+
+@api_bp.post("/logout")
+@login_required
+@api_doc(summary="Revoke the access token and its refresh token", status=204)
+def logout():
+    """After this the access token and every refresh token of its family are refused."""
+    services.logout(token_payload())
+    return "", 204
+
+
+@api_bp.get("/profile")
+@login_required
+@api_doc(summary="The caller's profile", response=schemas.UserSchema, errors=(403,))
+def get_profile():
+    """The signed-in user's own profile."""
+    return schemas.user_to_dict(get_current_user())
+
+
+@api_bp.patch("/profile")
+@login_required
+@api_doc(summary="Update name, phone, bio and preferences", body=schemas.ProfileUpdateSchema,
+         response=schemas.UserSchema, errors=(403,))
+def update_profile():
+    """Email, role and password are not changed here."""
+    data = load_json(schemas.ProfileUpdateSchema(), partial=True)
+    return schemas.user_to_dict(services.update_profile(get_current_user(), **data))
+
+
+@api_bp.post("/profile/photo")
+@login_required
+@api_doc(summary="Upload a profile photo (JPEG, PNG or WebP, at most 5 MiB)", response=schemas.UserSchema,
+         multipart={"photo": "the image file"}, errors=(403, 413, 415, 422))
+def upload_profile_photo():
+    """The image is checked, re-encoded without EXIF and stored; avatar_url points at it."""
+    photo = request.files.get("photo")
+    if photo is None:
+        raise ValidationFailed({"photo": ["Attach an image in the multipart field 'photo'."]})
+    return schemas.user_to_dict(services.set_avatar(get_current_user(), photo.stream))
+
+
+@api_bp.post("/profile/become-host")
+@login_required
+@api_doc(summary="Become a host (hosts can still book)", response=schemas.UserSchema, errors=(403,))
+def become_host():
+    """Guests become hosts; hosts and admins are unchanged."""
+    return schemas.user_to_dict(services.become_host(get_current_user()))

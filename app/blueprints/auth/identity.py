@@ -1,0 +1,53 @@
+"""Who is calling: JWT loaders for the API and the Flask-Login user loader for the browser."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, request, url_for
+
+from ...errors import api_error, is_api_request
+from ...extensions import db, jwt, login_manager
+from ...models import User
+from . import tokens
+from .services import AccountSuspended
+
+
+def _unauthorized(message: str):
+    return api_error(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def init_identity(app: Flask) -> None:
+    """Wire Flask-JWT-Extended and Flask-Login to the users table and the token blocklist."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_session_user(user_id: str) -> User | None:
+        # A suspended user's session ends on their next request.
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.is_active else None
+
+    @login_manager.unauthorized_handler
+    def browser_unauthorized():
+        if is_api_request():
+            return _unauthorized("Sign in first.")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @jwt.user_lookup_loader
+    def load_token_user(_header: dict, payload: dict) -> User | None:
+        sub = payload.get("sub", "")
+        user = db.session.get(User, int(sub)) if str(sub).isdigit() else None
+        if user is not None and not user.is_active:
+            raise AccountSuspended("This account is suspended.")
+        return user
+
+    @jwt.token_in_blocklist_loader
+    def token_revoked(_header: dict, payload: dict) -> bool:
+        return tokens.is_revoked(payload)
+
+    jwt.user_lookup_error_loader(lambda _h, _p: _unauthorized("The account behind this token no longer exists."))
+    jwt.revoked_token_loader(lambda _h, _p: _unauthorized("This token has been revoked."))
+    jwt.expired_token_loader(lambda _h, _p: _unauthorized("This token has expired."))
+    jwt.invalid_token_loader(lambda reason: _unauthorized(f"Invalid token: {reason}."))
+    jwt.unauthorized_loader(lambda reason: _unauthorized("Authentication required: send a Bearer token."))
+    jwt.needs_fresh_token_loader(lambda _h, _p: _unauthorized("A fresh sign-in is required."))
+    jwt.token_verification_failed_loader(lambda _h, _p: _unauthorized("Token verification failed."))

@@ -1,0 +1,105 @@
+"""HTML pages for accounts: sign-up, log-in, log-out, profile."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ...authz import login_required
+from ...errors import DomainError
+from ...forms_util import show_error
+from . import bp, services
+from .forms import ConfirmForm, LoginForm, ProfileForm, RegisterForm
+from .throttle import login_throttle, mark_login_failed
+
+
+def _safe_next(default: str) -> str:
+    """The ?next= target when it stays on this site, else `default` (no open redirects)."""
+    target = request.args.get("next", "")
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
+        return target
+    return default
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Sign-up page: choose guest or host."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm(role=request.args.get("role", "guest"))
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(email=form.email.data, password=form.password.data,
+                                          name=form.name.data, role=form.role.data)
+        except DomainError as exc:
+            show_error(form, exc)
+        else:
+            login_user(user)
+            flash(f"Welcome to Abode, {user.name}!", "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@login_throttle
+def login():
+    """Log-in page."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(url_for("main.index")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(email=form.email.data, password=form.password.data)
+        except DomainError as exc:
+            if exc.status_code == 401:
+                mark_login_failed()
+            form.password.data = ""
+            flash(exc.message, "danger")
+        else:
+            login_user(user, remember=form.remember.data)
+            flash(f"Welcome back, {user.name}.", "success")
+            return redirect(_safe_next(url_for("main.index")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """End the browser session (POST with CSRF, so no page can log a user out)."""
+    if ConfirmForm().validate_on_submit():
+        logout_user()
+        flash("You are logged out.", "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """Profile page: edit details, preferences and photo."""
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(current_user, name=form.name.data, phone=form.phone.data, bio=form.bio.data,
+                                    preferred_currency=form.preferred_currency.data,
+                                    preferred_language=form.preferred_language.data)
+            if form.photo.data:
+                services.set_avatar(current_user, form.photo.data.stream)
+        except DomainError as exc:
+            show_error(form, exc)
+        else:
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form, host_form=ConfirmForm())
+
+
+@bp.post("/profile/become-host")
+@login_required
+def become_host():
+    """Turn a guest account into a host account."""
+    if ConfirmForm().validate_on_submit():
+        services.become_host(current_user)
+        flash("You are now a host: you can list your place and still book stays.", "success")
+    return redirect(url_for("auth.profile"))

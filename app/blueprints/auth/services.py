@@ -1,0 +1,227 @@
+"""Account rules: registration, sign-in, token refresh and logout, profiles, roles."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import IO
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ... import money, storage
+from ...errors import Conflict, DomainError, Unauthorized, ValidationFailed
+from ...extensions import db
+from ...models import User, utcnow
+from . import tokens
+from .passwords import hash_password, needs_rehash, verify_password
+
+logger = logging.getLogger(__name__)
+
+PASSWORD_MIN, PASSWORD_MAX = 10, 128
+NAME_MAX, BIO_MAX = 100, 2000
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ().-]{5,24}$")
+SELF_SERVICE_ROLES = ("guest", "host")
+AVATAR_THUMB_WIDTH = 256
+
+
+class AccountSuspended(DomainError):
+    status_code, code = 403, "account_suspended"
+
+
+def normalise_email(email: str) -> str:
+    """Return the canonical, lower-cased form of `email`; raises ValidationFailed when it is not an address."""
+    try:
+        result = validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationFailed({"email": [str(exc)]}) from None
+    return result.normalized.lower()
+
+
+def validate_password(password: str) -> None:
+    """Raise ValidationFailed unless the password has 10 to 128 characters and is not all blank."""
+    if len(password) < PASSWORD_MIN:
+        raise ValidationFailed({"password": [f"Use at least {PASSWORD_MIN} characters."]})
+    if len(password) > PASSWORD_MAX:
+        raise ValidationFailed({"password": [f"Use at most {PASSWORD_MAX} characters."]})
+    if not password.strip():
+        raise ValidationFailed({"password": ["The password cannot be only spaces."]})
+
+
+def find_user_by_email(email: str) -> User | None:
+    """The user with this address (any case), or None."""
+    try:
+        normalised = normalise_email(email)
+    except ValidationFailed:
+        return None
+    return db.session.scalar(select(User).where(User.email == normalised))
+
+
+def register_user(*, email: str, password: str, name: str, role: str = "guest") -> User:
+    """Create and return a guest or host account. Raises ValidationFailed, Conflict(email_taken)."""
+    email = normalise_email(email)
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": ["Enter your name."]})
+    if role not in SELF_SERVICE_ROLES:
+        raise ValidationFailed({"role": ["Choose guest or host."]})
+    validate_password(password)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("An account with this email already exists.", code="email_taken", fields={"email": "taken"})
+    user = User(email=email, name=name[:NAME_MAX], role=role, password_hash=hash_password(password),
+                preferred_currency=current_app.config["DEFAULT_CURRENCY"])
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent sign-up with the same address won the unique key
+        db.session.rollback()
+        raise Conflict("An account with this email already exists.", code="email_taken",
+                       fields={"email": "taken"}) from None
+    logger.info("user %s registered as %s", user.id, role)
+    return user
+
+
+def authenticate(*, email: str, password: str) -> User:
+    """Return the user these credentials belong to. Raises Unauthorized(invalid_credentials), AccountSuspended."""
+    user = find_user_by_email(email) if isinstance(email, str) else None
+    if not verify_password(user.password_hash if user else None, password):
+        logger.warning("failed login for user %s", user.id if user else "unknown")
+        raise Unauthorized("Email or password is incorrect.", code="invalid_credentials")
+    ensure_active(user)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    logger.info("user %s logged in", user.id)
+    return user
+
+
+def ensure_active(user: User) -> None:
+    """Raise AccountSuspended when the account is suspended."""
+    if not user.is_active:
+        raise AccountSuspended("This account is suspended.")
+
+
+def start_session(user: User) -> dict[str, str]:
+    """Issue a fresh access/refresh pair (a new token family) for a signed-in user."""
+    pair = tokens.issue_tokens(user)
+    db.session.commit()
+    return pair
+
+
+def refresh_session(*, user: User, payload: dict) -> dict[str, str]:
+    """Rotate a refresh token: the old one dies, a new pair in its family is returned.
+
+    A refresh token presented twice revokes its whole family (it was stolen or replayed) and raises Unauthorized.
+    """
+    ensure_active(user)
+    if not tokens.consume_refresh_token(payload["jti"]):
+        tokens.revoke_family(payload["fam"])
+        db.session.commit()
+        logger.warning("refresh token reuse for user %s: family revoked", user.id)
+        raise Unauthorized("This refresh token was already used or revoked; sign in again.")
+    pair = tokens.issue_tokens(user, family=payload["fam"])
+    db.session.commit()
+    return pair
+
+
+def logout(payload: dict) -> None:
+    """Revoke the presented token and its whole family (its refresh tokens and access tokens)."""
+    tokens.revoke_access_token(payload)
+    if payload.get("fam"):
+        tokens.revoke_family(payload["fam"])
+    db.session.commit()
+    logger.info("user %s logged out", payload.get("sub"))
+
+
+def update_profile(user: User, **changes) -> User:
+    """Apply name, phone, bio, preferred_currency, preferred_language; returns the user. Raises ValidationFailed."""
+    errors: dict[str, list[str]] = {}
+    if "name" in changes:
+        name = (changes["name"] or "").strip()
+        if not name or len(name) > NAME_MAX:
+            errors["name"] = [f"Enter a name of 1 to {NAME_MAX} characters."]
+        else:
+            user.name = name
+    if "phone" in changes:
+        phone = (changes["phone"] or "").strip()
+        if phone and not PHONE_PATTERN.match(phone):
+            errors["phone"] = ["Enter a phone number such as +44 20 7946 0958."]
+        else:
+            user.phone = phone or None
+    if "bio" in changes:
+        bio = (changes["bio"] or "").strip()
+        if len(bio) > BIO_MAX:
+            errors["bio"] = [f"Keep the bio under {BIO_MAX} characters."]
+        else:
+            user.bio = bio or None
+    if "preferred_currency" in changes:
+        if not money.is_supported(changes["preferred_currency"]):
+            errors["preferred_currency"] = ["Choose a supported currency."]
+        else:
+            user.preferred_currency = changes["preferred_currency"]
+    if "preferred_language" in changes:
+        if changes["preferred_language"] not in current_app.config["LANGUAGES"]:
+            errors["preferred_language"] = ["Choose a supported language."]
+        else:
+            user.preferred_language = changes["preferred_language"]
+    if errors:
+        db.session.rollback()
+        raise ValidationFailed(errors)
+    db.session.commit()
+    logger.info("user %s updated their profile", user.id)
+    return user
+
+
+def set_avatar(user: User, file: IO[bytes]) -> User:
+    """Store `file` as the user's profile photo and return the user. Raises PayloadTooLarge, UnsupportedMediaType."""
+    image = storage.save_image(file, kind="avatars", max_bytes=current_app.config["AVATAR_MAX_BYTES"],
+                               thumbnail_width=AVATAR_THUMB_WIDTH)
+    old_key, user.avatar_key = user.avatar_key, image.key
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        storage.delete_image(image.key)
+        raise
+    storage.delete_image(old_key)
+    logger.info("user %s set a profile photo", user.id)
+    return user
+
+
+def become_host(user: User) -> User:
+    """Make a guest a host (hosts can still book); admins keep their role. Returns the user."""
+    if user.role == "guest":
+        user.role = "host"
+        db.session.commit()
+        logger.info("user %s became a host", user.id)
+    return user
+
+
+def set_active(user: User, active: bool) -> User:
+    """Suspend or reinstate an account and return it.
+
+    A suspended user's tokens and sessions are refused (403 account_suspended) from their next request on,
+    because every request loads the user and checks is_active.
+    """
+    user.is_active = active
+    db.session.commit()
+    logger.info("user %s %s", user.id, "reinstated" if active else "suspended")
+    return user
+
+
+def create_admin(*, email: str, password: str, name: str = "Administrator") -> User:
+    """Create an admin account, or promote the existing account with that email. Returns the user."""
+    user = find_user_by_email(email)
+    validate_password(password)
+    if user is None:
+        user = User(email=normalise_email(email), name=name)
+        db.session.add(user)
+    user.role = "admin"
+    user.is_active = True
+    user.password_hash = hash_password(password)
+    db.session.commit()
+    logger.info("user %s is an admin", user.id)
+    return user

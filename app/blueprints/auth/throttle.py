@@ -1,0 +1,41 @@
+"""Rate limits for sign-in: failures counted per email and per client address (Flask-Limiter)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app, g, request
+from flask_limiter.util import get_remote_address
+
+from ...extensions import limiter
+
+
+def _submitted_email() -> str:
+    data = request.get_json(silent=True) if request.is_json else request.form
+    email = data.get("email") if isinstance(data, dict) or hasattr(data, "get") else None
+    return "login-email:" + (email.strip().lower()[:254] if isinstance(email, str) else "")
+
+
+def _login_failed(response) -> bool:
+    """Count only failed attempts: a 401 from the API, or the page flagging a failure."""
+    return response.status_code == 401 or g.get("login_failed", False)
+
+
+def mark_login_failed() -> None:
+    """Called by the HTML view when it re-shows the form after wrong credentials."""
+    g.login_failed = True
+
+
+def login_throttle(view: Callable) -> Callable:
+    """Refuse with 429 after LOGIN_FAILURE_LIMIT failures for one email or one client address."""
+    per_email = limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], key_func=_submitted_email,
+                              deduct_when=_login_failed, scope="login-email", methods=["POST"])
+    per_address = limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_FAILURE_LIMIT"],
+                                key_func=get_remote_address, deduct_when=_login_failed, scope="login-address",
+                                methods=["POST"])
+    return per_address(per_email(view))
+
+
+def auth_rate_limit(view: Callable) -> Callable:
+    """The general per-address limit of the account routes (register, refresh)."""
+    return limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"], scope="auth")(view)

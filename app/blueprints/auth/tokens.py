@@ -1,0 +1,114 @@
+"""JWT issuing, refresh-token rotation with reuse detection, and revocation (Redis or database blocklist)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token
+from sqlalchemy import delete, select, update
+
+from ...extensions import db
+from ...models import RefreshToken, RevokedToken, User, utcnow
+from ...redis_client import get_redis
+
+logger = logging.getLogger(__name__)
+
+BLOCKLIST_PREFIX = "abode:revoked:"
+
+
+def _jti_key(jti: str) -> str:
+    return f"jti:{jti}"
+
+
+def _family_key(family: str) -> str:
+    return f"fam:{family}"
+
+
+def revoke_keys(keys_ttl: dict[str, int]) -> None:
+    """Blocklist each key for its TTL in seconds: in Redis when configured, else in revoked_tokens."""
+    client = get_redis()
+    if client is not None:
+        with client.pipeline(transaction=False) as pipe:
+            for key, ttl in keys_ttl.items():
+                pipe.set(BLOCKLIST_PREFIX + key, "1", ex=max(int(ttl), 1))
+            pipe.execute()
+        return
+    now = utcnow()
+    for key, ttl in keys_ttl.items():
+        expires = now + timedelta(seconds=max(int(ttl), 1))
+        row = db.session.get(RevokedToken, key)
+        if row is None:
+            db.session.add(RevokedToken(key=key, expires_at=expires))
+        else:
+            row.expires_at = max(row.expires_at, expires)
+
+
+def is_revoked(payload: dict) -> bool:
+    """True when the token's jti or its family is on the blocklist."""
+    keys = [_jti_key(payload["jti"])]
+    if payload.get("fam"):
+        keys.append(_family_key(payload["fam"]))
+    client = get_redis()
+    if client is not None:
+        return any(client.mget([BLOCKLIST_PREFIX + k for k in keys]))
+    found = db.session.scalar(
+        select(RevokedToken.key).where(RevokedToken.key.in_(keys), RevokedToken.expires_at > utcnow()).limit(1)
+    )
+    return found is not None
+
+
+def issue_tokens(user: User, family: str | None = None) -> dict[str, str]:
+    """Create an access/refresh pair in `family` (a new one when None); the caller commits."""
+    family = family or str(uuid.uuid4())
+    refresh_jti = str(uuid.uuid4())
+    expires_at = utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+    db.session.add(RefreshToken(jti=refresh_jti, family=family, user_id=user.id, expires_at=expires_at))
+    identity = str(user.id)
+    return {
+        "access_token": create_access_token(identity=identity, additional_claims={"fam": family, "role": user.role}),
+        "refresh_token": create_refresh_token(identity=identity, additional_claims={"fam": family, "jti": refresh_jti}),
+    }
+
+
+def consume_refresh_token(jti: str) -> bool:
+    """Mark the refresh token used; False when it was used, revoked, expired or unknown (atomic)."""
+    now = utcnow()
+    result = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.jti == jti, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None),
+               RefreshToken.expires_at > now)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def revoke_family(family: str) -> None:
+    """Revoke every refresh token of `family` and every access token issued with it; the caller commits."""
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    ttl = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds()
+    revoke_keys({_family_key(family): ttl})
+
+
+def revoke_access_token(payload: dict) -> None:
+    """Blocklist one token until it would have expired anyway."""
+    remaining = payload["exp"] - int(time.time())
+    revoke_keys({_jti_key(payload["jti"]): remaining})
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete refresh tokens and blocklist rows expired at `now` (naive UTC); returns how many rows went."""
+    now = now or utcnow()
+    gone = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now)).rowcount
+    gone += db.session.execute(delete(RefreshToken).where(RefreshToken.expires_at <= now)).rowcount
+    db.session.commit()
+    return gone

@@ -1,0 +1,38 @@
+"""Queries behind the discovery endpoints and the health check."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, text
+
+from ...extensions import cache, db
+from ...models import Amenity
+
+logger = logging.getLogger(__name__)
+
+
+def list_amenities() -> list[Amenity]:
+    """Every amenity of the catalogue, by name."""
+    return list(db.session.scalars(select(Amenity).order_by(Amenity.name)))
+
+
+def check_database() -> bool:
+    """True when the database answers a trivial query."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any driver error means "down" here; the details go to the log
+        logger.warning("health: database check failed", exc_info=True)
+        db.session.rollback()
+        return False
+
+
+def check_cache() -> bool:
+    """True when the cache stores and returns a value."""
+    try:
+        cache.set("health:probe", "ok", timeout=10)
+        return cache.get("health:probe") == "ok"
+    except Exception:
+        logger.warning("health: cache check failed", exc_info=True)
+        return False

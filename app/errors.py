@@ -1,0 +1,174 @@
+"""DomainError hierarchy and the handlers that turn any error into the contract's body or an HTML page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from flask import Flask, g, jsonify, render_template, request
+from jinja2 import TemplateNotFound
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+logger = logging.getLogger(__name__)
+
+# Werkzeug's status codes mapped to the contract's error codes.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class DomainError(Exception):
+    """A rule the request broke; carries the HTTP status and the contract's error code."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, fields: Mapping | None = None,
+                 status_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.status_code = status_code or self.status_code
+        self.fields = normalise_fields(fields) if fields else None
+
+
+class BadRequest(DomainError):
+    status_code, code = 400, "bad_request"
+
+
+class Unauthorized(DomainError):
+    status_code, code = 401, "unauthorized"
+
+
+class PermissionDenied(DomainError):
+    status_code, code = 403, "forbidden"
+
+
+class NotFoundError(DomainError):
+    status_code, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    status_code, code = 409, "conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status_code, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    status_code, code = 415, "unsupported_media_type"
+
+
+class ValidationFailed(DomainError):
+    """Well-formed but invalid input; `fields` maps each field to its messages."""
+
+    status_code, code = 422, "validation_error"
+
+    def __init__(self, fields: Mapping, message: str | None = None):
+        fields = normalise_fields(fields)
+        if message is None:
+            name, messages = next(iter(fields.items()))
+            message = f"{name}: {messages[0]}" if name != "_schema" else messages[0]
+        super().__init__(message, fields=fields)
+
+
+def normalise_fields(fields: Mapping) -> dict[str, list[str]]:
+    """Return {field: [message, ...]}, flattening marshmallow's nested dicts into dotted names."""
+    out: dict[str, list[str]] = {}
+    for name, value in fields.items():
+        if isinstance(value, Mapping):
+            for sub, messages in normalise_fields(value).items():
+                out[f"{name}.{sub}"] = messages
+        elif isinstance(value, (list, tuple)):
+            out[str(name)] = [str(v) for v in value]
+        else:
+            out[str(name)] = [str(value)]
+    return out
+
+
+def is_api_request() -> bool:
+    """True for /api/ paths (request.blueprint is None when no URL matched, the path is not)."""
+    return request.path.startswith("/api/")
+
+
+def error_body(status: int, code: str, message: str, fields: Mapping | None = None) -> dict:
+    """The contract's error envelope."""
+    error = {"code": code, "message": message, "request_id": g.get("request_id")}
+    if fields:
+        error["fields"] = dict(fields)
+    return {"error": error}
+
+
+def api_error(status: int, code: str, message: str, fields: Mapping | None = None, headers=None):
+    """A JSON error response with the contract's body."""
+    response = jsonify(error_body(status, code, message, fields))
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _page(status: int, message: str, headers=None):
+    try:
+        html = render_template(f"errors/{status}.html", status=status, message=message)
+    except TemplateNotFound:
+        html = render_template("errors/generic.html", status=status, message=message)
+    return html, status, headers or {}
+
+
+def _http_headers(exc: HTTPException) -> dict:
+    headers = {}
+    for name, value in exc.get_headers():
+        if name.lower() in {"allow", "retry-after", "www-authenticate"}:
+            headers[name] = value
+    retry_after = getattr(exc, "retry_after", None)
+    if exc.code == 429 and "Retry-After" not in headers:
+        headers["Retry-After"] = str(int(retry_after or 60))
+    return headers
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install handlers for DomainError, every HTTPException and unexpected 500s."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(exc: DomainError):
+        if exc.status_code >= 500:
+            db.session.rollback()
+        if is_api_request():
+            return api_error(exc.status_code, exc.code, exc.message, exc.fields)
+        return _page(exc.status_code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(exc: HTTPException):
+        status = exc.code or 500
+        headers = _http_headers(exc)
+        if status == 429:
+            message = "Too many requests; try again later."
+        else:
+            message = exc.description or exc.name
+        if is_api_request():
+            return api_error(status, HTTP_CODES.get(status, "error"), message, headers=headers)
+        return _page(status, message, headers)
+
+    @app.errorhandler(InternalServerError)
+    def handle_internal_error(exc: InternalServerError):
+        # Flask has already logged the exception with its traceback; the client sees only the request id.
+        db.session.rollback()
+        message = "An unexpected error occurred; quote the request id when you report it."
+        if is_api_request():
+            return api_error(500, "internal_error", message)
+        return _page(500, message)

@@ -1,0 +1,80 @@
+"""The users aggregate: accounts, refresh-token families and the token blocklist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..crypto import EncryptedText
+from ..extensions import db
+from .base import TimestampMixin, utcnow
+
+ROLES = ("guest", "host", "admin")
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    """A person using Abode; a host may also book, an admin runs the marketplace."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored normalised and lower-cased, so the unique key is case-insensitive on every back end.
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    role: Mapped[str] = mapped_column(String(10), nullable=False, default="guest")
+    is_active: Mapped[bool] = mapped_column(default=True, nullable=False)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)  # contact data, encrypted at rest
+    bio: Mapped[str | None] = mapped_column(Text)
+    avatar_key: Mapped[str | None] = mapped_column(String(255))
+    preferred_currency: Mapped[str] = mapped_column(String(3), nullable=False, default="USD")
+    preferred_language: Mapped[str] = mapped_column(String(10), nullable=False, default="en")
+    last_login_at: Mapped[datetime | None] = mapped_column()
+
+    refresh_tokens: Mapped[list[RefreshToken]] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                              passive_deletes=True)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_host(self) -> bool:
+        return self.role in ("host", "admin")
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the user's role is one of `roles`."""
+        return self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class RefreshToken(db.Model):
+    """One issued refresh token; tokens rotated from one login share a family."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (Index("ix_refresh_tokens_family", "family"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jti: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    family: Mapped[str] = mapped_column(String(36), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship(back_populates="refresh_tokens")
+
+
+class RevokedToken(db.Model):
+    """Database blocklist (used when REDIS_URL is unset): a revoked access jti or token family."""
+
+    __tablename__ = "revoked_tokens"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(nullable=False, index=True)

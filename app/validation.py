@@ -1,0 +1,41 @@
+"""Request parsing for the JSON API: body and query string through marshmallow schemas, errors as the contract says."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, ValidationError
+from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
+from flask import request
+
+from .errors import BadRequest, UnsupportedMediaType, ValidationFailed
+
+
+def json_body() -> object:
+    """The request's JSON document ({} when the body is empty). Raises BadRequest, UnsupportedMediaType."""
+    if not request.get_data(cache=True):
+        return {}
+    if not request.is_json:
+        raise UnsupportedMediaType("Send the body as application/json.")
+    try:
+        return request.get_json()
+    except WerkzeugBadRequest:
+        raise BadRequest("The request body is not valid JSON.") from None
+
+
+def load_json(schema: Schema, *, partial: bool = False) -> dict:
+    """Validate the JSON body with `schema` and return the loaded data. Raises BadRequest or ValidationFailed."""
+    data = json_body()
+    if not isinstance(data, dict):
+        raise ValidationFailed({"_schema": ["The body must be a JSON object."]})
+    try:
+        return schema.load(data, partial=partial, unknown=EXCLUDE)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.normalized_messages()) from None
+
+
+def load_query(schema: Schema) -> dict:
+    """Validate the query string with `schema`; unparsable values are 400 bad_request, as the contract says."""
+    try:
+        return schema.load(request.args.to_dict(), unknown=EXCLUDE)
+    except ValidationError as exc:
+        fields = exc.normalized_messages()
+        raise BadRequest(f"Invalid query parameter: {', '.join(map(str, fields))}.", fields=fields) from None

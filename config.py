@@ -1,0 +1,162 @@
+"""Configuration classes: the only module that reads os.environ (names fixed by OPERATIONS.md)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+load_dotenv(BASE_DIR / ".env")
+
+DEV_SECRET = "dev-only-secret-key-change-me"
+DEV_JWT_SECRET = "dev-only-jwt-secret-key-change-me-32b"
+DEV_DATA_KEY = "dev-only-data-encryption-key"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    """Settings shared by every environment; each reads its OPERATIONS.md variable."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", DEV_JWT_SECRET)
+    DATA_ENCRYPTION_KEY = os.environ.get("DATA_ENCRYPTION_KEY", DEV_DATA_KEY)
+
+    # None means "<instance folder>/abode.db", resolved by the factory once the instance path is known.
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 280}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_int("JWT_ACCESS_MINUTES", 15))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_int("JWT_REFRESH_DAYS", 30))
+    JWT_TOKEN_LOCATION = ["headers"]
+    JWT_ERROR_MESSAGE_KEY = "message"
+
+    # Browser sessions: signed cookies, so any app process can serve any request.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+
+    # Uploads: a request may carry one 10 MiB listing photo plus form fields.
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(BASE_DIR / "uploads"))
+    S3_BUCKET = os.environ.get("S3_BUCKET")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
+    S3_REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    MAX_CONTENT_LENGTH = 11 * 1024 * 1024
+    AVATAR_MAX_BYTES = 5 * 1024 * 1024
+    IMAGE_MAX_PIXELS = 40_000_000  # larger decoded images are treated as decompression bombs
+
+    PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "fake")
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
+    PAYPAL_CLIENT_ID = os.environ.get("PAYPAL_CLIENT_ID")
+    PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET")
+    PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Abode <no-reply@abode.local>")
+
+    GOOGLE_CLIENT_ID = os.environ.get("GOOGLE_CLIENT_ID")
+    GOOGLE_CLIENT_SECRET = os.environ.get("GOOGLE_CLIENT_SECRET")
+    FACEBOOK_CLIENT_ID = os.environ.get("FACEBOOK_CLIENT_ID")
+    FACEBOOK_CLIENT_SECRET = os.environ.get("FACEBOOK_CLIENT_SECRET")
+    OAUTH_GOOGLE_METADATA_URL = os.environ.get(
+        "OAUTH_GOOGLE_METADATA_URL", "https://accounts.google.com/.well-known/openid-configuration"
+    )
+
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    # Failed logins allowed per email and per client address before 429.
+    LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes")
+    LOGIN_ADDRESS_FAILURE_LIMIT = os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "20 per 15 minutes")
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "30 per minute")
+
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BTN_STYLE = "primary"
+    DEFAULT_CURRENCY = "USD"
+    LANGUAGES = ["en", "es", "fr", "de", "it", "pt", "ja", "zh"]
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        """Hook for environment-specific checks; the base class has none."""
+
+
+class DevelopmentConfig(Config):
+    """Local development: embedded SQLite and in-process services by default."""
+
+    ENV_NAME = "development"
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    """The test suite: MariaDB/Redis when TEST_DATABASE_URL/REDIS_URL are set, SQLite otherwise."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    RATELIMIT_ENABLED = False
+    MAIL_SUPPRESS_SEND = True
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    """Production: real secrets and a real database or nothing."""
+
+    ENV_NAME = "production"
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        """Refuse to start with a development secret or an SQLite database."""
+        problems = []
+        defaults = {"SECRET_KEY": DEV_SECRET, "JWT_SECRET_KEY": DEV_JWT_SECRET, "DATA_ENCRYPTION_KEY": DEV_DATA_KEY}
+        for name, default in defaults.items():
+            value = app.config.get(name)
+            if not value or value == default:
+                problems.append(f"{name} must be set to a real secret")
+        uri = app.config.get("SQLALCHEMY_DATABASE_URI") or ""
+        if not os.environ.get("DATABASE_URL") or uri.startswith("sqlite"):
+            problems.append("DATABASE_URL must point at MySQL/MariaDB, not SQLite")
+        if problems:
+            raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
+
+
+def config_from_env() -> type[Config]:
+    """Return the config class that APP_CONFIG names (development when unset)."""
+    name = os.environ.get("APP_CONFIG", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"APP_CONFIG must be one of {sorted(CONFIGS)}, not {name!r}") from None

@@ -1,0 +1,134 @@
+"""Fixtures: one fresh schema per run (MariaDB when TEST_DATABASE_URL is set), clean tables per test, real Redis."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+# Without TEST_DATABASE_URL the suite runs on an SQLite file of its own (an in-memory one would vanish per app).
+if not os.environ.get("TEST_DATABASE_URL"):
+    os.environ["TEST_DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='abode-test-')}/test.db"
+os.environ["APP_CONFIG"] = "testing"
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import Amenity  # noqa: E402
+from app.models.listing import DEFAULT_AMENITIES  # noqa: E402
+from app.redis_client import get_redis  # noqa: E402
+from config import TestingConfig  # noqa: E402
+
+from .factories import DEFAULT_PASSWORD  # noqa: E402
+
+KEEP_TABLES = {"amenities"}  # reference data, loaded once per run like the migration does
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _schema(tmp_path_factory) -> Iterator[None]:
+    """Drop and create every table once per run, and load the amenity catalogue."""
+    app = create_app(TestingConfig, UPLOAD_FOLDER=str(tmp_path_factory.mktemp("uploads")))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.add_all(Amenity(code=code, name=name) for code, name in DEFAULT_AMENITIES)
+        db.session.commit()
+    yield
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _clean(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name not in KEEP_TABLES:
+                    conn.execute(table.delete())
+        client = get_redis()
+        if client is not None:
+            client.flushdb()
+
+
+@pytest.fixture
+def make_app(tmp_path) -> Iterator[Callable[..., Flask]]:
+    """Build an app with config overrides, its context pushed; tables and Redis are cleaned afterwards."""
+    made: list[tuple[Flask, object]] = []
+
+    def factory(**overrides) -> Flask:
+        overrides.setdefault("UPLOAD_FOLDER", str(tmp_path / "uploads"))
+        app = create_app(TestingConfig, **overrides)
+        if not made:
+            _clean(app)
+        ctx = app.app_context()
+        ctx.push()
+        made.append((app, ctx))
+        return app
+
+    yield factory
+    for app, ctx in reversed(made):
+        db.session.remove()
+        ctx.pop()
+    if made:
+        _clean(made[0][0])
+        for app, _ctx in made:
+            with app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """GET a page and return the CSRF token of its form."""
+    page = client.get(url)
+    match = CSRF_INPUT.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} (status {page.status_code})"
+    return match.group(1)
+
+
+def submit(client: FlaskClient, url: str, data: dict, *, form_url: str | None = None, **kwargs):
+    """Post an HTML form the way a browser does: fetch the page for its CSRF token, then post."""
+    data = {"csrf_token": csrf_token(client, form_url or url), **data}
+    return client.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def login() -> Callable:
+    """login(client, user, password=...) signs in through the HTML form."""
+
+    def do_login(client: FlaskClient, user, password: str = DEFAULT_PASSWORD):
+        response = submit(client, "/login", {"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do_login
+
+
+@pytest.fixture
+def auth_headers(app) -> Callable[..., dict]:
+    """auth_headers(user) -> {"Authorization": "Bearer <access token>"} of a fresh session."""
+    from app.blueprints.auth.services import start_session
+
+    def headers(user) -> dict:
+        return {"Authorization": f"Bearer {start_session(user)['access_token']}"}
+
+    return headers
