@@ -31,6 +31,14 @@ class AccountSuspended(DomainError):
     status_code, code = 403, "account_suspended"
 
 
+class EmailTaken(Conflict):
+    code = "email_taken"
+
+    def __init__(self) -> None:
+        message = "An account with this email already exists."
+        super().__init__(message, fields={"email": [message]})
+
+
 def normalise_email(email: str) -> str:
     """Return the canonical, lower-cased form of `email`; raises ValidationFailed when it is not an address."""
     try:
@@ -69,7 +77,7 @@ def register_user(*, email: str, password: str, name: str, role: str = "guest") 
         raise ValidationFailed({"role": ["Choose guest or host."]})
     validate_password(password)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("An account with this email already exists.", code="email_taken", fields={"email": "taken"})
+        raise EmailTaken()
     user = User(email=email, name=name[:NAME_MAX], role=role, password_hash=hash_password(password),
                 preferred_currency=current_app.config["DEFAULT_CURRENCY"])
     db.session.add(user)
@@ -77,8 +85,7 @@ def register_user(*, email: str, password: str, name: str, role: str = "guest") 
         db.session.commit()
     except IntegrityError:  # a concurrent sign-up with the same address won the unique key
         db.session.rollback()
-        raise Conflict("An account with this email already exists.", code="email_taken",
-                       fields={"email": "taken"}) from None
+        raise EmailTaken() from None
     logger.info("user %s registered as %s", user.id, role)
     return user
 
