@@ -63,6 +63,7 @@ class Config:
     S3_REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024
     AVATAR_MAX_BYTES = 5 * 1024 * 1024
+    LISTING_IMAGE_MAX_BYTES = 10 * 1024 * 1024
     IMAGE_MAX_PIXELS = 40_000_000  # larger decoded images are treated as decompression bombs
 
     PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "fake")
@@ -87,6 +88,10 @@ class Config:
     OAUTH_GOOGLE_METADATA_URL = os.environ.get(
         "OAUTH_GOOGLE_METADATA_URL", "https://accounts.google.com/.well-known/openid-configuration"
     )
+
+    # How many proxies (load balancers) stand in front of the app; their X-Forwarded-* headers are then trusted,
+    # so rate limits and logs see the client's address, not the balancer's.
+    PROXY_COUNT = _int("PROXY_COUNT", 0)
 
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True

@@ -6,13 +6,15 @@ import importlib
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import Config, config_from_env
 
 from .extensions import bootstrap, cache, csrf, db, jwt, limiter, login_manager, mail, migrate
 
 # Each feature package under app/blueprints/ exposes `bp` (HTML) and `api_bp` (mounted under /api/v1).
-FEATURES = ["main", "auth"]
+FEATURES = ["main", "auth", "listings"]
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
@@ -22,6 +24,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .logging_setup import configure_logging
 
     configure_logging(app)
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
     register_extensions(app)
     register_blueprints(app)
     from .errors import register_error_handlers
@@ -73,8 +78,17 @@ def register_extensions(app: Flask) -> None:
     init_identity(app)
 
 
+class IdConverter(IntegerConverter):
+    """<int:...> in URLs: ids fit the database's INT column, so a larger number is simply not found (404)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
     """Register each feature's HTML blueprint and mount its API blueprint under /api/v1 (CSRF-exempt)."""
+    app.url_map.converters["int"] = IdConverter
     for feature in FEATURES:
         package = importlib.import_module(f".blueprints.{feature}", __name__)
         app.register_blueprint(package.bp)

@@ -6,7 +6,6 @@ import logging
 from datetime import UTC, datetime
 
 import click
-from faker import Faker
 from flask import Flask
 from flask.cli import AppGroup
 
@@ -14,15 +13,6 @@ from .blueprints.auth import services as accounts
 from .errors import DomainError
 
 logger = logging.getLogger(__name__)
-
-DEMO_PASSWORD = "abode-demo-2026"
-DEMO_USERS = [
-    ("admin@example.com", "Ada Admin", "admin"),
-    ("host@example.com", "Hana Host", "host"),
-    ("host2@example.com", "Hugo Host", "host"),
-    ("guest@example.com", "Gil Guest", "guest"),
-    ("guest2@example.com", "Greta Guest", "guest"),
-]
 
 users_cli = AppGroup("users", help="Manage accounts.")
 jobs_cli = AppGroup("jobs", help="Scheduled work.")
@@ -41,27 +31,17 @@ def create_admin(email: str, password: str, name: str) -> None:
     click.echo(f"Admin {user.email} (id {user.id}) is ready.")
 
 
-def _seed_user(email: str, name: str, role: str):
-    existing = accounts.find_user_by_email(email)
-    if existing is not None:
-        return existing, False
-    if role == "admin":
-        return accounts.create_admin(email=email, password=DEMO_PASSWORD, name=name), True
-    return accounts.register_user(email=email, password=DEMO_PASSWORD, name=name, role=role), True
-
-
 @click.command("seed")
+@click.option("--listings", "listing_count", default=12, show_default=True, help="Listings the demo hosts should have.")
 @click.option("--users", "extra_users", default=0, show_default=True, help="Extra random guests to create.")
-def seed(extra_users: int) -> None:
+def seed(listing_count: int, extra_users: int) -> None:
     """Load demo data and print the demo logins; running it again adds nothing twice."""
-    created = 0
-    for email, name, role in DEMO_USERS:
-        created += _seed_user(email, name, role)[1]
-    fake = Faker()
-    Faker.seed(2026)
-    for n in range(extra_users):
-        created += _seed_user(f"guest{n + 3}@example.com", fake.name(), "guest")[1]
-    click.echo(f"Seeded {created} new user(s). Demo logins (password: {DEMO_PASSWORD}):")
+    from .seed import DEMO_PASSWORD, DEMO_USERS, seed_listings, seed_users
+
+    hosts, new_users = seed_users(extra_users)
+    new_listings = seed_listings(hosts, listing_count, photos_per_listing=3 if listing_count <= 50 else 1)
+    click.echo(f"Seeded {new_users} new user(s) and {new_listings} new listing(s).")
+    click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
     for email, _name, role in DEMO_USERS:
         click.echo(f"  {role:<6} {email}")
 

@@ -44,3 +44,18 @@ def money(amount: int, code: str) -> dict:
 def currency_list() -> list[dict]:
     """Supported currencies as the API lists them."""
     return [{"code": code, "minor_units": digits} for code, digits in sorted(CURRENCIES.items())]
+
+
+def to_minor(value: Decimal | str, code: str) -> int:
+    """Major units (e.g. '125.50') to minor units (12550); ValueError when it has more decimals than the currency."""
+    amount = Decimal(str(value)).scaleb(minor_units(code))
+    if amount != amount.to_integral_value():
+        raise ValueError(f"{code} amounts have at most {minor_units(code)} decimal places")
+    return int(amount)
+
+
+def format_money(amount: int, code: str, locale: str = "en") -> str:
+    """Human text for an amount in minor units, in the reader's locale ('$125.50', '￥12,500', '90,00 €')."""
+    from babel.numbers import format_currency
+
+    return format_currency(to_major(amount, code), code, locale=locale)

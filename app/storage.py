@@ -1,8 +1,4 @@
-"""Uploaded images behind one interface, a local folder or S3: the only code that touches either.
-
-Keys are random and made here only; every key must fullmatch KEY_PATTERN before it reaches a path. Pillow decides
-the format from the content, the image is re-encoded without metadata, and decompression bombs get 413.
-"""
+"""Uploaded images behind one interface (local folder or S3): the only code that touches either."""
 
 from __future__ import annotations
 
@@ -12,20 +8,19 @@ import os
 import re
 import struct
 import tempfile
-import threading
 import uuid
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from functools import cache
+from functools import cached_property
 from typing import IO
 
 import boto3
 from botocore.exceptions import ClientError
 from flask import current_app, redirect, send_from_directory, url_for
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
@@ -33,34 +28,21 @@ from .errors import PayloadTooLarge, UnsupportedMediaType
 
 logger = logging.getLogger(__name__)
 
-# Keys are made here only; this pattern is checked (fullmatch) before any key reaches a filesystem path.
-KEY_PATTERN = re.compile(r"^[a-z]+/[0-9a-f]{2}/[0-9a-f]{32}(_thumb)?\.(jpg|png|webp)$")
-KIND_PATTERN = re.compile(r"[a-z]+")
-# Pillow format -> (extension, content type). MPO is a JPEG with extra frames (many phone cameras write it).
+KEY_PATTERN = re.compile(r"^[a-z]+/[0-9a-f]{2}/[0-9a-f]{32}(_thumb)?\.(jpg|png|webp)$")  # always fullmatch
 FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
-OPEN_FORMATS = ("JPEG", "PNG", "WEBP")  # the only Pillow decoders that ever see uploaded bytes
+SAVE_OPTIONS = {"JPEG": {"quality": 85, "optimize": True, "progressive": True}, "PNG": {}, "WEBP": {"quality": 85}}
 CONTENT_TYPES = {ext: content_type for ext, content_type in FORMATS.values()}
-NOT_AN_IMAGE = "The file is not a JPEG, PNG or WebP image."
-DAMAGED = "The image file is damaged or incomplete."
-TOO_MANY_PIXELS = "The image is too large to process."
 ONE_YEAR = 31536000
-READ_CHUNK = 1024 * 1024
 
 
 def is_valid_key(key: object) -> bool:
-    """True when `key` has the exact shape of a key this module made (no path tricks possible)."""
+    """Return True when `key` has the exact shape of a key this module made (no path tricks possible)."""
     return isinstance(key, str) and KEY_PATTERN.fullmatch(key) is not None
 
 
 def thumbnail_key_for(key: str) -> str:
-    """The thumbnail key that goes with an image key."""
-    stem, ext = key.rsplit(".", 1)
-    return f"{stem}_thumb.{ext}"
-
-
-def _require_key(key: str) -> None:
-    if not is_valid_key(key):
-        raise ValueError(f"not a storage key: {key!r}")
+    """Return the thumbnail key that goes with an image key."""
+    return "_thumb.".join(key.rsplit(".", 1))
 
 
 class Storage(ABC):
@@ -68,16 +50,20 @@ class Storage(ABC):
 
     @abstractmethod
     def save(self, key: str, data: bytes, content_type: str) -> None:
-        """Store `data` under `key`; raises ValueError for a key this module did not make."""
+        """Store `data` under `key` (LocalStorage raises FileNotFoundError for a key this module did not make)."""
+
     @abstractmethod
     def open(self, key: str) -> bytes:
         """Return the bytes under `key`; raises FileNotFoundError when missing."""
+
     @abstractmethod
     def delete(self, key: str) -> None:
         """Remove `key`; a missing key is fine."""
+
     @abstractmethod
     def exists(self, key: str) -> bool:
         """Return True when `key` is stored."""
+
     @abstractmethod
     def url(self, key: str) -> str:
         """Return a URL a browser can fetch the file from."""
@@ -90,23 +76,21 @@ class LocalStorage(Storage):
         self.root = os.path.abspath(root)
 
     def _path(self, key: str) -> str:
-        if not is_valid_key(key):
+        if not is_valid_key(key):  # the only gate between a string and the filesystem
             raise FileNotFoundError(key)
         return os.path.join(self.root, *key.split("/"))
 
     def save(self, key: str, data: bytes, content_type: str) -> None:
-        _require_key(key)
         path = self._path(key)
-        folder = os.path.dirname(path)
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
             os.chmod(tmp, 0o644)  # mkstemp makes 0600; a front-end web server may serve this folder
-            os.replace(tmp, path)  # a reader never sees half a file
+            os.replace(tmp, path)  # atomic: a reader never sees half a file
         except BaseException:
-            if os.path.exists(tmp):
+            with suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
 
@@ -115,10 +99,8 @@ class LocalStorage(Storage):
             return handle.read()
 
     def delete(self, key: str) -> None:
-        try:
+        with suppress(FileNotFoundError):
             os.unlink(self._path(key))
-        except FileNotFoundError:
-            pass
 
     def exists(self, key: str) -> bool:
         return is_valid_key(key) and os.path.isfile(self._path(key))
@@ -128,44 +110,30 @@ class LocalStorage(Storage):
 
 
 class S3Storage(Storage):
-    """Objects in an S3 bucket (or any S3-compatible endpoint); browsers get presigned URLs."""
+    """Objects in an S3 bucket (or an S3-compatible endpoint); browsers get presigned URLs."""
 
-    URL_SECONDS = 3600
     CACHE_CONTROL = f"public, max-age={ONE_YEAR}, immutable"  # keys are random and never rewritten
 
     def __init__(self, bucket: str, endpoint_url: str | None = None, region: str | None = "us-east-1"):
         if not bucket:
             raise RuntimeError("STORAGE_BACKEND=s3 needs S3_BUCKET")
         self.bucket, self.endpoint_url, self.region = bucket, endpoint_url, region
-        self._client = None
-        self._lock = threading.Lock()
 
-    @property
+    @cached_property
     def client(self):
-        """Return the boto3 S3 client, created on first use (own Session: boto3's default one is not thread-safe)."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = boto3.session.Session().client("s3", endpoint_url=self.endpoint_url, region_name=self.region)
-        return self._client
-
-    @staticmethod
-    def _is_missing(exc: Exception) -> bool:
-        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-        return code in {"404", "NoSuchKey", "NotFound"}
+        """Return the boto3 S3 client, made on first use from its own Session (the default one is not thread-safe)."""
+        return boto3.session.Session().client("s3", endpoint_url=self.endpoint_url, region_name=self.region)
 
     def save(self, key: str, data: bytes, content_type: str) -> None:
-        _require_key(key)
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
-                               CacheControl=self.CACHE_CONTROL)
+        self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, CacheControl=self.CACHE_CONTROL
+        )
 
     def open(self, key: str) -> bytes:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if self._is_missing(exc):
-                raise FileNotFoundError(key) from None
-            raise
+        except self.client.exceptions.NoSuchKey:
+            raise FileNotFoundError(key) from None
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)  # S3 does not mind a missing key
@@ -174,14 +142,14 @@ class S3Storage(Storage):
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if self._is_missing(exc):
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
-            raise
+            raise  # credentials or bucket trouble must not look like "no such file"
         return True
 
     def url(self, key: str) -> str:
-        return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
-                                                  ExpiresIn=self.URL_SECONDS)
+        params = {"Bucket": self.bucket, "Key": key}
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=3600)
 
 
 def get_storage() -> Storage:
@@ -189,12 +157,10 @@ def get_storage() -> Storage:
     storage = current_app.extensions.get("abode_storage")
     if storage is None:
         config = current_app.config
-        backend = config.get("STORAGE_BACKEND", "local")
-        if backend == "local":
+        if (backend := config.get("STORAGE_BACKEND", "local")) == "local":
             storage = LocalStorage(config["UPLOAD_FOLDER"])
         elif backend == "s3":
-            storage = S3Storage(config.get("S3_BUCKET"), config.get("S3_ENDPOINT_URL"),
-                                config.get("S3_REGION") or "us-east-1")
+            storage = S3Storage(config.get("S3_BUCKET"), config.get("S3_ENDPOINT_URL"), config.get("S3_REGION"))
         else:
             raise RuntimeError(f"STORAGE_BACKEND must be 'local' or 's3', not {backend!r}")
         current_app.extensions["abode_storage"] = storage
@@ -214,21 +180,14 @@ class ImageInfo:
 
 
 def _read_limited(stream: IO[bytes], max_bytes: int) -> bytes:
-    """Return the upload's bytes, reading at most max_bytes + 1; raises PayloadTooLarge or UnsupportedMediaType."""
-    chunks, remaining = [], max_bytes + 1
-    while remaining > 0:
-        chunk = stream.read(min(remaining, READ_CHUNK))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    data = b"".join(chunks)
+    """Return the upload, reading at most max_bytes + 1 bytes; raises PayloadTooLarge when there are more."""
+    data = bytearray()
+    while len(data) <= max_bytes and (chunk := stream.read(min(max_bytes + 1 - len(data), 1 << 20))):
+        data += chunk
     if len(data) > max_bytes:
         logger.warning("upload refused: more than %s bytes", max_bytes)
         raise PayloadTooLarge(f"The file is larger than {max_bytes / 1048576:.1f} MB.".replace(".0 MB", " MB"))
-    if not data:
-        raise UnsupportedMediaType("The file is empty.")
-    return data
+    return bytes(data)
 
 
 @contextmanager
@@ -240,128 +199,85 @@ def _image_errors() -> Iterator[None]:
             yield
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             logger.warning("upload refused: decompression bomb")
-            raise PayloadTooLarge(TOO_MANY_PIXELS) from None
+            raise PayloadTooLarge("The image is too large to process.") from None
         except UnidentifiedImageError:
             logger.warning("upload refused: not a JPEG, PNG or WebP image")
-            raise UnsupportedMediaType(NOT_AN_IMAGE) from None
+            raise UnsupportedMediaType("The file is not a JPEG, PNG or WebP image.") from None
         except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError, struct.error):
             logger.warning("upload refused: damaged image", exc_info=True)
-            raise UnsupportedMediaType(DAMAGED) from None
+            raise UnsupportedMediaType("The image file is damaged or incomplete.") from None
 
 
 def _decode(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
-    """Return the fully decoded image and its format (JPEG, PNG, WEBP); raises inside _image_errors()."""
-    with Image.open(io.BytesIO(data), formats=OPEN_FORMATS) as probe:
-        fmt = "JPEG" if probe.format == "MPO" else probe.format
-        if fmt not in FORMATS:
-            raise UnidentifiedImageError(fmt)
-        if probe.width * probe.height > max_pixels:
+    """Return the fully decoded image and its format; raises Pillow's errors (see _image_errors)."""
+    with Image.open(io.BytesIO(data), formats=tuple(FORMATS)) as probe:
+        fmt = "JPEG" if probe.format == "MPO" else probe.format  # MPO: a phone camera's multi-picture JPEG
+        if probe.width * probe.height > max_pixels:  # checked on the header, before anything is decoded
             raise Image.DecompressionBombError(f"{probe.width}x{probe.height} is over {max_pixels} pixels")
         probe.verify()
-    image = Image.open(io.BytesIO(data), formats=OPEN_FORMATS)
+    image = Image.open(io.BytesIO(data), formats=tuple(FORMATS))
     image.load()
     return image, fmt
 
 
-@cache
-def _srgb() -> ImageCms.ImageCmsProfile:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-def _to_srgb(image: Image.Image) -> Image.Image:
-    """Return the image converted from its embedded ICC profile to sRGB (so dropping the profile keeps colours)."""
-    icc = image.info.get("icc_profile")
-    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
-        return image
-    try:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        output_mode = "RGB" if image.mode == "CMYK" else image.mode
-        return ImageCms.profileToProfile(image, source, _srgb(), outputMode=output_mode) or image
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-        return image  # an unusable profile: keep the pixels as they are
-
-
 def _prepare(image: Image.Image, fmt: str) -> Image.Image:
-    """Return the upright, sRGB image in a mode `fmt` can store, with every piece of metadata dropped."""
+    """Return the image upright, without metadata, as RGB (RGBA for PNG/WebP with any kind of transparency)."""
     image = ImageOps.exif_transpose(image)
-    image = _to_srgb(image)
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
-    if fmt == "JPEG":
-        keep = image.mode in ("RGB", "L")
-    else:
-        keep = image.mode in ("RGB", "RGBA", "L") and "transparency" not in image.info
-    if not keep:
-        image = image.convert("RGBA" if has_alpha and fmt != "JPEG" else "RGB")
-    image.info = {}  # EXIF, GPS, XMP, ICC, comments, text chunks: nothing is written back
+    alpha = fmt != "JPEG" and (image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info)
+    if image.mode != (target := "RGBA" if alpha else "RGB"):
+        image = image.convert(target)
+    image.info = {}  # EXIF, GPS, XMP, ICC profile, comments, text chunks: savers copy some of these from info
     return image
 
 
-def _encode(image: Image.Image, fmt: str) -> bytes:
-    """Return the image encoded as `fmt` (no metadata: _prepare emptied image.info, no exif= is passed)."""
+def _encode(image: Image.Image, fmt: str, width: int | None = None) -> bytes:
+    """Return the image encoded as `fmt`, first narrowed to `width` pixels (aspect kept, never enlarged)."""
+    if width and image.width > width:
+        height = max(1, round(image.height * width / image.width))
+        image = image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
     out = io.BytesIO()
-    if fmt == "JPEG":
-        image.save(out, "JPEG", quality=85, optimize=True, progressive=True)
-    elif fmt == "PNG":
-        image.save(out, "PNG")
-    else:
-        image.save(out, "WEBP", quality=85, method=4)
+    image.save(out, fmt, **SAVE_OPTIONS[fmt])  # no exif=, icc_profile= or pnginfo=: no metadata is written
     return out.getvalue()
 
 
-def _thumbnail(image: Image.Image, width: int) -> Image.Image:
-    """Return the image scaled to `width` pixels wide keeping its aspect ratio (never enlarged)."""
-    if image.width <= width:
-        return image
-    height = max(1, round(image.height * width / image.width))
-    return image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+def save_image(
+    file: IO[bytes] | FileStorage, *, kind: str, max_bytes: int, thumbnail_width: int | None = None
+) -> ImageInfo:
+    """Store a real JPEG/PNG/WebP re-encoded without metadata, plus a thumbnail, and return its ImageInfo.
 
-
-def _store(info: ImageInfo, body: bytes, thumb: bytes | None) -> None:
-    """Save the image and its thumbnail; if the thumbnail fails the image is removed again."""
-    storage = get_storage()
-    storage.save(info.key, body, info.content_type)
-    if thumb is None:
-        return
-    info.thumbnail_key = thumbnail_key_for(info.key)
-    try:
-        storage.save(info.thumbnail_key, thumb, info.content_type)
-    except Exception:
-        storage.delete(info.key)
-        raise
-
-
-def save_image(file: IO[bytes] | FileStorage, *, kind: str, max_bytes: int,
-               thumbnail_width: int | None = None) -> ImageInfo:
-    """Store a real JPEG/PNG/WebP re-encoded without metadata (and a thumbnail) and return its ImageInfo.
-
-    Raises PayloadTooLarge (over max_bytes, or more than IMAGE_MAX_PIXELS pixels) and UnsupportedMediaType
-    (empty, not one of those formats by content, damaged). `kind` must be lowercase letters (ValueError).
+    Raises PayloadTooLarge (over max_bytes, or over IMAGE_MAX_PIXELS pixels: a decompression bomb) and
+    UnsupportedMediaType (empty, damaged, or by content not one of those formats). Bad `kind` -> ValueError.
     """
-    if not isinstance(kind, str) or not KIND_PATTERN.fullmatch(kind):
+    if not isinstance(kind, str) or not re.fullmatch(r"[a-z]+", kind):
         raise ValueError(f"storage kind must be lowercase letters, not {kind!r}")
-    if thumbnail_width is not None and thumbnail_width < 1:
-        raise ValueError("thumbnail_width must be positive")
     data = _read_limited(file.stream if isinstance(file, FileStorage) else file, max_bytes)
     with _image_errors():
         image, fmt = _decode(data, current_app.config["IMAGE_MAX_PIXELS"])
         image = _prepare(image, fmt)
         body = _encode(image, fmt)
-        thumb = _encode(_thumbnail(image, thumbnail_width), fmt) if thumbnail_width else None
+        thumb = _encode(image, fmt, thumbnail_width) if thumbnail_width else None
     ext, content_type = FORMATS[fmt]
     name = uuid.uuid4().hex
     info = ImageInfo(f"{kind}/{name[:2]}/{name}.{ext}", image.width, image.height, content_type, len(body))
-    _store(info, body, thumb)
+    storage = get_storage()
+    storage.save(info.key, body, content_type)
+    if thumb is not None:
+        info.thumbnail_key = thumbnail_key_for(info.key)
+        try:
+            storage.save(info.thumbnail_key, thumb, content_type)
+        except Exception:
+            storage.delete(info.key)  # no image without the thumbnail the caller asked for
+            raise
     logger.info("stored image %s (%sx%s, %s bytes)", info.key, info.width, info.height, info.size)
     return info
 
 
 def delete_image(key: str | None) -> None:
-    """Delete an image and its thumbnail; missing files, None and invalid keys are ignored."""
+    """Delete an image and its thumbnail; returns None. Missing files, None and invalid keys are ignored."""
     if not is_valid_key(key):
         return
-    storage = get_storage()
-    storage.delete(key)
-    storage.delete(thumbnail_key_for(key))
+    for name in (key, thumbnail_key_for(key)):
+        get_storage().delete(name)
     logger.info("deleted image %s", key)
 
 
@@ -372,15 +288,12 @@ def image_url(key: str | None) -> str | None:
 
 def local_file_response(key: str):
     """Return the stored file (local backend) or a redirect to its presigned URL (S3); raises NotFound."""
-    if not is_valid_key(key):
-        raise NotFound()
     storage = get_storage()
+    if not is_valid_key(key) or (isinstance(storage, LocalStorage) and not storage.exists(key)):
+        raise NotFound()
     if not isinstance(storage, LocalStorage):
         return redirect(storage.url(key))
-    if not storage.exists(key):
-        raise NotFound()
-    response = send_from_directory(storage.root, key, mimetype=CONTENT_TYPES[key.rsplit(".", 1)[1]],
-                                   max_age=ONE_YEAR)
+    response = send_from_directory(storage.root, key, mimetype=CONTENT_TYPES[key.rsplit(".", 1)[1]], max_age=ONE_YEAR)
     response.cache_control.immutable = True
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+from flask import request
 from marshmallow import EXCLUDE, Schema, ValidationError
 from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
-from flask import request
 
 from .errors import BadRequest, UnsupportedMediaType, ValidationFailed
 
@@ -16,16 +18,27 @@ def json_body() -> object:
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as application/json.")
     try:
-        return request.get_json()
-    except WerkzeugBadRequest:
+        data = request.get_json()
+    except (WerkzeugBadRequest, RecursionError):  # RecursionError: absurdly deep nesting
         raise BadRequest("The request body is not valid JSON.") from None
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # "\ud800": valid JSON escapes, but not text anything downstream can store
+        raise BadRequest("The request body contains invalid Unicode (a lone surrogate).") from None
+    return data
+
+
+def json_object() -> dict:
+    """The JSON body, which must be an object; services validate its fields. Raises BadRequest, ValidationFailed."""
+    data = json_body()
+    if not isinstance(data, dict):
+        raise ValidationFailed({"_schema": ["The body must be a JSON object."]})
+    return data
 
 
 def load_json(schema: Schema, *, partial: bool = False) -> dict:
     """Validate the JSON body with `schema` and return the loaded data. Raises BadRequest or ValidationFailed."""
-    data = json_body()
-    if not isinstance(data, dict):
-        raise ValidationFailed({"_schema": ["The body must be a JSON object."]})
+    data = json_object()
     try:
         return schema.load(data, partial=partial, unknown=EXCLUDE)
     except ValidationError as exc:

@@ -72,13 +72,13 @@ def make_app(tmp_path) -> Iterator[Callable[..., Flask]]:
         return app
 
     yield factory
-    for app, ctx in reversed(made):
+    for _app, ctx in reversed(made):
         db.session.remove()
         ctx.pop()
     if made:
         _clean(made[0][0])
-        for app, _ctx in made:
-            with app.app_context():
+        for made_app, _ctx in made:
+            with made_app.app_context():
                 db.engine.dispose()
 
 

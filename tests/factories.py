@@ -29,3 +29,25 @@ def make_user(*, email: str | None = None, password: str = DEFAULT_PASSWORD, rol
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def listing_data(**overrides) -> dict:
+    """A valid listing body in the API's shape."""
+    data = {
+        "title": "Sunny loft by the canal", "description": "Two rooms, big windows.", "property_type": "apartment",
+        "address": {"line1": "12 Canal St", "city": "Amsterdam", "state": "North Holland", "country": "NL",
+                    "postal_code": "1012"},
+        "latitude": 52.3731, "longitude": 4.8922, "price_per_night": {"amount": 12500, "currency": "EUR"},
+        "cleaning_fee": {"amount": 3000, "currency": "EUR"}, "max_guests": 4, "bedrooms": 2, "beds": 2,
+        "bathrooms": 1, "amenities": ["wifi", "kitchen"], "min_nights": 2, "max_nights": 30,
+        "cancellation_policy": "moderate", "instant_book": True, "timezone": "Europe/Amsterdam",
+    }
+    data.update(overrides)
+    return data
+
+
+def make_listing(host: User | None = None, **overrides):
+    """An active listing (through the service, so it is valid) owned by `host` (a new host when None)."""
+    from app.blueprints.listings import services
+
+    return services.create_listing(host=host or make_user(role="host"), data=listing_data(**overrides))

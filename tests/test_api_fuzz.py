@@ -27,11 +27,11 @@ def test_every_api_operation_answers_fuzzed_input_without_5xx(app, auth_headers)
         def check(case):
             case.headers = {**(case.headers or {}), **headers}
             response = case.call()
-            assert response.status_code < 500, f"{operation.label}: {response.text[:300]}"
+            assert response.status_code < 500, f"{case.operation.label}: {response.text[:300]}"
             if response.status_code >= 400:
                 error = response.json()["error"]
-                assert error["code"] and error["message"], operation.label
+                assert error["code"] and error["message"], case.operation.label
             if response.status_code == 405:
-                assert "Allow" in response.headers
+                assert "allow" in {name.lower() for name in response.headers}
 
         check()

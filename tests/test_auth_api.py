@@ -71,6 +71,23 @@ def test_register_huge_strings_are_422(client):
     assert_error(register(client, password="p" * 10_000), 422, "validation_error")
 
 
+def test_register_accented_lookalike_is_a_different_account(client):
+    assert register(client, email="bo@example.com").status_code == 201
+    assert register(client, email="bö@example.com").status_code == 201
+    wrong = client.post("/api/v1/login", json={"email": "bo@exámple.com", "password": "a-long-password"})
+    assert_error(wrong, 401, "invalid_credentials")
+
+
+def test_deeply_nested_json_is_400(client):
+    response = client.post("/api/v1/login", data="[" * 100_000, content_type="application/json")
+    assert_error(response, 400, "bad_request")
+
+
+def test_lone_surrogate_in_json_is_400(client):
+    body = '{"email": "a@example.com", "password": "\\ud800-long-password", "name": "\\udfff"}'
+    assert_error(client.post("/api/v1/register", data=body, content_type="application/json"), 400, "bad_request")
+
+
 def test_register_malformed_json_is_400(client):
     response = client.post("/api/v1/register", data="{not json", content_type="application/json")
     assert_error(response, 400, "bad_request")
@@ -175,8 +192,11 @@ def test_suspended_user_tokens_stop_on_next_request(client, app):
     assert_error(client.get("/api/v1/profile", headers=_bearer(pair["access_token"])), 403, "account_suspended")
     assert_error(client.post("/api/v1/token/refresh", headers=_bearer(pair["refresh_token"])), 403,
                  "account_suspended")
-    services.set_active(user, True)
-    assert client.get("/api/v1/profile", headers=_bearer(pair["access_token"])).status_code == 200
+    services.set_active(user, True)  # reinstated: old tokens stay dead, a new login works
+    assert_error(client.get("/api/v1/profile", headers=_bearer(pair["access_token"])), 401, "unauthorized")
+    assert_error(client.post("/api/v1/token/refresh", headers=_bearer(pair["refresh_token"])), 401, "unauthorized")
+    fresh = _login(client)
+    assert client.get("/api/v1/profile", headers=_bearer(fresh["access_token"])).status_code == 200
 
 
 def test_profile_requires_token(client):
@@ -194,7 +214,8 @@ def test_profile_patch_updates_allowed_fields_only(client, app, auth_headers):
     assert (body["name"], body["phone"], body["bio"]) == ("Bo Diddley", "+44 20 7946 0958", "Loves trains.")
     assert (body["preferred_currency"], body["preferred_language"]) == ("EUR", "fr")
     assert (body["email"], body["role"]) == ("bo@example.com", "guest")
-    assert client.post("/api/v1/login", json={"email": "bo@example.com", "password": DEFAULT_PASSWORD}).status_code == 200
+    login = client.post("/api/v1/login", json={"email": "bo@example.com", "password": DEFAULT_PASSWORD})
+    assert login.status_code == 200
 
 
 def test_profile_phone_is_encrypted_at_rest(client, app, auth_headers):

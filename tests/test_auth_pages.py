@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import quote, urlsplit
+
+import pytest
 
 from app.models import User
 
@@ -51,11 +54,15 @@ def test_login_page_signs_in_and_redirects_to_next(client, app):
     assert response.status_code == 302 and response.headers["Location"] == "/profile"
 
 
-def test_login_page_ignores_offsite_next(client, app):
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example",
+                                    "/%09/evil.example", "javascript:alert(1)"])
+def test_login_page_never_redirects_offsite(client, app, target):
     make_user(email="bo@example.com")
-    response = submit(client, "/login?next=https://evil.example/", {"email": "bo@example.com",
-                                                                     "password": DEFAULT_PASSWORD})
-    assert response.headers["Location"] == "/"
+    response = submit(client, "/login?next=" + quote(target, safe=""), {"email": "bo@example.com",
+                                                                        "password": DEFAULT_PASSWORD})
+    location = response.headers["Location"]
+    assert location.startswith("/") and not location.startswith(("//", "/\\"))
+    assert urlsplit(location).netloc == "" and urlsplit(location).scheme == ""
 
 
 def test_login_page_wrong_password_shows_error(client, app):
@@ -99,6 +106,18 @@ def test_profile_photo_text_file_is_form_error_not_500(client, app, login):
     assert response.status_code == 200
     assert "not a JPEG, PNG or WebP" in response.get_data(as_text=True)
     assert user.avatar_key is None
+
+
+def test_profile_bad_photo_saves_nothing(client, app, login):
+    user = make_user(name="Bo")
+    login(client, user)
+    data = {"name": "Changed", "preferred_currency": "USD", "preferred_language": "en",
+            "photo": (io.BytesIO(b"not an image at all"), "x.png")}
+    submit(client, "/profile", data, content_type="multipart/form-data")
+    from app.extensions import db
+
+    db.session.expire_all()
+    assert user.name == "Bo" and user.avatar_key is None
 
 
 def test_become_host_button_makes_guest_a_host(client, app, login):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def empty_database_url(tmp_path):
     if url.get_backend_name() == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
-    name = "abode_migrations_check"
+    name = f"abode_migrations_{uuid.uuid4().hex[:8]}"  # concurrent runs must not drop each other's database
     server = create_engine(url.set(database=None))
     with server.begin() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))

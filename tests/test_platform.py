@@ -125,5 +125,7 @@ def test_production_starts_with_real_settings(monkeypatch):
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
-def test_testing_config_is_selected():
-    assert TestingConfig.TESTING is True
+
+def test_ids_beyond_int_range_are_404_not_500(client):
+    assert client.get("/api/v1/properties/9223372036854775808").status_code == 404
+    assert client.get("/api/v1/properties/2147483648").status_code == 404

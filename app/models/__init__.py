@@ -1,7 +1,19 @@
 """Every model, re-exported so Alembic and the app see the whole schema."""
 
 from .base import TimestampMixin, utcnow
-from .listing import Amenity
+from .listing import (
+                      CANCELLATION_POLICIES,
+                      PROPERTY_TYPES,
+                      Amenity,
+                      NightHold,
+                      NightPrice,
+                      Property,
+                      PropertyImage,
+                      property_amenities,
+)
 from .user import ROLES, RefreshToken, RevokedToken, User
 
-__all__ = ["ROLES", "Amenity", "RefreshToken", "RevokedToken", "TimestampMixin", "User", "utcnow"]
+__all__ = [
+    "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "NightHold", "NightPrice", "Property",
+    "PropertyImage", "RefreshToken", "RevokedToken", "TimestampMixin", "User", "property_amenities", "utcnow",
+]

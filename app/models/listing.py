@@ -1,11 +1,26 @@
-"""The listings aggregate; for now the amenity catalogue (seeded by a migration)."""
+"""The listings aggregate: properties, their photos and amenities, and the nightly calendar."""
 
 from __future__ import annotations
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, Numeric, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .base import TimestampMixin, utcnow
+
+PROPERTY_TYPES = ("apartment", "house", "room", "cabin", "villa", "other")
+CANCELLATION_POLICIES = ("flexible", "moderate", "strict")
+PROPERTY_STATUSES = ("active", "deleted")
+
+property_amenities = Table(
+    "property_amenities",
+    db.metadata,
+    Column("property_id", ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True),
+    Column("amenity_id", ForeignKey("amenities.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_property_amenities_amenity_id", "amenity_id"),
+)
 
 
 class Amenity(db.Model):
@@ -16,6 +31,110 @@ class Amenity(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(80), nullable=False)
+
+
+class Property(TimestampMixin, db.Model):
+    """A listing: a place a host offers by the night. Deletion is soft (status), so history survives."""
+
+    __tablename__ = "properties"
+    __table_args__ = (
+        CheckConstraint("price_per_night_amount >= 0", name="price_non_negative"),
+        CheckConstraint("cleaning_fee_amount >= 0", name="cleaning_fee_non_negative"),
+        CheckConstraint("min_nights >= 1 AND max_nights >= min_nights", name="nights_range"),
+        Index("ix_properties_host_status", "host_id", "status"),
+        Index("ix_properties_status_city", "status", "city"),
+        Index("ix_properties_status_country", "status", "country"),
+        Index("ix_properties_status_lat_lng", "status", "latitude", "longitude"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="active")
+    title: Mapped[str] = mapped_column(String(120), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    property_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    address_line1: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    city: Mapped[str] = mapped_column(String(100), nullable=False)
+    state: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    country: Mapped[str] = mapped_column(String(2), nullable=False)
+    postal_code: Mapped[str] = mapped_column(String(20), nullable=False, default="")
+    latitude: Mapped[float | None] = mapped_column(Numeric(9, 6, asdecimal=False))
+    longitude: Mapped[float | None] = mapped_column(Numeric(9, 6, asdecimal=False))
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC")
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    price_per_night_amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    cleaning_fee_amount: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    max_guests: Mapped[int] = mapped_column(Integer, nullable=False)
+    bedrooms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    beds: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    bathrooms: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    min_nights: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    max_nights: Mapped[int] = mapped_column(Integer, nullable=False, default=365)
+    cancellation_policy: Mapped[str] = mapped_column(String(10), nullable=False, default="moderate")
+    instant_book: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    rating_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column()
+
+    host = relationship("User", lazy="joined")
+    amenities: Mapped[list[Amenity]] = relationship(secondary=property_amenities, order_by=Amenity.name)
+    images: Mapped[list[PropertyImage]] = relationship(back_populates="property", order_by="PropertyImage.position",
+                                                       cascade="all, delete-orphan")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def rating_average(self) -> float | None:
+        """Mean rating to one decimal, or None before the first review."""
+        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+    @property
+    def cover_image(self) -> PropertyImage | None:
+        return self.images[0] if self.images else None
+
+
+class PropertyImage(db.Model):
+    """A listing photo; position 0 is the cover."""
+
+    __tablename__ = "property_images"
+    __table_args__ = (Index("ix_property_images_property_position", "property_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"), nullable=False)
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(255))
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    width: Mapped[int] = mapped_column(Integer, nullable=False)
+    height: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+
+    property: Mapped[Property] = relationship(back_populates="images")
+
+
+class NightHold(db.Model):
+    """One night taken on a listing's calendar: blocked by the host (booking_id NULL) or held by a booking.
+
+    The primary key (property_id, night) is what makes a double booking impossible: a clashing insert fails.
+    """
+
+    __tablename__ = "night_holds"
+
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True)
+    night: Mapped[date] = mapped_column(Date, primary_key=True)
+    booking_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class NightPrice(db.Model):
+    """A custom price for one night; nights without a row cost the listing's base price."""
+
+    __tablename__ = "night_prices"
+    __table_args__ = (CheckConstraint("amount >= 0", name="amount_non_negative"),)
+
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True)
+    night: Mapped[date] = mapped_column(Date, primary_key=True)
+    amount: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 # The catalogue as first shipped; migration 0001 inserts these rows, the test fixtures load them too.

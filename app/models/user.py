@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.dialects.mysql import DATETIME, VARCHAR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedText
@@ -21,8 +22,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Stored normalised and lower-cased, so the unique key is case-insensitive on every back end.
-    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    # Stored normalised and lower-cased, so the unique key is case-insensitive on every back end; compared exactly
+    # (binary collation) on MariaDB, whose default collation would equate "bö@x.com" with "bo@x.com".
+    email: Mapped[str] = mapped_column(
+        String(254).with_variant(VARCHAR(254, collation="utf8mb4_bin"), "mysql", "mariadb"), unique=True,
+        nullable=False)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     role: Mapped[str] = mapped_column(String(10), nullable=False, default="guest")
@@ -33,6 +37,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     preferred_currency: Mapped[str] = mapped_column(String(3), nullable=False, default="USD")
     preferred_language: Mapped[str] = mapped_column(String(10), nullable=False, default="en")
     last_login_at: Mapped[datetime | None] = mapped_column()
+    # Tokens issued before this instant are refused (set on suspension, so reinstating revives none of them).
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(
+        DateTime().with_variant(DATETIME(fsp=6), "mysql", "mariadb"))  # microseconds: tokens carry them too
 
     refresh_tokens: Mapped[list[RefreshToken]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                               passive_deletes=True)

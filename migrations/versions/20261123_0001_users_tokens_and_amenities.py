@@ -7,6 +7,7 @@ Create Date: 2026-11-23 12:46:15.693664
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 
 # revision identifiers, used by Alembic.
@@ -44,7 +45,7 @@ def upgrade():
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('email', sa.String(length=254).with_variant(mysql.VARCHAR(254, collation='utf8mb4_bin'), 'mysql', 'mariadb'), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('role', sa.String(length=10), nullable=False),
@@ -55,6 +56,7 @@ def upgrade():
     sa.Column('preferred_currency', sa.String(length=3), nullable=False),
     sa.Column('preferred_language', sa.String(length=10), nullable=False),
     sa.Column('last_login_at', sa.DateTime(), nullable=True),
+    sa.Column('tokens_valid_after', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField
-from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SelectChoice, SelectField, StringField,
-                     SubmitField, TextAreaField)
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ... import money
@@ -20,7 +29,8 @@ class RegisterForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)],
                              description=f"At least {PASSWORD_MIN} characters.")
-    confirm = PasswordField("Repeat the password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+    confirm = PasswordField("Repeat the password",
+                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
     role = RadioField("I want to", choices=[SelectChoice("guest", "Book places to stay"),
                                            SelectChoice("host", "Host my place (and book too)")],
                       default="guest", validators=[DataRequired()])
@@ -36,12 +46,14 @@ class LoginForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=32)], description="Only shared with your hosts and guests.")
+    phone = StringField("Phone", validators=[Optional(), Length(max=32)],
+                        description="Only shared with your hosts and guests.")
     bio = TextAreaField("About you", validators=[Optional(), Length(max=BIO_MAX)], render_kw={"rows": 4})
     preferred_currency = SelectField("Currency", choices=[SelectChoice(c) for c in sorted(money.CURRENCIES)])
-    preferred_language = SelectField("Language", choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
-    photo = FileField("Profile photo", validators=[FileAllowed(["jpg", "jpeg", "png", "webp"], "JPEG, PNG or WebP only.")],
-                      description="JPEG, PNG or WebP, at most 5 MB.")
+    preferred_language = SelectField("Language",
+                                     choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
+    # The file's bytes are checked by the storage service, not its name.
+    photo = FileField("Profile photo", description="JPEG, PNG or WebP, at most 5 MB.")
     submit = SubmitField("Save profile")
 
 

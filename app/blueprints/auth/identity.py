@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, redirect, request, url_for
 
-from ...errors import api_error, is_api_request
+from ...errors import Unauthorized, api_error, is_api_request
 from ...extensions import db, jwt, login_manager
 from ...models import User
 from . import tokens
@@ -38,6 +38,8 @@ def init_identity(app: Flask) -> None:
         user = db.session.get(User, int(sub)) if str(sub).isdigit() else None
         if user is not None and not user.is_active:
             raise AccountSuspended("This account is suspended.")
+        if user is not None and tokens.issued_before_cutoff(user, payload):
+            raise Unauthorized("This token was revoked; sign in again.")
         return user
 
     @jwt.token_in_blocklist_loader

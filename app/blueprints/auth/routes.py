@@ -84,9 +84,8 @@ def profile():
         try:
             services.update_profile(current_user, name=form.name.data, phone=form.phone.data, bio=form.bio.data,
                                     preferred_currency=form.preferred_currency.data,
-                                    preferred_language=form.preferred_language.data)
-            if form.photo.data:
-                services.set_avatar(current_user, form.photo.data.stream)
+                                    preferred_language=form.preferred_language.data,
+                                    photo=form.photo.data.stream if form.photo.data else None)
         except DomainError as exc:
             show_error(form, exc)
         else:

@@ -143,8 +143,11 @@ def logout(payload: dict) -> None:
     logger.info("user %s logged out", payload.get("sub"))
 
 
-def update_profile(user: User, **changes) -> User:
-    """Apply name, phone, bio, preferred_currency, preferred_language; returns the user. Raises ValidationFailed."""
+def update_profile(user: User, *, photo: IO[bytes] | None = None, **changes) -> User:
+    """Apply name, phone, bio, preferred_currency, preferred_language and an optional photo, all or nothing.
+
+    Returns the user. Raises ValidationFailed, PayloadTooLarge, UnsupportedMediaType.
+    """
     errors: dict[str, list[str]] = {}
     if "name" in changes:
         name = (changes["name"] or "").strip()
@@ -177,25 +180,26 @@ def update_profile(user: User, **changes) -> User:
     if errors:
         db.session.rollback()
         raise ValidationFailed(errors)
-    db.session.commit()
+    old_key, new_key = user.avatar_key, None
+    try:
+        if photo is not None:
+            new_key = storage.save_image(photo, kind="avatars", thumbnail_width=AVATAR_THUMB_WIDTH,
+                                         max_bytes=current_app.config["AVATAR_MAX_BYTES"]).key
+            user.avatar_key = new_key
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        storage.delete_image(new_key)  # nothing of a failed change is kept
+        raise
+    if new_key is not None:
+        storage.delete_image(old_key)
     logger.info("user %s updated their profile", user.id)
     return user
 
 
 def set_avatar(user: User, file: IO[bytes]) -> User:
     """Store `file` as the user's profile photo and return the user. Raises PayloadTooLarge, UnsupportedMediaType."""
-    image = storage.save_image(file, kind="avatars", max_bytes=current_app.config["AVATAR_MAX_BYTES"],
-                               thumbnail_width=AVATAR_THUMB_WIDTH)
-    old_key, user.avatar_key = user.avatar_key, image.key
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        storage.delete_image(image.key)
-        raise
-    storage.delete_image(old_key)
-    logger.info("user %s set a profile photo", user.id)
-    return user
+    return update_profile(user, photo=file)
 
 
 def become_host(user: User) -> User:
@@ -211,9 +215,13 @@ def set_active(user: User, active: bool) -> User:
     """Suspend or reinstate an account and return it.
 
     A suspended user's tokens and sessions are refused (403 account_suspended) from their next request on,
-    because every request loads the user and checks is_active.
+    because every request loads the user and checks is_active; tokens issued before the suspension stay dead
+    after a reinstatement (401), so the user signs in again.
     """
     user.is_active = active
+    if not active:
+        user.tokens_valid_after = utcnow()
+        tokens.revoke_user_refresh_tokens(user)
     db.session.commit()
     logger.info("user %s %s", user.id, "reinstated" if active else "suspended")
     return user

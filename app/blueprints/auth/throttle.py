@@ -7,13 +7,26 @@ from collections.abc import Callable
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 
+from ...errors import ValidationFailed
 from ...extensions import limiter
+from .services import normalise_email
 
 
 def _submitted_email() -> str:
-    data = request.get_json(silent=True) if request.is_json else request.form
-    email = data.get("email") if isinstance(data, dict) or hasattr(data, "get") else None
-    return "login-email:" + (email.strip().lower()[:254] if isinstance(email, str) else "")
+    """The limiter key of the address being tried: normalised like accounts are, so spellings share one budget."""
+    try:
+        data = request.get_json(silent=True) if request.is_json else request.form
+    except RecursionError:
+        data = None
+    email = data.get("email") if hasattr(data, "get") else None
+    if not isinstance(email, str):
+        return "login-email:"
+    email = email.strip()[:254]
+    try:
+        email = normalise_email(email)
+    except ValidationFailed:
+        email = email.lower()
+    return "login-email:" + email.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
 
 
 def _login_failed(response) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import RefreshToken, RevokedToken, User, utcnow
@@ -41,10 +42,14 @@ def revoke_keys(keys_ttl: dict[str, int]) -> None:
     for key, ttl in keys_ttl.items():
         expires = now + timedelta(seconds=max(int(ttl), 1))
         row = db.session.get(RevokedToken, key)
-        if row is None:
-            db.session.add(RevokedToken(key=key, expires_at=expires))
-        else:
+        if row is not None:
             row.expires_at = max(row.expires_at, expires)
+            continue
+        try:
+            with db.session.begin_nested():  # a concurrent revocation of the same key may insert it first
+                db.session.add(RevokedToken(key=key, expires_at=expires))
+        except IntegrityError:
+            pass
 
 
 def is_revoked(payload: dict) -> bool:
@@ -68,9 +73,12 @@ def issue_tokens(user: User, family: str | None = None) -> dict[str, str]:
     expires_at = utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
     db.session.add(RefreshToken(jti=refresh_jti, family=family, user_id=user.id, expires_at=expires_at))
     identity = str(user.id)
+    issued = round(time.time(), 6)  # "iat" has whole seconds; this orders tokens against a same-second suspension
     return {
-        "access_token": create_access_token(identity=identity, additional_claims={"fam": family, "role": user.role}),
-        "refresh_token": create_refresh_token(identity=identity, additional_claims={"fam": family, "jti": refresh_jti}),
+        "access_token": create_access_token(identity=identity,
+                                            additional_claims={"fam": family, "role": user.role, "ts": issued}),
+        "refresh_token": create_refresh_token(identity=identity,
+                                              additional_claims={"fam": family, "jti": refresh_jti, "ts": issued}),
     }
 
 
@@ -103,6 +111,22 @@ def revoke_access_token(payload: dict) -> None:
     """Blocklist one token until it would have expired anyway."""
     remaining = payload["exp"] - int(time.time())
     revoke_keys({_jti_key(payload["jti"]): remaining})
+
+
+def revoke_user_refresh_tokens(user: User) -> None:
+    """Mark every live refresh token of `user` revoked; the caller commits."""
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def issued_before_cutoff(user: User, payload: dict) -> bool:
+    """True when the token was issued before the user's tokens_valid_after (e.g. before a suspension)."""
+    cutoff = user.tokens_valid_after
+    return cutoff is not None and payload.get("ts", payload.get("iat", 0)) < cutoff.replace(tzinfo=UTC).timestamp()
 
 
 def purge_expired(now: datetime | None = None) -> int:

@@ -7,13 +7,14 @@ from flask import current_app, render_template
 from ... import storage
 from ...extensions import limiter
 from ...openapi import build_spec
+from ..listings import services as listings
 from . import bp
 
 
 @bp.get("/")
 def index():
-    """Home page: the search bar and a welcome."""
-    return render_template("main/index.html")
+    """Home page: the search bar and the newest stays."""
+    return render_template("main/index.html", featured=listings.latest_listings(8))
 
 
 @bp.get("/uploads/<path:key>")

@@ -1,0 +1,168 @@
+"""The nightly calendar: which nights are free and what each costs; hosts block, reopen and price nights."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from ...errors import Conflict, PermissionDenied, ValidationFailed
+from ...extensions import db
+from ...models import NightHold, NightPrice, Property, User
+from .services import MAX_AMOUNT, can_manage
+
+logger = logging.getLogger(__name__)
+
+MAX_RANGE_DAYS = 366
+MAX_FUTURE_DAYS = 3 * 366  # how far ahead a calendar can be read or edited
+
+
+class DatesUnavailable(Conflict):
+    code = "dates_unavailable"
+
+
+@dataclass
+class CalendarDay:
+    """One night of a listing's calendar."""
+
+    date: date
+    available: bool
+    price: int
+    currency: str
+    hold: str | None  # None (free), "blocked" (by the host) or "booked"
+
+
+def nights(start: date, end: date) -> list[date]:
+    """Every night in [start, end)."""
+    return [start + timedelta(days=n) for n in range((end - start).days)]
+
+
+def check_range(start: date, end: date, *, field: str = "to", today: date | None = None) -> None:
+    """Raise ValidationFailed unless [start, end) is a non-empty range of at most a year, within reach."""
+    today = today or date.today()
+    if end <= start:
+        raise ValidationFailed({field: ["Must be after the start date."]})
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise ValidationFailed({field: [f"A range can span at most {MAX_RANGE_DAYS} days."]})
+    if end > today + timedelta(days=MAX_FUTURE_DAYS) or start < today - timedelta(days=MAX_RANGE_DAYS):
+        raise ValidationFailed({field: ["The calendar covers one year back to three years ahead."]})
+
+
+def get_calendar(listing: Property, start: date, end: date, today: date | None = None) -> list[CalendarDay]:
+    """Each night of [start, end) with its availability and price (custom or the base price)."""
+    today = today or date.today()
+    check_range(start, end, today=today)
+    holds = dict(db.session.execute(
+        select(NightHold.night, NightHold.booking_id)
+        .where(NightHold.property_id == listing.id, NightHold.night >= start, NightHold.night < end)
+    ).all())
+    prices = dict(db.session.execute(
+        select(NightPrice.night, NightPrice.amount)
+        .where(NightPrice.property_id == listing.id, NightPrice.night >= start, NightPrice.night < end)
+    ).all())
+    days = []
+    for night in nights(start, end):
+        hold = None if night not in holds else ("booked" if holds[night] is not None else "blocked")
+        days.append(CalendarDay(date=night, available=hold is None and night >= today,
+                                price=prices.get(night, listing.price_per_night_amount), currency=listing.currency,
+                                hold=hold))
+    return days
+
+
+def _parse_range(index: int, item: Any, listing: Property, today: date) -> dict:
+    prefix = f"ranges.{index}"
+    if not isinstance(item, dict):
+        raise ValidationFailed({prefix: ["Each range is an object with start and end."]})
+    try:
+        start, end = date.fromisoformat(item.get("start", "")), date.fromisoformat(item.get("end", ""))
+    except (TypeError, ValueError):
+        raise ValidationFailed({prefix: ["start and end must be dates as YYYY-MM-DD."]}) from None
+    check_range(start, end, field=f"{prefix}.end", today=today)
+    if start < today:
+        raise ValidationFailed({f"{prefix}.start": ["Past nights cannot be changed."]})
+    parsed: dict[str, Any] = {"start": start, "end": end}
+    if "available" in item:
+        if not isinstance(item["available"], bool):
+            raise ValidationFailed({f"{prefix}.available": ["Must be true or false."]})
+        parsed["available"] = item["available"]
+    if "price" in item:
+        parsed["price"] = _parse_price(prefix, item["price"], listing)
+    if len(parsed) == 2:
+        raise ValidationFailed({prefix: ["Say available (true/false), price, or both."]})
+    return parsed
+
+
+def _parse_price(prefix: str, price: Any, listing: Property) -> int | None:
+    if price is None:
+        return None  # back to the base price
+    amount = price.get("amount") if isinstance(price, dict) else None
+    if not isinstance(price, dict) or price.get("currency") != listing.currency:
+        raise ValidationFailed({f"{prefix}.price": [f"Give a Money object in the listing's currency "
+                                                    f"({listing.currency})."]})
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= MAX_AMOUNT:
+        raise ValidationFailed({f"{prefix}.price.amount": [f"Must be a whole number from 1 to {MAX_AMOUNT}."]})
+    return amount
+
+
+def _block(listing: Property, start: date, end: date) -> None:
+    booked = db.session.scalar(
+        select(NightHold.night).where(NightHold.property_id == listing.id, NightHold.night >= start,
+                                      NightHold.night < end, NightHold.booking_id.is_not(None)).limit(1))
+    if booked is not None:
+        raise DatesUnavailable(f"{booked.isoformat()} is booked; a booked night cannot be blocked.")
+    taken = set(db.session.scalars(
+        select(NightHold.night).where(NightHold.property_id == listing.id, NightHold.night >= start,
+                                      NightHold.night < end)))
+    db.session.add_all(NightHold(property_id=listing.id, night=night, booking_id=None)
+                       for night in nights(start, end) if night not in taken)
+    db.session.flush()  # a booking that took one of these nights meanwhile makes this fail: IntegrityError
+
+
+def _reopen(listing: Property, start: date, end: date) -> None:
+    db.session.execute(delete(NightHold).where(NightHold.property_id == listing.id, NightHold.night >= start,
+                                               NightHold.night < end, NightHold.booking_id.is_(None)))
+
+
+def _set_prices(listing: Property, start: date, end: date, amount: int | None) -> None:
+    db.session.execute(delete(NightPrice).where(NightPrice.property_id == listing.id, NightPrice.night >= start,
+                                                NightPrice.night < end))
+    if amount is not None and amount != listing.price_per_night_amount:
+        db.session.add_all(NightPrice(property_id=listing.id, night=night, amount=amount)
+                           for night in nights(start, end))
+        db.session.flush()
+
+
+def set_availability(listing: Property, *, actor: User, ranges: Any, today: date | None = None) -> None:
+    """Apply every range (block, reopen, price) in one transaction, or none of them.
+
+    Raises PermissionDenied, ValidationFailed, DatesUnavailable (a night in the range is held by a booking).
+    """
+    if not can_manage(actor, listing):
+        raise PermissionDenied("Only the listing's host or an admin can change its calendar.")
+    today = today or date.today()
+    if not isinstance(ranges, list) or not ranges:
+        raise ValidationFailed({"ranges": ["Give a non-empty list of ranges."]})
+    if len(ranges) > 100:
+        raise ValidationFailed({"ranges": ["At most 100 ranges at a time."]})
+    parsed = [_parse_range(index, item, listing, today) for index, item in enumerate(ranges)]
+    try:
+        for item in parsed:
+            if item.get("available") is False:
+                _block(listing, item["start"], item["end"])
+            elif item.get("available") is True:
+                _reopen(listing, item["start"], item["end"])
+            if "price" in item:
+                _set_prices(listing, item["start"], item["end"], item["price"])
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DatesUnavailable("Some of those nights were just booked; reload the calendar.") from None
+    except Exception:
+        db.session.rollback()
+        raise
+    logger.info("calendar of listing %s changed by user %s (%s ranges)", listing.id, actor.id, len(parsed))
+

@@ -1,0 +1,324 @@
+"""Listing rules: who may create and edit, what a valid listing is, soft deletion and photos."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import IO, Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ... import geo, money, storage
+from ...errors import Conflict, NotFoundError, PermissionDenied, ValidationFailed
+from ...extensions import db
+from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, Amenity, NightHold, Property, PropertyImage, User, utcnow
+from ...pagination import Page, paginate
+
+logger = logging.getLogger(__name__)
+
+TITLE_MIN, TITLE_MAX, DESCRIPTION_MAX = 3, 120, 5000
+MAX_AMOUNT = 100_000_000  # minor units; far above any nightly price, far below the INT column's limit
+MAX_IMAGES = 30
+THUMBNAIL_WIDTH = 480
+COUNTS = {"max_guests": (1, 50), "bedrooms": (0, 50), "beds": (0, 100), "bathrooms": (0, 50)}
+NIGHTS_LIMIT = 1000
+
+# Field name -> column, for values stored as they come.
+PLAIN_FIELDS = ("title", "description", "property_type", "latitude", "longitude", "max_guests", "bedrooms", "beds",
+                "bathrooms", "min_nights", "max_nights", "cancellation_policy", "instant_book", "timezone")
+ADDRESS_FIELDS = {"line1": "address_line1", "city": "city", "state": "state", "country": "country",
+                  "postal_code": "postal_code"}
+DEFAULTS: dict[str, Any] = {"description": "", "latitude": None, "longitude": None, "bedrooms": 0, "beds": 1,
+                            "bathrooms": 1, "min_nights": 1, "max_nights": 365, "cancellation_policy": "moderate",
+                            "instant_book": False, "timezone": "UTC", "amenities": [], "cleaning_fee": None}
+
+
+def can_manage(user: User | None, listing: Property) -> bool:
+    """True for the listing's host and for admins."""
+    return user is not None and (user.is_admin or user.id == listing.host_id)
+
+
+def get_listing(listing_id: int) -> Property:
+    """An active listing; raises NotFoundError for a missing or deleted one."""
+    listing = db.session.get(Property, listing_id)
+    if listing is None or not listing.is_active:
+        raise NotFoundError("Listing not found.")
+    return listing
+
+
+def get_managed_listing(listing_id: int, user: User) -> Property:
+    """An active listing the user may manage. Raises NotFoundError, PermissionDenied."""
+    listing = get_listing(listing_id)
+    if not can_manage(user, listing):
+        raise PermissionDenied("Only the listing's host or an admin can change it.")
+    return listing
+
+
+def list_host_listings(host: User, page: int = 1, per_page: int = 20) -> Page:
+    """The host's active listings, newest first."""
+    query = (select(Property).where(Property.host_id == host.id, Property.status == "active")
+             .order_by(Property.created_at.desc(), Property.id.desc()))
+    return paginate(query, page, per_page)
+
+
+def latest_listings(limit: int = 8) -> list[Property]:
+    """The newest active listings (for the home page), photos loaded."""
+    from sqlalchemy.orm import selectinload
+
+    query = (select(Property).where(Property.status == "active").options(selectinload(Property.images))
+             .order_by(Property.created_at.desc(), Property.id.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def _text(errors: dict, name: str, value: Any, *, required: bool, low: int, high: int) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if value is not None and not isinstance(value, str):
+        errors[name] = ["Must be text."]
+    elif required and len(text) < max(low, 1):
+        errors[name] = [f"Enter {low} to {high} characters." if low > 1 else "This field is required."]
+    elif len(text) > high:
+        errors[name] = [f"Use at most {high} characters."]
+    return text
+
+
+def _integer(errors: dict, name: str, value: Any, low: int, high: int) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[name] = ["Must be a whole number."]
+        return None
+    if not low <= value <= high:
+        errors[name] = [f"Must be between {low} and {high}."]
+    return value
+
+
+def _money(errors: dict, name: str, value: Any, *, minimum: int) -> tuple[int, str] | None:
+    if not isinstance(value, dict):
+        errors[name] = ["Give an object with amount (minor units) and currency."]
+        return None
+    amount, code = value.get("amount"), value.get("currency")
+    if not money.is_supported(code):
+        errors[f"{name}.currency"] = ["Unknown or unsupported currency."]
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        errors[f"{name}.amount"] = ["Must be a whole number of minor units (e.g. cents)."]
+    elif not minimum <= amount <= MAX_AMOUNT:
+        errors[f"{name}.amount"] = [f"Must be between {minimum} and {MAX_AMOUNT}."]
+    return (amount, code) if not any(k.startswith(name) for k in errors) else None
+
+
+def _coordinates(errors: dict, values: dict) -> None:
+    for name, limit in (("latitude", 90), ("longitude", 180)):
+        value = values.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            errors[name] = ["Must be a number."]
+        elif not -limit <= value <= limit:
+            errors[name] = [f"Must be between -{limit} and {limit}."]
+    if (values.get("latitude") is None) != (values.get("longitude") is None) and not errors.keys() & {"latitude",
+                                                                                                       "longitude"}:
+        errors["longitude" if values.get("longitude") is None else "latitude"] = ["Give both coordinates or neither."]
+
+
+def _amenities(errors: dict, codes: Any) -> list[Amenity]:
+    if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+        errors["amenities"] = ["Give a list of amenity codes."]
+        return []
+    found = list(db.session.scalars(select(Amenity).where(Amenity.code.in_(set(codes))))) if codes else []
+    unknown = sorted(set(codes) - {a.code for a in found})
+    if unknown:
+        errors["amenities"] = [f"Unknown amenity: {', '.join(unknown[:5])}."]
+    return found
+
+
+def validate_listing(values: dict) -> dict:
+    """Check a complete set of listing values; returns them cleaned. Raises ValidationFailed naming each field."""
+    errors: dict[str, list[str]] = {}
+    clean = dict(values)
+    clean["title"] = _text(errors, "title", values.get("title"), required=True, low=TITLE_MIN, high=TITLE_MAX)
+    clean["description"] = _text(errors, "description", values.get("description") or "", required=False, low=0,
+                                 high=DESCRIPTION_MAX)
+    if values.get("property_type") not in PROPERTY_TYPES:
+        errors["property_type"] = [f"Choose one of {', '.join(PROPERTY_TYPES)}."]
+    address = values.get("address")
+    if not isinstance(address, dict):
+        errors["address"] = ["Give an address object with line1, city, state, country and postal_code."]
+        address = {}
+    clean["address"] = {
+        "line1": _text(errors, "address.line1", address.get("line1") or "", required=False, low=0, high=200),
+        "city": _text(errors, "address.city", address.get("city"), required=True, low=1, high=100),
+        "state": _text(errors, "address.state", address.get("state") or "", required=False, low=0, high=100),
+        "country": address.get("country"),
+        "postal_code": _text(errors, "address.postal_code", address.get("postal_code") or "", required=False,
+                             low=0, high=20),
+    }
+    if not geo.is_country(address.get("country")):
+        errors["address.country"] = ["Use an ISO 3166 alpha-2 country code such as FR."]
+    _coordinates(errors, values)
+    price = _money(errors, "price_per_night", values.get("price_per_night"), minimum=1)
+    if values.get("cleaning_fee") is not None:
+        fee = _money(errors, "cleaning_fee", values["cleaning_fee"], minimum=0)
+        if fee and price and fee[1] != price[1]:
+            errors["cleaning_fee.currency"] = ["Must be the currency of the nightly price."]
+    for name, (low, high) in COUNTS.items():
+        _integer(errors, name, values.get(name), low, high)
+    min_nights = _integer(errors, "min_nights", values.get("min_nights"), 1, NIGHTS_LIMIT)
+    max_nights = _integer(errors, "max_nights", values.get("max_nights"), 1, NIGHTS_LIMIT)
+    if min_nights and max_nights and "min_nights" not in errors and min_nights > max_nights:
+        errors["min_nights"] = ["Must not be more than max_nights."]
+    if values.get("cancellation_policy") not in CANCELLATION_POLICIES:
+        errors["cancellation_policy"] = [f"Choose one of {', '.join(CANCELLATION_POLICIES)}."]
+    if not isinstance(values.get("instant_book"), bool):
+        errors["instant_book"] = ["Must be true or false."]
+    if not geo.is_timezone(values.get("timezone")):
+        errors["timezone"] = ["Use an IANA time zone name such as Europe/Paris."]
+    clean["amenity_rows"] = _amenities(errors, values.get("amenities"))
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+def listing_values(listing: Property) -> dict:
+    """The listing's current values in the shape validate_listing takes (the base for a partial update)."""
+    values = {name: getattr(listing, name) for name in PLAIN_FIELDS}
+    values["address"] = {key: getattr(listing, column) for key, column in ADDRESS_FIELDS.items()}
+    values["price_per_night"] = {"amount": listing.price_per_night_amount, "currency": listing.currency}
+    values["cleaning_fee"] = {"amount": listing.cleaning_fee_amount, "currency": listing.currency}
+    values["amenities"] = [a.code for a in listing.amenities]
+    return values
+
+
+def _apply(listing: Property, clean: dict) -> None:
+    for name in PLAIN_FIELDS:
+        setattr(listing, name, clean[name])
+    for key, column in ADDRESS_FIELDS.items():
+        setattr(listing, column, clean["address"][key])
+    listing.price_per_night_amount = clean["price_per_night"]["amount"]
+    listing.currency = clean["price_per_night"]["currency"]
+    listing.cleaning_fee_amount = (clean.get("cleaning_fee") or {}).get("amount", 0)
+    listing.amenities = clean["amenity_rows"]
+
+
+def create_listing(*, host: User, data: dict) -> Property:
+    """Create an active listing for a host or admin. Raises PermissionDenied, ValidationFailed."""
+    if not host.has_role("host", "admin"):
+        raise PermissionDenied("Only hosts can create listings; become a host first.")
+    clean = validate_listing({**DEFAULTS, **data})
+    listing = Property(host_id=host.id, status="active")
+    _apply(listing, clean)
+    db.session.add(listing)
+    db.session.commit()
+    logger.info("listing %s created by user %s", listing.id, host.id)
+    return listing
+
+
+def update_listing(listing: Property, *, actor: User, data: dict) -> Property:
+    """Change some fields of a listing (its host or an admin). Raises PermissionDenied, ValidationFailed."""
+    if not can_manage(actor, listing):
+        raise PermissionDenied("Only the listing's host or an admin can change it.")
+    values = listing_values(listing)
+    if "address" in data and isinstance(data["address"], dict):
+        data = {**data, "address": {**values["address"], **data["address"]}}
+    if "cleaning_fee" not in data and "price_per_night" in data and isinstance(data["price_per_night"], dict):
+        # A new currency carries the cleaning fee along with it.
+        values["cleaning_fee"] = {**values["cleaning_fee"], "currency": data["price_per_night"].get("currency")}
+    _apply(listing, validate_listing({**values, **data}))
+    db.session.commit()
+    logger.info("listing %s updated by user %s", listing.id, actor.id)
+    return listing
+
+
+def has_active_bookings(listing: Property, today: date | None = None) -> bool:
+    """True while a pending or confirmed booking holds any night from today on."""
+    today = today or date.today()
+    return db.session.scalar(
+        select(NightHold.night).where(NightHold.property_id == listing.id, NightHold.booking_id.is_not(None),
+                                      NightHold.night >= today).limit(1)
+    ) is not None
+
+
+def delete_listing(listing: Property, *, actor: User) -> None:
+    """Soft-delete: the listing leaves search and its page, its history stays. Raises Conflict, PermissionDenied."""
+    if not can_manage(actor, listing):
+        raise PermissionDenied("Only the listing's host or an admin can delete it.")
+    if has_active_bookings(listing):
+        raise Conflict("The listing has upcoming bookings; cancel them first.", code="has_active_bookings")
+    listing.status = "deleted"
+    listing.deleted_at = utcnow()
+    db.session.commit()
+    logger.info("listing %s deleted by user %s", listing.id, actor.id)
+
+
+def _lock(listing: Property) -> None:
+    """Serialise photo changes of one listing (SELECT ... FOR UPDATE on its row)."""
+    db.session.execute(select(Property.id).where(Property.id == listing.id).with_for_update())
+
+
+def _renumber(listing: Property) -> None:
+    images = sorted(listing.images, key=lambda image: (image.position, image.id))
+    for position, image in enumerate(images):
+        image.position = position
+    listing.images.sort(key=lambda image: image.position)
+
+
+def add_image(listing: Property, *, actor: User, file: IO[bytes]) -> PropertyImage:
+    """Store a photo at the end of the listing's gallery. Raises PermissionDenied, ValidationFailed, 413, 415."""
+    if not can_manage(actor, listing):
+        raise PermissionDenied("Only the listing's host or an admin can change its photos.")
+    info = storage.save_image(file, kind="listings", max_bytes=current_app.config["LISTING_IMAGE_MAX_BYTES"],
+                              thumbnail_width=THUMBNAIL_WIDTH)
+    try:
+        _lock(listing)
+        count, last = db.session.execute(
+            select(func.count(), func.max(PropertyImage.position)).where(PropertyImage.property_id == listing.id)
+        ).one()
+        if count >= MAX_IMAGES:
+            raise ValidationFailed({"image": [f"A listing can have at most {MAX_IMAGES} photos."]})
+        image = PropertyImage(property_id=listing.id, key=info.key, thumbnail_key=info.thumbnail_key,
+                              position=0 if last is None else last + 1, width=info.width, height=info.height)
+        db.session.add(image)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        storage.delete_image(info.key)
+        raise
+    logger.info("image %s added to listing %s", image.id, listing.id)
+    return image
+
+
+def _get_image(listing: Property, image_id: int) -> PropertyImage:
+    image = db.session.get(PropertyImage, image_id)
+    if image is None or image.property_id != listing.id:
+        raise NotFoundError("Photo not found.")
+    return image
+
+
+def delete_image(listing: Property, *, actor: User, image_id: int) -> None:
+    """Remove a photo and close the gap in the order. Raises PermissionDenied, NotFoundError."""
+    if not can_manage(actor, listing):
+        raise PermissionDenied("Only the listing's host or an admin can change its photos.")
+    _lock(listing)
+    image = _get_image(listing, image_id)
+    key = image.key
+    listing.images.remove(image)
+    db.session.delete(image)
+    _renumber(listing)
+    db.session.commit()
+    storage.delete_image(key)
+    logger.info("image %s removed from listing %s", image_id, listing.id)
+
+
+def move_image(listing: Property, *, actor: User, image_id: int, position: Any) -> PropertyImage:
+    """Move a photo to `position` (0 is the cover; past the end means last). Raises 403, 404, ValidationFailed."""
+    if not can_manage(actor, listing):
+        raise PermissionDenied("Only the listing's host or an admin can change its photos.")
+    if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+        raise ValidationFailed({"position": ["Must be a whole number from 0."]})
+    _lock(listing)
+    image = _get_image(listing, image_id)
+    ordered = [i for i in sorted(listing.images, key=lambda i: (i.position, i.id)) if i.id != image.id]
+    ordered.insert(min(position, len(ordered)), image)
+    for index, item in enumerate(ordered):
+        item.position = index
+    db.session.commit()
+    logger.info("image %s of listing %s moved to %s", image.id, listing.id, image.position)
+    return image

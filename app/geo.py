@@ -1,0 +1,41 @@
+"""Places: ISO 3166 countries (names from Babel's CLDR data) and IANA time zones."""
+
+from __future__ import annotations
+
+from functools import cache
+from zoneinfo import available_timezones
+
+from babel import Locale
+
+# CLDR territories that are not countries a listing can be in.
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
+
+
+@cache
+def countries() -> dict[str, str]:
+    """{ISO 3166-1 alpha-2 code: English name}, sorted by name."""
+    names = Locale("en").territories
+    pairs = [(code, name) for code, name in names.items()
+             if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES]
+    return dict(sorted(pairs, key=lambda pair: pair[1]))
+
+
+def is_country(code: object) -> bool:
+    """True for a known ISO 3166-1 alpha-2 code (upper case)."""
+    return isinstance(code, str) and code in countries()
+
+
+def country_name(code: str) -> str:
+    """The English name of a country code (the code itself when unknown)."""
+    return countries().get(code, code)
+
+
+@cache
+def timezones() -> frozenset[str]:
+    """Every IANA time zone name this machine knows."""
+    return frozenset(available_timezones())
+
+
+def is_timezone(name: object) -> bool:
+    """True for a valid IANA time zone name such as Europe/Paris."""
+    return isinstance(name, str) and name in timezones()

@@ -1,0 +1,144 @@
+"""Demo data for `flask seed`: accounts, and listings in several countries with photos drawn by Pillow."""
+
+from __future__ import annotations
+
+import io
+import logging
+import random
+from dataclasses import dataclass
+
+from faker import Faker
+from PIL import Image, ImageDraw
+from sqlalchemy import func, select
+
+from .blueprints.auth import services as accounts
+from .blueprints.listings import services as listings
+from .extensions import db
+from .models import Property, User
+
+logger = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "abode-demo-2026"
+DEMO_USERS = [
+    ("admin@example.com", "Ada Admin", "admin"),
+    ("host@example.com", "Hana Host", "host"),
+    ("host2@example.com", "Hugo Host", "host"),
+    ("guest@example.com", "Gil Guest", "guest"),
+    ("guest2@example.com", "Greta Guest", "guest"),
+]
+
+
+@dataclass(frozen=True)
+class City:
+    name: str
+    state: str
+    country: str
+    currency: str
+    timezone: str
+    lat: float
+    lng: float
+    nightly: int  # typical nightly price in minor units of `currency`
+
+
+CITIES = [
+    City("Lisbon", "Lisboa", "PT", "EUR", "Europe/Lisbon", 38.7223, -9.1393, 9500),
+    City("Paris", "Île-de-France", "FR", "EUR", "Europe/Paris", 48.8566, 2.3522, 16000),
+    City("London", "England", "GB", "GBP", "Europe/London", 51.5074, -0.1278, 14000),
+    City("New York", "NY", "US", "USD", "America/New_York", 40.7128, -74.0060, 21000),
+    City("San Francisco", "CA", "US", "USD", "America/Los_Angeles", 37.7749, -122.4194, 19000),
+    City("Tokyo", "Tokyo", "JP", "JPY", "Asia/Tokyo", 35.6762, 139.6503, 18000),
+    City("Kyoto", "Kyoto", "JP", "JPY", "Asia/Tokyo", 35.0116, 135.7681, 15000),
+    City("Barcelona", "Catalonia", "ES", "EUR", "Europe/Madrid", 41.3874, 2.1686, 11000),
+    City("Berlin", "Berlin", "DE", "EUR", "Europe/Berlin", 52.5200, 13.4050, 8500),
+    City("Sydney", "NSW", "AU", "AUD", "Australia/Sydney", -33.8688, 151.2093, 22000),
+    City("Mexico City", "CDMX", "MX", "MXN", "America/Mexico_City", 19.4326, -99.1332, 150000),
+    City("Banff", "Alberta", "CA", "CAD", "America/Edmonton", 51.1784, -115.5708, 26000),
+]
+KINDS = [("apartment", "Bright apartment"), ("house", "Family house"), ("room", "Cosy room"),
+         ("cabin", "Quiet cabin"), ("villa", "Villa with a view"), ("other", "Converted loft")]
+AMENITY_CODES = ["wifi", "kitchen", "parking", "pool", "air_conditioning", "heating", "washer", "tv", "workspace",
+                 "pets_allowed", "hot_tub", "breakfast"]
+PALETTES = [((255, 183, 150), (226, 86, 91)), ((160, 210, 235), (40, 90, 160)), ((190, 230, 190), (50, 120, 80)),
+            ((250, 225, 160), (200, 120, 40)), ((220, 200, 240), (110, 70, 150))]
+
+
+def draw_photo(rng: random.Random, width: int = 1200, height: int = 800) -> bytes:
+    """A JPEG of a little house under a sky, different each call."""
+    sky, wall = rng.choice(PALETTES)
+    image = Image.new("RGB", (width, height), sky)
+    draw = ImageDraw.Draw(image)
+    for y in range(height // 2):  # a soft gradient towards the horizon
+        shade = tuple(min(255, c + y // 6) for c in sky)
+        draw.line([(0, y), (width, y)], fill=shade)
+    draw.rectangle([0, int(height * 0.7), width, height], fill=(90, 150, 90))
+    x0 = rng.randint(width // 8, width // 2)
+    w, h = rng.randint(width // 4, width // 3), rng.randint(height // 4, height // 3)
+    base = int(height * 0.72)
+    draw.rectangle([x0, base - h, x0 + w, base], fill=wall)
+    draw.polygon([(x0 - 30, base - h), (x0 + w // 2, base - h - h // 2), (x0 + w + 30, base - h)], fill=(90, 50, 40))
+    draw.rectangle([x0 + w // 2 - 30, base - 110, x0 + w // 2 + 30, base], fill=(60, 40, 30))
+    for wx in (x0 + w // 6, x0 + 4 * w // 6):
+        draw.rectangle([wx, base - h + 40, wx + w // 6, base - h + 40 + w // 6], fill=(255, 240, 190))
+    sun = rng.randint(width // 2, width - 120)
+    draw.ellipse([sun, 60, sun + 110, 170], fill=(255, 230, 120))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=82)
+    return out.getvalue()
+
+
+def seed_users(extra_guests: int) -> tuple[list[User], int]:
+    """The demo accounts (created once) plus `extra_guests` random guests; returns (hosts, how many were new)."""
+    created = 0
+    for email, name, role in DEMO_USERS:
+        if accounts.find_user_by_email(email) is None:
+            if role == "admin":
+                accounts.create_admin(email=email, password=DEMO_PASSWORD, name=name)
+            else:
+                accounts.register_user(email=email, password=DEMO_PASSWORD, name=name, role=role)
+            created += 1
+    fake = Faker()
+    Faker.seed(2026)
+    for n in range(extra_guests):
+        email = f"guest{n + 3}@example.com"
+        if accounts.find_user_by_email(email) is None:
+            accounts.register_user(email=email, password=DEMO_PASSWORD, name=fake.name(), role="guest")
+            created += 1
+    hosts = [accounts.find_user_by_email(email) for email, _n, role in DEMO_USERS if role == "host"]
+    return hosts, created
+
+
+def seed_listings(hosts: list[User], count: int, photos_per_listing: int = 3) -> int:
+    """Give the demo hosts `count` listings in total (only the missing ones); returns how many were made."""
+    have = db.session.scalar(select(func.count()).select_from(Property).where(
+        Property.host_id.in_([h.id for h in hosts]), Property.status == "active")) or 0
+    rng = random.Random(2026 + have)
+    made = 0
+    for n in range(have, count):
+        city = CITIES[n % len(CITIES)]
+        kind, label = KINDS[n % len(KINDS)]
+        price = int(city.nightly * rng.uniform(0.6, 1.8))
+        if city.currency in ("JPY", "MXN"):
+            price = round(price, -2)
+        data = {
+            "title": f"{label} in {city.name}", "property_type": kind,
+            "description": f"A {label.lower()} in {city.name}, close to cafés, parks and transport. "
+                           "Fresh linen and towels, fast Wi-Fi and a self check-in.",
+            "address": {"line1": f"{rng.randint(1, 200)} {Faker().street_name()}", "city": city.name,
+                        "state": city.state, "country": city.country, "postal_code": str(rng.randint(10000, 99999))},
+            "latitude": round(city.lat + rng.uniform(-0.05, 0.05), 6),
+            "longitude": round(city.lng + rng.uniform(-0.05, 0.05), 6),
+            "price_per_night": {"amount": price, "currency": city.currency},
+            "cleaning_fee": {"amount": price // 4, "currency": city.currency},
+            "max_guests": rng.randint(1, 8), "bedrooms": rng.randint(1, 4), "beds": rng.randint(1, 5),
+            "bathrooms": rng.randint(1, 3), "amenities": rng.sample(AMENITY_CODES, rng.randint(3, 8)),
+            "min_nights": rng.choice([1, 1, 2, 3]), "max_nights": rng.choice([14, 30, 90, 365]),
+            "cancellation_policy": rng.choice(["flexible", "moderate", "strict"]),
+            "instant_book": rng.random() < 0.6, "timezone": city.timezone,
+        }
+        host = hosts[n % len(hosts)]
+        listing = listings.create_listing(host=host, data=data)
+        for _ in range(photos_per_listing):
+            listings.add_image(listing, actor=host, file=io.BytesIO(draw_photo(rng)))
+        made += 1
+    logger.info("seeded %s listings", made)
+    return made
