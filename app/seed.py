@@ -116,9 +116,7 @@ def seed_listings(hosts: list[User], count: int, photos_per_listing: int = 3) ->
     for n in range(have, count):
         city = CITIES[n % len(CITIES)]
         kind, label = KINDS[n % len(KINDS)]
-        price = int(city.nightly * rng.uniform(0.6, 1.8))
-        if city.currency in ("JPY", "MXN"):
-            price = round(price, -2)
+        price = round(int(city.nightly * rng.uniform(0.6, 1.8)), -2)  # whole units: 125.00, not 124.37
         data = {
             "title": f"{label} in {city.name}", "property_type": kind,
             "description": f"A {label.lower()} in {city.name}, close to cafés, parks and transport. "
