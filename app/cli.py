@@ -16,6 +16,30 @@ logger = logging.getLogger(__name__)
 
 users_cli = AppGroup("users", help="Manage accounts.")
 jobs_cli = AppGroup("jobs", help="Scheduled work.")
+rates_cli = AppGroup("rates", help="Exchange rates (units of a currency per 1 USD).")
+
+
+@rates_cli.command("set")
+@click.argument("code")
+@click.argument("rate")
+def set_rate(code: str, rate: str) -> None:
+    """Set CODE's rate: RATE units of CODE per 1 USD (EUR 0.9 shows USD 100.00 as EUR 90.00)."""
+    from . import rates
+
+    try:
+        row = rates.set_rate(code, rate)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"1 USD = {row.rate.normalize():f} {row.currency}")
+
+
+@rates_cli.command("show")
+def show_rates() -> None:
+    """Print every rate in use."""
+    from . import rates
+
+    for code, rate in sorted(rates.current_rates().items()):
+        click.echo(f"{code}  {rate.normalize():f}")
 
 
 @users_cli.command("create-admin")
@@ -66,4 +90,5 @@ def register_cli(app: Flask) -> None:
     """Add Abode's commands to `flask`."""
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(rates_cli)
     app.cli.add_command(seed)

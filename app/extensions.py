@@ -10,7 +10,10 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+
+from .geo import add_sqlite_math
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,3 +32,5 @@ limiter = Limiter(get_remote_address)
 cache = Cache()
 mail = Mail()
 bootstrap = Bootstrap5()
+
+event.listen(Engine, "connect", add_sqlite_math)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sqlite3
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -39,3 +41,18 @@ def timezones() -> frozenset[str]:
 def is_timezone(name: object) -> bool:
     """True for a valid IANA time zone name such as Europe/Paris."""
     return isinstance(name, str) and name in timezones()
+
+
+def _nullable(function):
+    return lambda *args: None if any(arg is None for arg in args) else function(*args)
+
+
+SQLITE_FUNCTIONS = {"radians": (1, math.radians), "sin": (1, math.sin), "cos": (1, math.cos),
+                    "asin": (1, math.asin), "sqrt": (1, math.sqrt), "power": (2, math.pow), "least": (2, min)}
+
+
+def add_sqlite_math(dbapi_connection, _record) -> None:
+    """SQLAlchemy connect hook: give SQLite the math functions MariaDB has, for the distance filter."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        for name, (arity, function) in SQLITE_FUNCTIONS.items():
+            dbapi_connection.create_function(name, arity, _nullable(function), deterministic=True)

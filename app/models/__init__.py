@@ -11,9 +11,10 @@ from .listing import (
                       PropertyImage,
                       property_amenities,
 )
+from .money import ExchangeRate
 from .user import ROLES, RefreshToken, RevokedToken, User
 
 __all__ = [
-    "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "NightHold", "NightPrice", "Property",
+    "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "ExchangeRate", "NightHold", "NightPrice", "Property",
     "PropertyImage", "RefreshToken", "RevokedToken", "TimestampMixin", "User", "property_amenities", "utcnow",
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, Numeric, String, Table, Text
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, Numeric, String,
+                        Table, Text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -43,8 +44,12 @@ class Property(TimestampMixin, db.Model):
         CheckConstraint("min_nights >= 1 AND max_nights >= min_nights", name="nights_range"),
         Index("ix_properties_host_status", "host_id", "status"),
         Index("ix_properties_status_city", "status", "city"),
+        Index("ix_properties_status_state", "status", "state"),
         Index("ix_properties_status_country", "status", "country"),
         Index("ix_properties_status_lat_lng", "status", "latitude", "longitude"),
+        Index("ix_properties_status_price", "status", "price_usd_micros"),
+        Index("ix_properties_status_rank", "status", "rank_score"),
+        Index("ix_properties_status_rating", "status", "rating_score"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +79,11 @@ class Property(TimestampMixin, db.Model):
     instant_book: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     rating_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     rating_sum: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Search keys, kept current by the services: the nightly price in millionths of a US dollar (one indexed
+    # column compares prices across currencies), the mean rating x100, and the relevance rank.
+    price_usd_micros: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    rating_score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rank_score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     deleted_at: Mapped[datetime | None] = mapped_column()
 
     host = relationship("User", lazy="joined")

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from ... import search_cache
 from ...errors import Conflict, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...models import NightHold, NightPrice, Property, User
@@ -164,5 +165,6 @@ def set_availability(listing: Property, *, actor: User, ranges: Any, today: date
     except Exception:
         db.session.rollback()
         raise
+    search_cache.bump()
     logger.info("calendar of listing %s changed by user %s (%s ranges)", listing.id, actor.id, len(parsed))
 

@@ -9,7 +9,7 @@ from typing import IO, Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from ... import geo, money, storage
+from ... import geo, money, rates, search_cache, storage
 from ...errors import Conflict, NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, Amenity, NightHold, Property, PropertyImage, User, utcnow
@@ -195,6 +195,8 @@ def _apply(listing: Property, clean: dict) -> None:
     listing.price_per_night_amount = clean["price_per_night"]["amount"]
     listing.currency = clean["price_per_night"]["currency"]
     listing.cleaning_fee_amount = (clean.get("cleaning_fee") or {}).get("amount", 0)
+    listing.price_usd_micros = rates.to_usd_micros(listing.price_per_night_amount, listing.currency,
+                                                   rates.current_rates())
     listing.amenities = clean["amenity_rows"]
 
 
@@ -207,6 +209,7 @@ def create_listing(*, host: User, data: dict) -> Property:
     _apply(listing, clean)
     db.session.add(listing)
     db.session.commit()
+    search_cache.bump()
     logger.info("listing %s created by user %s", listing.id, host.id)
     return listing
 
@@ -223,6 +226,7 @@ def update_listing(listing: Property, *, actor: User, data: dict) -> Property:
         values["cleaning_fee"] = {**values["cleaning_fee"], "currency": data["price_per_night"].get("currency")}
     _apply(listing, validate_listing({**values, **data}))
     db.session.commit()
+    search_cache.bump()
     logger.info("listing %s updated by user %s", listing.id, actor.id)
     return listing
 
@@ -245,6 +249,7 @@ def delete_listing(listing: Property, *, actor: User) -> None:
     listing.status = "deleted"
     listing.deleted_at = utcnow()
     db.session.commit()
+    search_cache.bump()
     logger.info("listing %s deleted by user %s", listing.id, actor.id)
 
 
@@ -281,6 +286,7 @@ def add_image(listing: Property, *, actor: User, file: IO[bytes]) -> PropertyIma
         db.session.rollback()
         storage.delete_image(info.key)
         raise
+    search_cache.bump()
     logger.info("image %s added to listing %s", image.id, listing.id)
     return image
 
@@ -304,6 +310,7 @@ def delete_image(listing: Property, *, actor: User, image_id: int) -> None:
     _renumber(listing)
     db.session.commit()
     storage.delete_image(key)
+    search_cache.bump()
     logger.info("image %s removed from listing %s", image_id, listing.id)
 
 
@@ -320,5 +327,6 @@ def move_image(listing: Property, *, actor: User, image_id: int, position: Any) 
     for index, item in enumerate(ordered):
         item.position = index
     db.session.commit()
+    search_cache.bump()
     logger.info("image %s of listing %s moved to %s", image.id, listing.id, image.position)
     return image

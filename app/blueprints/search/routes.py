@@ -1,0 +1,1 @@
+"""HTML search pages (being written)."""

@@ -1,0 +1,201 @@
+"""Search: parse and check the filters, run one indexed query, convert prices, cache the answer by version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from ... import money, rates, search_cache
+from ...errors import BadRequest, ValidationFailed
+from ...extensions import cache, db
+from ...models import PROPERTY_TYPES, Amenity
+from ...pagination import MAX_PAGE, MAX_PER_PAGE
+from ...storage import image_url
+from . import query as sql
+
+logger = logging.getLogger(__name__)
+
+SORTS = ("relevance", "price_asc", "price_desc", "rating", "newest")
+DEFAULT_RADIUS_KM, MAX_RADIUS_KM = 25.0, 500.0
+MAX_STAY_NIGHTS, MAX_AHEAD_DAYS = 365, 3 * 366
+MAX_PRICE, MAX_LOCATION = 10**9, 100
+CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A checked, normalised search; equal queries share one cache entry."""
+
+    location: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    radius_km: float | None = None
+    check_in: date | None = None
+    check_out: date | None = None
+    guests: int | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    currency: str = "USD"
+    amenities: tuple[str, ...] = field(default_factory=tuple)
+    property_type: str | None = None
+    instant_book: bool | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+    @property
+    def nights(self) -> int | None:
+        return (self.check_out - self.check_in).days if self.check_in and self.check_out else None
+
+    def cache_key(self) -> str:
+        """A stable digest of the query (the version is added by the caller)."""
+        payload = json.dumps(asdict(self), default=str, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def _number(args: Mapping, name: str, kind: type, low: float, high: float):
+    raw = args.get(name)
+    if raw is None or str(raw).strip() == "":
+        return None
+    try:
+        value = kind(str(raw).strip())
+    except ValueError:
+        raise BadRequest(f"{name} must be a number.", fields={name: ["must be a number"]}) from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadRequest(f"{name} must be a finite number.", fields={name: ["must be a finite number"]})
+    if not low <= value <= high:
+        raise ValidationFailed({name: [f"must be between {low:g} and {high:g}"]})
+    return value
+
+
+def _date(args: Mapping, name: str) -> date | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a date as YYYY-MM-DD.", fields={name: ["must be YYYY-MM-DD"]}) from None
+
+
+def _dates(args: Mapping, today: date) -> tuple[date | None, date | None]:
+    check_in, check_out = _date(args, "check_in"), _date(args, "check_out")
+    if (check_in is None) != (check_out is None):
+        missing = "check_out" if check_out is None else "check_in"
+        raise ValidationFailed({missing: ["give both check_in and check_out"]})
+    if check_in is None:
+        return None, None
+    if check_in < today:
+        raise ValidationFailed({"check_in": ["must not be in the past"]})
+    if check_out <= check_in:
+        raise ValidationFailed({"check_out": ["must be after check_in"]})
+    if (check_out - check_in).days > MAX_STAY_NIGHTS or check_out > today + timedelta(days=MAX_AHEAD_DAYS):
+        raise ValidationFailed({"check_out": [f"stays are at most {MAX_STAY_NIGHTS} nights, within three years"]})
+    return check_in, check_out
+
+
+def _place(args: Mapping) -> dict:
+    location = (args.get("location") or "").strip()
+    if len(location) > MAX_LOCATION:
+        raise ValidationFailed({"location": [f"use at most {MAX_LOCATION} characters"]})
+    lat = _number(args, "lat", float, -90, 90)
+    lng = _number(args, "lng", float, -180, 180)
+    radius = _number(args, "radius_km", float, 0.1, MAX_RADIUS_KM)
+    if (lat is None) != (lng is None):
+        raise ValidationFailed({"lng" if lng is None else "lat": ["give both lat and lng"]})
+    if radius is not None and lat is None:
+        raise ValidationFailed({"radius_km": ["needs lat and lng"]})
+    if lat is not None and radius is None:
+        radius = DEFAULT_RADIUS_KM
+    return {"location": location.lower() or None, "lat": lat, "lng": lng, "radius_km": radius}
+
+
+def _choices(args: Mapping) -> dict:
+    currency = (args.get("currency") or "USD").strip().upper()
+    if not money.is_supported(currency):
+        raise ValidationFailed({"currency": ["unknown or unsupported currency"]})
+    codes = tuple(sorted({c.strip() for c in (args.get("amenities") or "").split(",") if c.strip()}))
+    if codes:
+        known = set(db.session.scalars(select(Amenity.code).where(Amenity.code.in_(codes))))
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise ValidationFailed({"amenities": [f"unknown amenity: {', '.join(unknown[:5])[:200]}"]})
+    property_type = (args.get("property_type") or "").strip() or None
+    if property_type is not None and property_type not in PROPERTY_TYPES:
+        raise ValidationFailed({"property_type": [f"choose one of {', '.join(PROPERTY_TYPES)}"]})
+    instant = (args.get("instant_book") or "").strip().lower()
+    if instant not in ("", "true", "false", "1", "0"):
+        raise BadRequest("instant_book must be true or false.", fields={"instant_book": ["must be true or false"]})
+    sort = (args.get("sort") or "relevance").strip()
+    if sort not in SORTS:
+        raise ValidationFailed({"sort": [f"choose one of {', '.join(SORTS)}"]})
+    return {"currency": currency, "amenities": codes, "property_type": property_type, "sort": sort,
+            "instant_book": None if instant == "" else instant in ("true", "1")}
+
+
+def parse_search(args: Mapping, today: date | None = None) -> SearchQuery:
+    """Turn query-string arguments into a SearchQuery. Raises BadRequest (unparsable), ValidationFailed (invalid)."""
+    today = today or date.today()
+    check_in, check_out = _dates(args, today)
+    min_price = _number(args, "min_price", int, 0, MAX_PRICE)
+    max_price = _number(args, "max_price", int, 0, MAX_PRICE)
+    if min_price is not None and max_price is not None and min_price > max_price:
+        raise ValidationFailed({"max_price": ["must not be below min_price"]})
+    page = _number(args, "page", int, 1, MAX_PAGE) or 1
+    per_page = _number(args, "per_page", int, -MAX_PRICE, MAX_PRICE)
+    per_page = min(max(per_page or 20, 1), MAX_PER_PAGE)
+    return SearchQuery(check_in=check_in, check_out=check_out, guests=_number(args, "guests", int, 1, 100),
+                       min_price=min_price, max_price=max_price, page=page, per_page=per_page,
+                       **_place(args), **_choices(args))
+
+
+def _item(row, covers: dict[int, str], query: SearchQuery, table: dict) -> dict:
+    average = round(row.rating_sum / row.rating_count, 2) if row.rating_count else None
+    item = {
+        "id": row.id, "title": row.title, "city": row.city, "country": row.country,
+        "property_type": row.property_type, "max_guests": row.max_guests,
+        "price_per_night": money.money(row.price_per_night_amount, row.currency),
+        "display_price": money.money(rates.from_usd_micros(row.price_usd_micros, query.currency, table)
+                                     if row.currency != query.currency else row.price_per_night_amount,
+                                     query.currency),
+        "rating": {"average": average, "count": row.rating_count},
+        "thumbnail_url": image_url(covers.get(row.id)), "latitude": row.latitude, "longitude": row.longitude,
+    }
+    return item
+
+
+def run_search(query: SearchQuery) -> dict:
+    """Run the query against the database: the contract's page of results."""
+    conditions = sql.filters(query)
+    total = db.session.scalar(sql.count_statement(conditions)) or 0
+    rows = db.session.execute(sql.page_statement(query, conditions)).all() if total else []
+    covers = sql.cover_keys([row.id for row in rows])
+    table = rates.current_rates()
+    return {"items": [_item(row, covers, query, table) for row in rows], "page": query.page,
+            "per_page": query.per_page, "total": total,
+            "pages": (total + query.per_page - 1) // query.per_page, "currency": query.currency}
+
+
+def search(query: SearchQuery) -> dict:
+    """The page of results for `query`, from the cache when this search version has answered it before."""
+    try:
+        key = f"search:{search_cache.version()}:{query.cache_key()}"
+        cached = cache.get(key)
+    except Exception:  # a cache outage slows search down, it does not break it
+        logger.warning("search cache read failed", exc_info=True)
+        return run_search(query)
+    if cached is not None:
+        return cached
+    result = run_search(query)
+    try:
+        cache.set(key, result, timeout=CACHE_SECONDS)
+    except Exception:
+        logger.warning("search cache write failed", exc_info=True)
+    return result
