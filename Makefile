@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test migrate lint clean
+.PHONY: install run test bench migrate lint clean
 
 install: $(VENV)/.installed
 
@@ -22,6 +22,9 @@ run: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install  ## make bench BENCH_ARGS="--reuse": the search benchmark at 100k listings (bench/README.md)
+	$(BIN)/python bench/search.py $(BENCH_ARGS)
 
 migrate: install  ## make migrate m="what changed": autogenerate a revision (review it before committing)
 	$(FLASK) db migrate -m "$(m)"

@@ -48,11 +48,12 @@ def _nullable(function):
 
 
 SQLITE_FUNCTIONS = {"radians": (1, math.radians), "sin": (1, math.sin), "cos": (1, math.cos),
-                    "asin": (1, math.asin), "sqrt": (1, math.sqrt), "power": (2, math.pow), "least": (2, min)}
+                    "asin": (1, math.asin), "sqrt": (1, math.sqrt), "power": (2, math.pow), "least": (2, min),
+                    "lower": (1, str.lower)}  # SQLite's own lower() folds only ASCII; "Île" must match "île"
 
 
 def add_sqlite_math(dbapi_connection, _record) -> None:
-    """SQLAlchemy connect hook: give SQLite the math functions MariaDB has, for the distance filter."""
+    """SQLAlchemy connect hook: give SQLite the math functions MariaDB has (distance filter) and a Unicode lower()."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         for name, (arity, function) in SQLITE_FUNCTIONS.items():
             dbapi_connection.create_function(name, arity, _nullable(function), deterministic=True)

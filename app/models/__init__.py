@@ -15,6 +15,7 @@ from .money import ExchangeRate
 from .user import ROLES, RefreshToken, RevokedToken, User
 
 __all__ = [
-    "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "ExchangeRate", "NightHold", "NightPrice", "Property",
-    "PropertyImage", "RefreshToken", "RevokedToken", "TimestampMixin", "User", "property_amenities", "utcnow",
+    "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "ExchangeRate", "NightHold", "NightPrice",
+    "Property", "PropertyImage", "RefreshToken", "RevokedToken", "TimestampMixin", "User", "property_amenities",
+    "utcnow",
 ]

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, Numeric, String,
-                        Table, Text)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -49,7 +61,8 @@ class Property(TimestampMixin, db.Model):
         Index("ix_properties_status_lat_lng", "status", "latitude", "longitude"),
         Index("ix_properties_status_price", "status", "price_usd_micros"),
         Index("ix_properties_status_rank", "status", "rank_score"),
-        Index("ix_properties_status_rating", "status", "rating_score"),
+        Index("ix_properties_status_rating", "status", "rating_score", "rating_count"),
+        Index("ix_properties_status_nights", "status", "min_nights", "max_nights"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

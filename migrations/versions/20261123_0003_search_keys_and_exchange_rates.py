@@ -51,7 +51,8 @@ def upgrade():
         batch_op.add_column(sa.Column('rank_score', sa.Integer(), nullable=False, server_default='0'))
         batch_op.create_index('ix_properties_status_price', ['status', 'price_usd_micros'], unique=False)
         batch_op.create_index('ix_properties_status_rank', ['status', 'rank_score'], unique=False)
-        batch_op.create_index('ix_properties_status_rating', ['status', 'rating_score'], unique=False)
+        batch_op.create_index('ix_properties_status_rating', ['status', 'rating_score', 'rating_count'], unique=False)
+        batch_op.create_index('ix_properties_status_nights', ['status', 'min_nights', 'max_nights'], unique=False)
         batch_op.create_index('ix_properties_status_state', ['status', 'state'], unique=False)
     with op.batch_alter_table('properties', schema=None) as batch_op:  # the defaults only served existing rows
         for column in ('price_usd_micros', 'rating_score', 'rank_score'):
@@ -68,6 +69,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('properties', schema=None) as batch_op:
         batch_op.drop_index('ix_properties_status_state')
+        batch_op.drop_index('ix_properties_status_nights')
         batch_op.drop_index('ix_properties_status_rating')
         batch_op.drop_index('ix_properties_status_rank')
         batch_op.drop_index('ix_properties_status_price')

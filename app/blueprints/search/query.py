@@ -26,7 +26,10 @@ def location_filter(term: str) -> ColumnElement:
     codes = [code for code, name in geo.countries().items() if name.lower().startswith(term)]
     if len(term) == 2 and geo.is_country(term.upper()):
         codes.append(term.upper())
-    conditions = [Property.city.like(pattern, escape="\\"), Property.state.like(pattern, escape="\\")]
+    if db.engine.dialect.name == "sqlite":  # MariaDB's collation ignores case and keeps the index; SQLite needs lower()
+        conditions = [func.lower(column).like(pattern, escape="\\") for column in (Property.city, Property.state)]
+    else:
+        conditions = [Property.city.like(pattern, escape="\\"), Property.state.like(pattern, escape="\\")]
     if codes:
         conditions.append(Property.country.in_(sorted(set(codes))))
     return or_(*conditions)

@@ -1,0 +1,94 @@
+"""The app under gunicorn on loopback for the benchmark, stopped (its whole process group) however the run ends."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+logger = logging.getLogger("bench.server")
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+HEALTH_PATH = "/api/v1/health"
+DUMMY_SECRET = "bench-only-not-a-secret-0123456789abcdef"  # 40 characters; production config wants non-dev ones
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(database_url: str, redis_url: str) -> dict[str, str]:
+    """The production configuration, pointed at the bench database and Redis, with rate limits off."""
+    return {**os.environ, "APP_CONFIG": "production", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+            "SECRET_KEY": DUMMY_SECRET, "JWT_SECRET_KEY": DUMMY_SECRET[::-1],
+            "DATA_ENCRYPTION_KEY": DUMMY_SECRET.upper(), "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1"}
+
+
+class Server:
+    """`with Server(args) as base_url:` runs gunicorn serving bench_wsgi:app until the block ends."""
+
+    def __init__(self, args) -> None:
+        self.args = args
+        self.port = args.port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile(prefix="abode-bench-gunicorn-", suffix=".log", delete=False)
+
+    def __enter__(self) -> str:
+        command = [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--pythonpath", str(BENCH),
+                   "--workers", str(self.args.workers), "--worker-class", self.args.worker_class,
+                   "--threads", str(self.args.threads), "--bind", f"127.0.0.1:{self.port}",
+                   "--log-level", "warning", "--timeout", "60", "--graceful-timeout", "5", "bench_wsgi:app"]
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=server_env(self.args.database_url, self.args.redis_url),
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__()
+            raise
+        logger.info("gunicorn %s (%s workers) on 127.0.0.1:%s", self.proc.pid, self.args.workers, self.port)
+        return f"http://127.0.0.1:{self.port}"
+
+    def _wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}):\n{self.log_tail()}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", HEALTH_PATH)
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn not healthy after {timeout:g} s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        """The end of gunicorn's output."""
+        return Path(self.log.name).read_text(errors="replace")[-chars:]
+
+    def __exit__(self, *_exc) -> None:
+        """SIGTERM the gunicorn process group (master and its workers), SIGKILL it if it lingers."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
