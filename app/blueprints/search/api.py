@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
 
 from ...openapi import api_doc
 from . import api_bp, schemas, services
@@ -13,4 +13,4 @@ from . import api_bp, schemas, services
          errors=(400, 422))
 def search():
     """With dates, only listings free for every night and within their min/max nights; prices shown in `currency`."""
-    return services.search(services.parse_search(request.args))
+    return Response(services.search_json(services.parse_search(request.args)), mimetype="application/json")
