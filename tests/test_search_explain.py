@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, text
 
 from app.blueprints.search import query as sql
-from app.blueprints.search.services import parse_search
+from app.blueprints.search.services import parse_search, search_conditions
 from app.extensions import db
 from app.models import NightHold, Property, User, property_amenities
 
@@ -82,7 +82,7 @@ def test_search_shapes_use_indexes(catalogue):
     for shape in SHAPES:  # one catalogue for every shape: loading it is the slow part
         args = dict(pair.split("=", 1) for pair in shape.format(d1=d1, d2=d1 + timedelta(days=3)).split("&") if pair)
         query = parse_search(args)
-        conditions = sql.filters(query)
+        conditions, _rates = search_conditions(query)
         for statement in (sql.page_statement(query, conditions), sql.count_statement(conditions)):
             scans += [(shape, row) for row in _plan(statement) if row["table"] in WATCHED and row["type"] == "ALL"]
     assert not scans, f"full table scans: {scans}"

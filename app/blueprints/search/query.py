@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 
 from ... import geo, rates
 from ...extensions import db
-from ...models import Amenity, NightHold, Property, PropertyImage, property_amenities
+from ...models import NightHold, Property, PropertyImage, property_amenities
 
 EARTH_DIAMETER_KM = 12742.0
 KM_PER_DEGREE = 111.32
@@ -56,8 +56,8 @@ def bounding_box(lat: float, lng: float, radius_km: float) -> list[ColumnElement
     return conditions
 
 
-def filters(query) -> list[ColumnElement]:
-    """Every WHERE condition of `query` (a SearchQuery)."""
+def filters(query, table: dict, amenity_ids: Sequence[int]) -> list[ColumnElement]:
+    """Every WHERE condition of `query` (a SearchQuery), given the exchange rates and the amenities' ids."""
     conditions: list[ColumnElement] = [Property.status == "active"]
     if query.location:
         conditions.append(location_filter(query.location))
@@ -75,15 +75,16 @@ def filters(query) -> list[ColumnElement]:
         conditions.append(Property.property_type == query.property_type)
     if query.instant_book is not None:
         conditions.append(Property.instant_book == query.instant_book)
-    conditions += _price_filters(query)
-    conditions += _amenity_filters(query.amenities)
+    conditions += _price_filters(query, table)
+    link = property_amenities.c
+    conditions += [exists().where(link.property_id == Property.id, link.amenity_id == amenity_id)
+                   for amenity_id in amenity_ids]
     return conditions
 
 
-def _price_filters(query) -> list[ColumnElement]:
+def _price_filters(query, table: dict) -> list[ColumnElement]:
     if query.min_price is None and query.max_price is None:
         return []
-    table = rates.current_rates()
     conditions = []
     if query.min_price is not None:
         low = rates.micros_bound(query.min_price, query.currency, table, upper=False)
@@ -92,14 +93,6 @@ def _price_filters(query) -> list[ColumnElement]:
         high = rates.micros_bound(query.max_price, query.currency, table, upper=True)
         conditions.append(Property.price_usd_micros <= high)
     return conditions
-
-
-def _amenity_filters(codes: Sequence[str]) -> list[ColumnElement]:
-    if not codes:
-        return []
-    ids = list(db.session.scalars(select(Amenity.id).where(Amenity.code.in_(codes))))
-    link = property_amenities.c
-    return [exists().where(link.property_id == Property.id, link.amenity_id == amenity_id) for amenity_id in ids]
 
 
 def ordering(query) -> list:

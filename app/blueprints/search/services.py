@@ -168,23 +168,32 @@ def _item(row, covers: dict[int, str], query: SearchQuery, table: dict) -> dict:
     return item
 
 
-def check_amenities(codes: tuple[str, ...]) -> None:
-    """Raise ValidationFailed for codes not in the catalogue (checked on a cache miss: hits were valid)."""
-    if codes:
-        known = set(db.session.scalars(select(Amenity.code).where(Amenity.code.in_(codes))))
-        unknown = [c for c in codes if c not in known]
-        if unknown:
-            raise ValidationFailed({"amenities": [f"unknown amenity: {', '.join(unknown[:5])[:200]}"]})
+def amenity_ids(codes: tuple[str, ...]) -> list[int]:
+    """The ids of these amenity codes. Raises ValidationFailed for codes not in the catalogue.
+
+    Checked on a cache miss only: an answer in the cache came from a valid query.
+    """
+    if not codes:
+        return []
+    found = dict(db.session.execute(select(Amenity.code, Amenity.id).where(Amenity.code.in_(codes))).all())
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise ValidationFailed({"amenities": [f"unknown amenity: {', '.join(unknown[:5])[:200]}"]})
+    return [found[c] for c in codes]
+
+
+def search_conditions(query: SearchQuery) -> tuple[list, dict]:
+    """(WHERE conditions, exchange rates) of a query, reading the rates and amenity ids once."""
+    table = rates.current_rates()
+    return sql.filters(query, table, amenity_ids(query.amenities)), table
 
 
 def run_search(query: SearchQuery) -> dict:
     """Run the query against the database: the contract's page of results. Raises ValidationFailed."""
-    check_amenities(query.amenities)
-    conditions = sql.filters(query)
+    conditions, table = search_conditions(query)
     total = db.session.scalar(sql.count_statement(conditions)) or 0
     rows = db.session.execute(sql.page_statement(query, conditions)).all() if total else []
     covers = sql.cover_keys([row.id for row in rows])
-    table = rates.current_rates()
     return {"items": [_item(row, covers, query, table) for row in rows], "page": query.page,
             "per_page": query.per_page, "total": total,
             "pages": (total + query.per_page - 1) // query.per_page, "currency": query.currency}
