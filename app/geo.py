@@ -32,6 +32,13 @@ def country_name(code: str) -> str:
     return countries().get(code, code)
 
 
+def search_places(city: str, state: str, country: str) -> set[tuple[str, str]]:
+    """The (kind, place) rows a location search finds a listing by: city, state and country name in lower case
+    ("name", matched by prefix) and the ISO code in lower case ("code", matched whole)."""
+    names = {name.strip().lower()[:100] for name in (city, state, country_name(country))} - {""}
+    return {("name", name) for name in names} | {("code", country.lower())}
+
+
 @cache
 def timezones() -> frozenset[str]:
     """Every IANA time zone name this machine knows."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from . import money, search_cache
 from .errors import ValidationFailed
 from .extensions import db
-from .models import ExchangeRate, Property
+from .models import ExchangeRate, Property, PropertyPlace
 from .models.money import DEFAULT_RATES
 
 logger = logging.getLogger(__name__)
@@ -49,20 +49,27 @@ def micros_bound(amount: int, currency: str, rates: dict[str, Decimal], *, upper
     """The normalised bound matching a price bound in `currency`.
 
     Lower bound: the least micros whose shown price is >= amount; upper: the most whose shown price is <= amount.
-    from_usd_micros is monotonic, so stepping from the estimate finds the exact edge.
+    from_usd_micros is monotonic, so a search around the estimate finds the exact edge.
     """
-    micros = to_usd_micros(amount, currency, rates)
+    estimate = to_usd_micros(amount, currency, rates)
     if upper:
-        while from_usd_micros(micros + 1, currency, rates) <= amount:
-            micros += 1
-        while from_usd_micros(micros, currency, rates) > amount:
-            micros -= 1
-    else:
-        while from_usd_micros(micros - 1, currency, rates) >= amount:
-            micros -= 1
-        while from_usd_micros(micros, currency, rates) < amount:
-            micros += 1
-    return micros
+        return _last_true(lambda micros: from_usd_micros(micros, currency, rates) <= amount, estimate)
+    return _last_true(lambda micros: from_usd_micros(micros, currency, rates) < amount, estimate) + 1
+
+
+def _last_true(holds, start: int) -> int:
+    """The largest n for which `holds` (true up to some n, false after) is true, searched from `start`:
+    widening steps to bracket the edge, then bisection."""
+    step = 1
+    while not holds(start):
+        start, step = start - step, step * 2
+    low, high, step = start, start + 1, 1
+    while holds(high):
+        low, high, step = high, high + step, step * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if holds(middle) else (low, middle)
+    return low
 
 
 def set_rate(code: str, rate: str | Decimal) -> ExchangeRate:
@@ -86,6 +93,10 @@ def set_rate(code: str, rate: str | Decimal) -> ExchangeRate:
                for listing_id, amount in pairs.all()]
     if changes:
         db.session.execute(update(Property), changes)  # one executemany, by primary key
+        places = PropertyPlace.__table__
+        db.session.execute(places.update().where(places.c.property_id == bindparam("listing_id"))
+                           .values(price_usd_micros=bindparam("micros")),
+                           [{"listing_id": change["id"], "micros": change["price_usd_micros"]} for change in changes])
     db.session.commit()
     search_cache.bump()
     logger.info("exchange rate %s set to %s", code, value)

@@ -24,7 +24,9 @@ from bench_places import City, make_cities
 from pymysql.converters import escape_item
 from sqlalchemy.engine import make_url
 
-from app import money, rates
+from app import geo, money, rates
+from app.blueprints.listings.holds import held_nights_string
+from app.models.listing import PropertyPlace, amenity_mask
 from app.models.money import DEFAULT_RATES
 
 logger = logging.getLogger("bench.seed")
@@ -44,7 +46,7 @@ PROPERTY_COLUMNS = (
     "postal_code", "latitude", "longitude", "timezone", "currency", "price_per_night_amount", "cleaning_fee_amount",
     "max_guests", "bedrooms", "beds", "bathrooms", "min_nights", "max_nights", "cancellation_policy", "instant_book",
     "rating_count", "rating_sum", "price_usd_micros", "rating_score", "rank_score", "deleted_at", "created_at",
-    "updated_at",
+    "updated_at", "amenity_mask", "held_from", "held_nights",
 )
 BLURB = ("Light-filled rooms, fresh linen and towels, a fully equipped kitchen and fast Wi-Fi. Self check-in "
          "with a keypad; cafés, a bakery and the bus stop are a short walk away. ")
@@ -162,20 +164,24 @@ def _property_row(rng: random.Random, listing_id: int, city: City, now: datetime
             round(mean * 100) if reviews else 0, rng.randint(0, 10_000), deleted, created, created)
 
 
-def _calendar(rng: random.Random, listing_id: int, days: list[str], next_booking: list[int]) -> list[str]:
-    """Rows of night_holds: runs of booked (2-7 nights) or host-blocked (1-14) nights, 12-38% of the year."""
+def _calendar(rng: random.Random, listing_id: int, days: list[str], next_booking: list[int]) -> tuple[list[str], str]:
+    """Rows of night_holds: runs of booked (2-7 nights) or host-blocked (1-14) nights, 12-38% of the year;
+    and the listing's held-nights string from days[0] (what listings/holds.py would build)."""
     occupancy = rng.uniform(0.12, 0.38)
     mean_gap = 5.25 * (1 - occupancy) / occupancy
-    rows, day = [], int(rng.expovariate(1 / mean_gap))
+    rows, held, day = [], [], int(rng.expovariate(1 / mean_gap))
     while day < len(days):
         if rng.random() < 0.25:
             length, booking = rng.randint(1, 14), "NULL"
         else:
             length, booking = rng.randint(2, 7), str(next_booking[0])
             next_booking[0] += 1
-        rows.extend(f"({listing_id},'{days[d]}',{booking})" for d in range(day, min(len(days), day + length)))
+        taken = range(day, min(len(days), day + length))
+        rows.extend(f"({listing_id},'{days[d]}',{booking})" for d in taken)
+        held.extend(taken)
         day += length + int(rng.expovariate(1 / mean_gap))
-    return rows
+    start = date.fromisoformat(days[0])
+    return rows, held_nights_string((start + timedelta(days=d) for d in held), start)
 
 
 def _night_prices(rng: random.Random, listing_id: int, amount: int, days: list[str]) -> list[str]:
@@ -207,20 +213,28 @@ def seed(url: str, listings: int, rng: random.Random) -> dict[str, float]:
                       "created_at, updated_at",
                       [_values((n, f"host{n}@bench.example", f"Bench Host {n}", "host", True, "USD", "en", now, now))
                        for n in range(1, HOSTS + 1)])
-        props, links, holds, prices, next_booking = [], [], [], [], [1]
+        props, links, places, holds, prices, next_booking = [], [], [], [], [], [1]
         for listing_id in range(1, listings + 1):
             city = rng.choices(cities, cum_weights=city_weights)[0]
             row = _property_row(rng, listing_id, city, now)
-            props.append(_values(row))
-            links.extend(f"({listing_id},{ids[code]})" for code in _weighted_sample(rng, amenities, rng.randint(3, 8)))
-            holds.extend(_calendar(rng, listing_id, days, next_booking))
+            chosen = [ids[code] for code in _weighted_sample(rng, amenities, rng.randint(3, 8))]
+            links.extend(f"({listing_id},{amenity_id})" for amenity_id in chosen)
+            calendar, held = _calendar(rng, listing_id, days, next_booking)
+            holds.extend(calendar)
+            props.append(_values((*row, amenity_mask(chosen), days[0], held)))
+            listing = dict(zip(PROPERTY_COLUMNS, (*row, amenity_mask(chosen)), strict=False))
+            if listing["status"] == "active":
+                copied = tuple(listing[name] for name in PropertyPlace.COPIED)
+                places.extend(_values((kind, place, listing_id, *copied))
+                              for kind, place in sorted(geo.search_places(city.name, city.state, city.country)))
             if rng.random() < 0.1:
                 prices.extend(_night_prices(rng, listing_id, row[15], days))
             if len(props) >= BATCH_ROWS or listing_id == listings:
                 writer.insert("properties", ", ".join(PROPERTY_COLUMNS), props)
                 writer.insert("property_amenities", "property_id, amenity_id", links)
+                writer.insert("property_places", "kind, place, property_id, " + ", ".join(PropertyPlace.COPIED), places)
                 writer.insert("night_prices", "property_id, night, amount", prices)
-                props, links, prices = [], [], []
+                props, links, places, prices = [], [], [], []
             if len(holds) >= NIGHT_BATCH_ROWS or listing_id == listings:
                 writer.insert("night_holds", "property_id, night, booking_id", holds)
                 holds = []
@@ -228,7 +242,8 @@ def seed(url: str, listings: int, rng: random.Random) -> dict[str, float]:
         writer.close()
     loaded = time.perf_counter()
     with connect(url) as conn, conn.cursor() as cursor:
-        for table in ("users", "properties", "property_amenities", "night_holds", "night_prices", "amenities"):
+        for table in ("users", "properties", "property_amenities", "property_places", "night_holds", "night_prices",
+                      "amenities"):
             cursor.execute(f"ANALYZE TABLE {table}")
             cursor.fetchall()
     logger.info("loaded %s rows in %.1f s, analyzed in %.1f s", writer.rows, loaded - started,
@@ -249,7 +264,7 @@ def table_counts(url: str) -> dict[str, int]:
     """Row counts of the tables search reads."""
     counts = {}
     with connect(url) as conn, conn.cursor() as cursor:
-        for table in ("properties", "property_amenities", "night_holds", "night_prices", "users"):
+        for table in ("properties", "property_amenities", "property_places", "night_holds", "night_prices", "users"):
             cursor.execute(f"SELECT COUNT(*) FROM {table}")
             counts[table] = cursor.fetchone()[0]
     return counts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,45 @@ def test_upgrade_on_empty_database_matches_models(empty_database_url):
         assert diff == [], f"models and migrations differ: {diff}"
         codes = set(db.session.scalars(select(Amenity.code)))
         assert {"wifi", "pool", "pets_allowed", "kitchen", "parking", "air_conditioning", "washer", "tv"} <= codes
+        db.session.remove()
+        downgrade(directory=MIGRATIONS, revision="base")
+        db.engine.dispose()
+
+
+def test_0004_fills_the_search_keys_of_existing_listings(empty_database_url):
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=empty_database_url)
+    today = date.today()
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0003")
+        now = datetime.now().replace(microsecond=0)
+        db.session.execute(text(
+            "INSERT INTO users (id, email, name, role, is_active, preferred_currency, preferred_language, created_at,"
+            " updated_at) VALUES (1, 'h@example.com', 'H', 'host', 1, 'USD', 'en', :now, :now)"), {"now": now})
+        for listing_id, status in ((1, "active"), (2, "deleted")):
+            db.session.execute(text(
+                "INSERT INTO properties (id, host_id, status, title, description, property_type, address_line1, city,"
+                " state, country, postal_code, timezone, currency, price_per_night_amount, cleaning_fee_amount,"
+                " max_guests, bedrooms, beds, bathrooms, min_nights, max_nights, cancellation_policy, instant_book,"
+                " rating_count, rating_sum, price_usd_micros, rating_score, rank_score, created_at, updated_at)"
+                " VALUES (:id, 1, :status, 'T', '', 'house', '', 'Porto', 'Norte', 'PT', '', 'UTC', 'EUR', 9000, 0,"
+                " 4, 1, 1, 1, 2, 30, 'flexible', 1, 0, 0, 97826087, 0, 5, :now, :now)"),
+                {"id": listing_id, "status": status, "now": now})
+        wifi, pool = (db.session.scalar(select(Amenity.id).where(Amenity.code == code)) for code in ("wifi", "pool"))
+        db.session.execute(text("INSERT INTO property_amenities VALUES (1, :a), (1, :b)"), {"a": wifi, "b": pool})
+        db.session.execute(text("INSERT INTO night_holds (property_id, night) VALUES (1, :a), (1, :b), (1, :old)"),
+                           {"a": today + timedelta(days=1), "b": today + timedelta(days=3),
+                            "old": today - timedelta(days=5)})
+        db.session.commit()
+        upgrade(directory=MIGRATIONS)
+        row = db.session.execute(text("SELECT amenity_mask, held_from, held_nights FROM properties WHERE id = 1")).one()
+        assert (row.amenity_mask, str(row.held_from), row.held_nights) == (
+            (1 << (wifi - 1)) | (1 << (pool - 1)), today.isoformat(), "0101")
+        places = db.session.execute(text(
+            "SELECT kind, place, property_id, max_guests, price_usd_micros, rank_score FROM property_places"
+            " ORDER BY kind, place")).all()
+        assert [tuple(place) for place in places] == [
+            ("code", "pt", 1, 4, 97826087, 5), ("name", "norte", 1, 4, 97826087, 5),
+            ("name", "porto", 1, 4, 97826087, 5), ("name", "portugal", 1, 4, 97826087, 5)]  # not the deleted one
         db.session.remove()
         downgrade(directory=MIGRATIONS, revision="base")
         db.engine.dispose()

@@ -8,12 +8,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import insert, text
 
+from app import geo
 from app.blueprints.search import query as sql
-from app.blueprints.search.services import parse_search, search_conditions
+from app.blueprints.search.services import COUNT_LIMIT, parse_search, search_conditions
 from app.extensions import db
-from app.models import NightHold, Property, User, property_amenities
+from app.models import NightHold, Property, PropertyPlace, User, property_amenities
 
-WATCHED = {"properties", "night_holds", "property_amenities"}
+WATCHED = {"properties", "property_places", "night_holds", "property_amenities"}
 # A catalogue shaped like a real one: many cities, so a place filter is selective and the planner shows it.
 CITIES = [("Paris", "Île-de-France", "FR", 48.85, 2.35), ("Lisbon", "Lisboa", "PT", 38.72, -9.14),
           ("Austin", "TX", "US", 30.27, -97.74), ("Kyoto", "Kyoto", "JP", 35.01, 135.77)] + [
@@ -57,7 +58,11 @@ def catalogue(app):
                      "rating_count": 0, "rating_sum": 0, "rating_score": rng.randint(0, 500),
                      "rank_score": rng.randint(0, 1000), "created_at": date.today(), "updated_at": date.today()})
     db.session.execute(insert(Property), rows)
-    ids = [row[0] for row in db.session.execute(text("SELECT id FROM properties"))]
+    ids = [row[0] for row in db.session.execute(text("SELECT id FROM properties ORDER BY id"))]
+    db.session.execute(insert(PropertyPlace), [
+        {"kind": kind, "place": place, "property_id": pid, **{name: row.get(name, 0) for name in PropertyPlace.COPIED}}
+        for pid, row in zip(ids, rows, strict=True)
+        for kind, place in geo.search_places(row["city"], row["state"], row["country"])])
     amenity_ids = [row[0] for row in db.session.execute(text("SELECT id FROM amenities"))]
     db.session.execute(insert(property_amenities), [{"property_id": pid, "amenity_id": aid} for pid in ids
                                                     for aid in rng.sample(amenity_ids, 4)])
@@ -65,7 +70,7 @@ def catalogue(app):
     db.session.execute(insert(NightHold), [{"property_id": pid, "night": start + timedelta(days=d), "booking_id": None}
                                            for pid in ids for d in range(0, 60, 3)])
     db.session.commit()
-    for table in ("properties", "night_holds", "property_amenities", "amenities"):
+    for table in ("properties", "property_places", "night_holds", "property_amenities", "amenities"):
         db.session.execute(text(f"ANALYZE TABLE {table}"))
     return ids
 
@@ -83,6 +88,8 @@ def test_search_shapes_use_indexes(catalogue):
         args = dict(pair.split("=", 1) for pair in shape.format(d1=d1, d2=d1 + timedelta(days=3)).split("&") if pair)
         query = parse_search(args)
         conditions, _rates = search_conditions(query)
-        for statement in (sql.page_statement(query, conditions), sql.count_statement(conditions)):
+        for statement in (sql.page_statement(query, conditions),
+                          sql.first_matches_page_statement(query, conditions, COUNT_LIMIT + 1),
+                          sql.count_statement(query, conditions, COUNT_LIMIT + 1)):
             scans += [(shape, row) for row in _plan(statement) if row["table"] in WATCHED and row["type"] == "ALL"]
     assert not scans, f"full table scans: {scans}"

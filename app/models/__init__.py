@@ -9,6 +9,7 @@ from .listing import (
                       NightPrice,
                       Property,
                       PropertyImage,
+                      PropertyPlace,
                       property_amenities,
 )
 from .money import ExchangeRate
@@ -16,6 +17,6 @@ from .user import ROLES, RefreshToken, RevokedToken, User
 
 __all__ = [
     "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "ExchangeRate", "NightHold", "NightPrice",
-    "Property", "PropertyImage", "RefreshToken", "RevokedToken", "TimestampMixin", "User", "property_amenities",
-    "utcnow",
+    "Property", "PropertyImage", "PropertyPlace", "RefreshToken", "RevokedToken", "TimestampMixin", "User",
+    "property_amenities", "utcnow",
 ]

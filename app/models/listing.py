@@ -26,6 +26,13 @@ from .base import TimestampMixin, utcnow
 PROPERTY_TYPES = ("apartment", "house", "room", "cabin", "villa", "other")
 CANCELLATION_POLICIES = ("flexible", "moderate", "strict")
 PROPERTY_STATUSES = ("active", "deleted")
+HELD_NIGHTS_LENGTH = 1200  # calendars reach three years (1,098 nights) ahead of the day the string is rebuilt
+MASKED_AMENITY_IDS = range(1, 63)  # amenities with these ids are also bits of properties.amenity_mask
+
+
+def amenity_mask(amenity_ids) -> int:
+    """The bits of properties.amenity_mask for these amenities: bit (id - 1) for ids 1-62; other ids have none."""
+    return sum({1 << (amenity_id - 1) for amenity_id in amenity_ids if amenity_id in MASKED_AMENITY_IDS})
 
 property_amenities = Table(
     "property_amenities",
@@ -55,14 +62,10 @@ class Property(TimestampMixin, db.Model):
         CheckConstraint("cleaning_fee_amount >= 0", name="cleaning_fee_non_negative"),
         CheckConstraint("min_nights >= 1 AND max_nights >= min_nights", name="nights_range"),
         Index("ix_properties_host_status", "host_id", "status"),
-        Index("ix_properties_status_city", "status", "city"),
-        Index("ix_properties_status_state", "status", "state"),
-        Index("ix_properties_status_country", "status", "country"),
         Index("ix_properties_status_lat_lng", "status", "latitude", "longitude"),
         Index("ix_properties_status_price", "status", "price_usd_micros"),
         Index("ix_properties_status_rank", "status", "rank_score"),
         Index("ix_properties_status_rating", "status", "rating_score", "rating_count"),
-        Index("ix_properties_status_nights", "status", "min_nights", "max_nights"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,6 +100,13 @@ class Property(TimestampMixin, db.Model):
     price_usd_micros: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     rating_score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     rank_score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The amenities again as bits (amenity_mask()), so search tests them on the row; set with the amenities.
+    amenity_mask: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    # The nights held in night_holds as one character each from held_from ("1" held, "0" free), rebuilt with
+    # every hold change (listings/holds.py) so search checks a stay on the row instead of probing night_holds.
+    held_from: Mapped[date] = mapped_column(Date, nullable=False, default=date.today, server_default="2000-01-01")
+    held_nights: Mapped[str] = mapped_column(String(HELD_NIGHTS_LENGTH), nullable=False, default="",
+                                             server_default="")
     deleted_at: Mapped[datetime | None] = mapped_column()
 
     host = relationship("User", lazy="joined")
@@ -134,6 +144,40 @@ class PropertyImage(db.Model):
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
 
     property: Mapped[Property] = relationship(back_populates="images")
+
+
+class PropertyPlace(db.Model):
+    """A place an active listing is found by, with a copy of the listing's filter columns: location search.
+
+    A listing has a row for its city, state and country name in lower case ("name", matched by prefix) and its
+    ISO country code ("code", matched whole), so `location` is one range of this table's primary key instead
+    of an OR over three columns of properties. The rows of a place lie together and carry the columns the
+    filters test and the sort keys, so a search tests them while reading that range, sorts what passes, and
+    reads the listing rows only of those. listings/services.py rewrites them with the listing
+    (index_places) and removes them when it is deleted; rates.set_rate keeps the price current. Whatever
+    changes a copied column calls index_places.
+    """
+
+    __tablename__ = "property_places"
+    __table_args__ = (Index("ix_property_places_property_id", "property_id"),)
+
+    kind: Mapped[str] = mapped_column(String(4), primary_key=True)
+    place: Mapped[str] = mapped_column(String(100), primary_key=True)
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True)
+    # Copies of the listing's columns of the same names.
+    property_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    max_guests: Mapped[int] = mapped_column(Integer, nullable=False)
+    min_nights: Mapped[int] = mapped_column(Integer, nullable=False)
+    max_nights: Mapped[int] = mapped_column(Integer, nullable=False)
+    instant_book: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    price_usd_micros: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    amenity_mask: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    rank_score: Mapped[int] = mapped_column(Integer, nullable=False)
+    rating_score: Mapped[int] = mapped_column(Integer, nullable=False)
+    rating_count: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    COPIED = ("property_type", "max_guests", "min_nights", "max_nights", "instant_book", "price_usd_micros",
+              "amenity_mask", "rank_score", "rating_score", "rating_count")
 
 
 class NightHold(db.Model):

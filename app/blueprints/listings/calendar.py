@@ -14,6 +14,7 @@ from ... import search_cache
 from ...errors import Conflict, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...models import NightHold, NightPrice, Property, User
+from . import holds
 from .services import MAX_AMOUNT, can_manage
 
 logger = logging.getLogger(__name__)
@@ -151,6 +152,7 @@ def set_availability(listing: Property, *, actor: User, ranges: Any, today: date
         raise ValidationFailed({"ranges": ["At most 100 ranges at a time."]})
     parsed = [_parse_range(index, item, listing, today) for index, item in enumerate(ranges)]
     try:
+        holds.lock_listing(listing.id)
         for item in parsed:
             if item.get("available") is False:
                 _block(listing, item["start"], item["end"])
@@ -158,6 +160,7 @@ def set_availability(listing: Property, *, actor: User, ranges: Any, today: date
                 _reopen(listing, item["start"], item["end"])
             if "price" in item:
                 _set_prices(listing, item["start"], item["end"], item["price"])
+        holds.refresh_held_nights(listing, today)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -7,13 +7,25 @@ from datetime import date
 from typing import IO, Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 
 from ... import geo, money, rates, search_cache, storage
 from ...errors import Conflict, NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
-from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, Amenity, NightHold, Property, PropertyImage, User, utcnow
+from ...models import (
+    CANCELLATION_POLICIES,
+    PROPERTY_TYPES,
+    Amenity,
+    NightHold,
+    Property,
+    PropertyImage,
+    PropertyPlace,
+    User,
+    utcnow,
+)
+from ...models.listing import amenity_mask
 from ...pagination import Page, paginate
+from . import holds
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +210,19 @@ def _apply(listing: Property, clean: dict) -> None:
     listing.price_usd_micros = rates.to_usd_micros(listing.price_per_night_amount, listing.currency,
                                                    rates.current_rates())
     listing.amenities = clean["amenity_rows"]
+    listing.amenity_mask = amenity_mask(amenity.id for amenity in clean["amenity_rows"])
+
+
+def index_places(listing: Property) -> None:
+    """Rewrite the rows a location search finds the listing by (PropertyPlace), none once it is deleted."""
+    db.session.flush()
+    db.session.execute(delete(PropertyPlace).where(PropertyPlace.property_id == listing.id))
+    if not listing.is_active:
+        return
+    copied = {name: getattr(listing, name) for name in PropertyPlace.COPIED}
+    db.session.execute(insert(PropertyPlace), [
+        {"kind": kind, "place": place, "property_id": listing.id, **copied}
+        for kind, place in sorted(geo.search_places(listing.city, listing.state, listing.country))])
 
 
 def create_listing(*, host: User, data: dict) -> Property:
@@ -208,6 +233,7 @@ def create_listing(*, host: User, data: dict) -> Property:
     listing = Property(host_id=host.id, status="active")
     _apply(listing, clean)
     db.session.add(listing)
+    index_places(listing)
     db.session.commit()
     search_cache.bump()
     logger.info("listing %s created by user %s", listing.id, host.id)
@@ -225,6 +251,7 @@ def update_listing(listing: Property, *, actor: User, data: dict) -> Property:
         # A new currency carries the cleaning fee along with it.
         values["cleaning_fee"] = {**values["cleaning_fee"], "currency": data["price_per_night"].get("currency")}
     _apply(listing, validate_listing({**values, **data}))
+    index_places(listing)
     db.session.commit()
     search_cache.bump()
     logger.info("listing %s updated by user %s", listing.id, actor.id)
@@ -248,6 +275,7 @@ def delete_listing(listing: Property, *, actor: User) -> None:
         raise Conflict("The listing has upcoming bookings; cancel them first.", code="has_active_bookings")
     listing.status = "deleted"
     listing.deleted_at = utcnow()
+    index_places(listing)
     db.session.commit()
     search_cache.bump()
     logger.info("listing %s deleted by user %s", listing.id, actor.id)
@@ -255,7 +283,7 @@ def delete_listing(listing: Property, *, actor: User) -> None:
 
 def _lock(listing: Property) -> None:
     """Serialise photo changes of one listing (SELECT ... FOR UPDATE on its row)."""
-    db.session.execute(select(Property.id).where(Property.id == listing.id).with_for_update())
+    holds.lock_listing(listing.id)
 
 
 def _renumber(listing: Property) -> None:

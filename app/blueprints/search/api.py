@@ -13,4 +13,5 @@ from . import api_bp, schemas, services
          errors=(400, 422))
 def search():
     """With dates, only listings free for every night and within their min/max nights; prices shown in `currency`."""
-    return Response(services.search_json(services.parse_search(request.args)), mimetype="application/json")
+    args = request.args.to_dict()  # a plain dict: a missing key costs no exception, as MultiDict.get's does
+    return Response(services.search_json(services.parse_search(args)), mimetype="application/json")

@@ -1,15 +1,22 @@
-"""The search query: every filter an indexed condition on properties, night_holds or property_amenities."""
+"""The search query: every filter an indexed condition on properties, property_places or property_amenities.
+
+Dates are checked on the listing row (its held-nights string, see listings/holds.py), never by probing
+night_holds once per candidate.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, exists, func, or_, select
 
-from ... import geo, rates
+from ... import rates
 from ...extensions import db
-from ...models import NightHold, Property, PropertyImage, property_amenities
+from ...models import Property, PropertyImage, PropertyPlace, property_amenities
+from ...models.listing import MASKED_AMENITY_IDS, amenity_mask
+from ..listings import holds
 
 EARTH_DIAMETER_KM = 12742.0
 KM_PER_DEGREE = 111.32
@@ -20,19 +27,19 @@ def _like_prefix(term: str) -> str:
     return escaped + "%"
 
 
-def location_filter(term: str) -> ColumnElement:
-    """City, state or country (name or ISO code) starting with `term`, any case."""
-    pattern = _like_prefix(term)
-    codes = [code for code, name in geo.countries().items() if name.lower().startswith(term)]
-    if len(term) == 2 and geo.is_country(term.upper()):
-        codes.append(term.upper())
-    if db.engine.dialect.name == "sqlite":  # MariaDB's collation ignores case and keeps the index; SQLite needs lower()
-        conditions = [func.lower(column).like(pattern, escape="\\") for column in (Property.city, Property.state)]
-    else:
-        conditions = [Property.city.like(pattern, escape="\\"), Property.state.like(pattern, escape="\\")]
-    if codes:
-        conditions.append(Property.country.in_(sorted(set(codes))))
-    return or_(*conditions)
+def place_match(term: str) -> ColumnElement:
+    """property_places rows of a city, state or country name starting with `term` (lower case), or of the ISO
+    country code when `term` is one: a range or two of the table's primary key."""
+    places = PropertyPlace.__table__.c
+    match = and_(places.kind == "name", places.place.like(_like_prefix(term), escape="\\"))
+    if len(term) == 2:
+        match = or_(match, and_(places.kind == "code", places.place == term))
+    return match
+
+
+def location_filter(term: str, place_filters: Sequence[ColumnElement]) -> ColumnElement:
+    """Listings found by `term` (see place_match) whose place rows pass `place_filters`."""
+    return Property.id.in_(select(PropertyPlace.property_id).where(place_match(term), *place_filters))
 
 
 def distance_km(lat: float, lng: float) -> ColumnElement:
@@ -56,58 +63,92 @@ def bounding_box(lat: float, lng: float, radius_km: float) -> list[ColumnElement
     return conditions
 
 
-def filters(query, table: dict, amenity_ids: Sequence[int]) -> list[ColumnElement]:
-    """Every WHERE condition of `query` (a SearchQuery), given the exchange rates and the amenities' ids."""
+@dataclass(frozen=True)
+class Filters:
+    """The WHERE conditions of a search but its location: on the listing row, and the subset that the place
+    rows carry too (PropertyPlace), which a search with a location applies while still in the place index."""
+
+    listing: list[ColumnElement]
+    place: list[ColumnElement]
+
+
+def filters(query, table: dict, amenity_ids: Sequence[int]) -> Filters:
+    """The conditions of `query` (a SearchQuery) but the location, given the exchange rates and the amenities'
+    ids. The statements below add the location, each in the way that suits it."""
     conditions: list[ColumnElement] = [Property.status == "active"]
-    if query.location:
-        conditions.append(location_filter(query.location))
     if query.lat is not None:
         conditions += bounding_box(query.lat, query.lng, query.radius_km)
         conditions.append(distance_km(query.lat, query.lng) <= query.radius_km)
     if query.check_in:
-        nights = query.nights
-        conditions += [Property.min_nights <= nights, Property.max_nights >= nights]
-        conditions.append(~exists().where(NightHold.property_id == Property.id, NightHold.night >= query.check_in,
-                                          NightHold.night < query.check_out))
-    if query.guests:
-        conditions.append(Property.max_guests >= query.guests)
-    if query.property_type:
-        conditions.append(Property.property_type == query.property_type)
-    if query.instant_book is not None:
-        conditions.append(Property.instant_book == query.instant_book)
-    conditions += _price_filters(query, table)
+        conditions.append(holds.stay_is_free(query.check_in, query.nights))
     link = property_amenities.c
     conditions += [exists().where(link.property_id == Property.id, link.amenity_id == amenity_id)
-                   for amenity_id in amenity_ids]
-    return conditions
+                   for amenity_id in amenity_ids if amenity_id not in MASKED_AMENITY_IDS]
+    prices = (None if query.min_price is None else rates.micros_bound(query.min_price, query.currency, table,
+                                                                      upper=False),
+              None if query.max_price is None else rates.micros_bound(query.max_price, query.currency, table,
+                                                                      upper=True))
+    return Filters(listing=conditions + _copied_filters(Property, query, prices, amenity_ids),
+                   place=_copied_filters(PropertyPlace, query, prices, amenity_ids))
 
 
-def _price_filters(query, table: dict) -> list[ColumnElement]:
-    if query.min_price is None and query.max_price is None:
-        return []
+def _copied_filters(row, query, prices: tuple, amenity_ids: Sequence[int]) -> list[ColumnElement]:
+    """The conditions on the columns that properties and property_places both have (`row` is either), given
+    the price bounds in micros (None: unbounded)."""
     conditions = []
-    if query.min_price is not None:
-        low = rates.micros_bound(query.min_price, query.currency, table, upper=False)
-        conditions.append(Property.price_usd_micros >= low)
-    if query.max_price is not None:
-        high = rates.micros_bound(query.max_price, query.currency, table, upper=True)
-        conditions.append(Property.price_usd_micros <= high)
+    if query.check_in:
+        conditions += [row.min_nights <= query.nights, row.max_nights >= query.nights]
+    if query.guests:
+        conditions.append(row.max_guests >= query.guests)
+    if query.property_type:
+        conditions.append(row.property_type == query.property_type)
+    if query.instant_book is not None:
+        conditions.append(row.instant_book == query.instant_book)
+    low, high = prices
+    if low is not None:
+        conditions.append(row.price_usd_micros >= low)
+    if high is not None:
+        conditions.append(row.price_usd_micros <= high)
+    mask = amenity_mask(amenity_ids)
+    if mask:
+        conditions.append(row.amenity_mask.op("&")(mask) == mask)
     return conditions
+
+
+# The index that delivers each sort in order; "relevance" near a point sorts by distance, which none does.
+SORT_INDEXES = {"price_asc": "ix_properties_status_price", "price_desc": "ix_properties_status_price",
+                "rating": "ix_properties_status_rating", "newest": "PRIMARY", "relevance": "ix_properties_status_rank"}
+BOX_INDEX = "ix_properties_status_lat_lng"
+
+
+def _use_index(statement: Select, name: str) -> Select:
+    """Tell MariaDB which index to read the listings through (other databases ignore the hint).
+
+    Its planner sees `status = 'active'` (true of nearly every row) at the head of every index and often picks
+    one that matches it alone; the services know better from the count (see run_search)."""
+    hint = f"FORCE INDEX ({name})"
+    return statement.with_hint(Property, hint, dialect_name="mysql").with_hint(Property, hint, dialect_name="mariadb")
+
+
+def sort_keys(query) -> list[tuple[ColumnElement, bool]]:
+    """(column, descending) pairs of the chosen sort, most significant first; every sort ends on id so pages
+    never overlap. The one definition of each sort: SQL (ordering) and Python (sort_matches) both follow it."""
+    if query.sort == "price_asc":
+        return [(Property.price_usd_micros, False), (Property.id, False)]
+    if query.sort == "price_desc":
+        return [(Property.price_usd_micros, True), (Property.id, True)]
+    if query.sort == "rating":
+        return [(Property.rating_score, True), (Property.rating_count, True), (Property.id, True)]
+    if query.sort == "newest":
+        return [(Property.id, True)]
+    if query.lat is not None:
+        return [(distance_km(query.lat, query.lng).label("distance"), False), (Property.id, False)]
+    return [(Property.rank_score, True), (Property.id, True)]
 
 
 def ordering(query) -> list:
-    """ORDER BY for the chosen sort; every sort ends on id so pages never overlap."""
-    if query.sort == "price_asc":
-        return [Property.price_usd_micros.asc(), Property.id.asc()]
-    if query.sort == "price_desc":
-        return [Property.price_usd_micros.desc(), Property.id.desc()]
-    if query.sort == "rating":
-        return [Property.rating_score.desc(), Property.rating_count.desc(), Property.id.desc()]
-    if query.sort == "newest":
-        return [Property.id.desc()]
-    if query.lat is not None:
-        return [distance_km(query.lat, query.lng).asc(), Property.id.asc()]
-    return [Property.rank_score.desc(), Property.id.desc()]
+    """ORDER BY for the chosen sort."""
+    return [column.desc() if descending else column.asc() for column, descending in sort_keys(query)]
 
 
 RESULT_COLUMNS = (Property.id, Property.title, Property.city, Property.country, Property.property_type,
@@ -115,15 +156,69 @@ RESULT_COLUMNS = (Property.id, Property.title, Property.city, Property.country, 
                   Property.rating_sum, Property.rating_count, Property.latitude, Property.longitude)
 
 
-def page_statement(query, conditions: list[ColumnElement]) -> Select:
-    """The rows of one page."""
-    return (select(*RESULT_COLUMNS).where(*conditions).order_by(*ordering(query))
-            .limit(query.per_page).offset((query.page - 1) * query.per_page))
+def _located(query, conditions: Filters, keys: Sequence[ColumnElement] = ()) -> Subquery:
+    """The ids (and these sort keys, copied on the place rows) of the listings the location finds whose place
+    rows pass the copied filters: one range of property_places, read in place."""
+    columns = [PropertyPlace.property_id, *(getattr(PropertyPlace, key.key) for key in keys if key.key != "id")]
+    return select(*columns).where(place_match(query.location), *conditions.place).distinct().subquery("located")
 
 
-def count_statement(conditions: list[ColumnElement]) -> Select:
-    """How many listings match."""
-    return select(func.count()).select_from(Property).where(*conditions)
+def _from_located(statement: Select, located: Subquery) -> Select:
+    """Read the located ids first, then each listing by id. The join order is fixed: MariaDB would otherwise
+    often read every listing through some other index and look each up among the located ids."""
+    return (statement.join_from(located, Property, Property.id == located.c.property_id)
+            .prefix_with("STRAIGHT_JOIN", dialect="mysql").prefix_with("STRAIGHT_JOIN", dialect="mariadb"))
+
+
+def _matches(query, conditions: Filters, columns: Sequence, limit: int) -> Select:
+    """`columns` of the first `limit` matches, in no order: through the located ids, or the bounding box."""
+    statement = select(*columns).where(*conditions.listing).limit(limit)
+    if query.location:
+        return _from_located(statement, _located(query, conditions))
+    return _use_index(statement, BOX_INDEX) if query.lat is not None else statement
+
+
+def first_matches_page_statement(query, conditions: Filters, limit: int) -> Select:
+    """One page of the first `limit` matches, sorted, each row with `matched`: how many of them there were.
+
+    When `matched` < `limit` these were all the matches, and this is the page. The sort runs on at most
+    `limit` rows found through the filter indexes, so a narrow search never reads a sort index in order
+    through listings it does not match.
+    """
+    keys = sort_keys(query)
+    found = _matches(query, conditions, dict.fromkeys([*RESULT_COLUMNS, *(column for column, _d in keys)]),
+                     limit).subquery("found")
+    order = [found.c[column.key].desc() if descending else found.c[column.key].asc() for column, descending in keys]
+    return (select(*(found.c[column.key] for column in RESULT_COLUMNS), func.count().over().label("matched"))
+            .order_by(*order).limit(query.per_page).offset((query.page - 1) * query.per_page))
+
+
+def count_statement(query, conditions: Filters, limit: int) -> Select:
+    """How many listings match, counting no further than `limit`."""
+    return select(func.count()).select_from(_matches(query, conditions, [Property.id], limit).subquery("found"))
+
+
+def page_statement(query, conditions: Filters) -> Select:
+    """One page of a broad search (over COUNT_LIMIT matches), read in sort order until it is full:
+
+    - near a point: the listings in the bounding box, sorted;
+    - at a location: the located ids sorted by the keys copied on the place rows, then each listing by id, so
+      the first listings read are the location's best ones;
+    - anywhere: the listings in the order of the sort's index.
+    """
+    keys = sort_keys(query)
+    statement = select(*RESULT_COLUMNS).where(*conditions.listing).limit(query.per_page).offset(
+        (query.page - 1) * query.per_page)
+    if query.lat is not None:
+        located = [location_filter(query.location, conditions.place)] if query.location else []
+        return _use_index(statement.where(*located).order_by(*ordering(query)), BOX_INDEX)
+    if query.location:
+        located = _located(query, conditions, [key for key, _descending in keys])
+        order = [located.c.property_id if key.key == "id" else located.c[key.key] for key, _descending in keys]
+        return _from_located(statement, located).order_by(
+            *(column.desc() if descending else column.asc() for column, (_key, descending) in zip(order, keys,
+                                                                                                  strict=True)))
+    return _use_index(statement.order_by(*ordering(query)), SORT_INDEXES[query.sort])
 
 
 def cover_keys(ids: Sequence[int]) -> dict[int, str]:

@@ -47,6 +47,8 @@ class SearchPageSchema(Schema):
     items = fields.List(fields.Nested(SearchItemSchema))
     page = fields.Integer()
     per_page = fields.Integer()
-    total = fields.Integer()
+    total = fields.Integer(metadata={"description": "matches, counted up to 1000; a lower bound when total_exact "
+                                                    "is false"})
+    total_exact = fields.Boolean(metadata={"description": "false when there are more matches than total"})
     pages = fields.Integer()
     currency = fields.String()

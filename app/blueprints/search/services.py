@@ -4,29 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from ... import money, rates, search_cache
 from ...errors import BadRequest, ValidationFailed
-from ...extensions import cache, db
+from ...extensions import db
 from ...models import PROPERTY_TYPES, Amenity
 from ...pagination import MAX_PAGE, MAX_PER_PAGE
 from ...storage import image_url
 from . import query as sql
-
-logger = logging.getLogger(__name__)
 
 SORTS = ("relevance", "price_asc", "price_desc", "rating", "newest")
 DEFAULT_RADIUS_KM, MAX_RADIUS_KM = 25.0, 500.0
 MAX_STAY_NIGHTS, MAX_AHEAD_DAYS = 365, 3 * 366
 MAX_PRICE, MAX_LOCATION = 10**9, 100
 CACHE_SECONDS = 300
+COUNT_LIMIT = 1000  # a search counts its matches up to here; beyond, "total" is this and "total_exact" false
 
 
 @dataclass(frozen=True)
@@ -55,9 +53,8 @@ class SearchQuery:
         return (self.check_out - self.check_in).days if self.check_in and self.check_out else None
 
     def cache_key(self) -> str:
-        """A stable digest of the query (the version is added by the caller)."""
-        payload = json.dumps(asdict(self), default=str, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:32]
+        """A stable digest of the query: equal queries have equal reprs (fields in order, dates as ISO)."""
+        return "search:" + hashlib.blake2b(repr(self).encode(), digest_size=16).hexdigest()
 
 
 def _number(args: Mapping, name: str, kind: type, low: float, high: float):
@@ -182,41 +179,50 @@ def amenity_ids(codes: tuple[str, ...]) -> list[int]:
     return [found[c] for c in codes]
 
 
-def search_conditions(query: SearchQuery) -> tuple[list, dict]:
-    """(WHERE conditions, exchange rates) of a query, reading the rates and amenity ids once."""
+def search_conditions(query: SearchQuery) -> tuple[sql.Filters, dict]:
+    """(conditions, exchange rates) of a query, reading the rates and amenity ids once."""
     table = rates.current_rates()
     return sql.filters(query, table, amenity_ids(query.amenities)), table
 
 
 def run_search(query: SearchQuery) -> dict:
-    """Run the query against the database: the contract's page of results. Raises ValidationFailed."""
+    """Run the query against the database: the contract's page of results. Raises ValidationFailed.
+
+    First the page is cut from the first COUNT_LIMIT + 1 matches, found through the filter indexes, which
+    also counts them. If that was all of them, it is the answer. A broader search is not counted further:
+    "total" is COUNT_LIMIT (a lower bound, as the added "total_exact": false says), later pages still answer,
+    and the page is read again, through the sort's index, which finds it quickly among so many matches.
+    """
     conditions, table = search_conditions(query)
-    total = db.session.scalar(sql.count_statement(conditions)) or 0
-    rows = db.session.execute(sql.page_statement(query, conditions)).all() if total else []
+    rows = db.session.execute(sql.first_matches_page_statement(query, conditions, COUNT_LIMIT + 1)).all()
+    if rows:
+        matched = rows[0].matched
+    elif query.page == 1:
+        matched = 0
+    else:  # a page past the end says nothing of the count
+        matched = db.session.scalar(sql.count_statement(query, conditions, COUNT_LIMIT + 1))
+    exact = matched <= COUNT_LIMIT
+    if not exact:
+        rows = db.session.execute(sql.page_statement(query, conditions)).all()
+    total = min(matched, COUNT_LIMIT)
     covers = sql.cover_keys([row.id for row in rows])
     return {"items": [_item(row, covers, query, table) for row in rows], "page": query.page,
-            "per_page": query.per_page, "total": total,
+            "per_page": query.per_page, "total": total, "total_exact": exact,
             "pages": (total + query.per_page - 1) // query.per_page, "currency": query.currency}
 
 
 def search_json(query: SearchQuery) -> str:
-    """The page of results for `query` as a JSON document, from the cache when this search version has it.
+    """The page of results for `query` as a JSON document, from the cache when the search version is current.
 
-    The cache holds the serialised response (DESIGN.md), so a hit costs two Redis reads and no encoding.
+    A hit costs one cache round trip (search_cache.lookup) and no encoding: the cache holds the serialised
+    response (DESIGN.md).
     """
-    try:
-        key = f"search:{search_cache.version()}:{query.cache_key()}"
-        cached = cache.get(key)
-    except Exception:  # a cache outage slows search down, it does not break it
-        logger.warning("search cache read failed", exc_info=True)
-        return json.dumps(run_search(query))
+    key = query.cache_key()
+    cached, version = search_cache.lookup(key)
     if cached is not None:
         return cached
     body = json.dumps(run_search(query))
-    try:
-        cache.set(key, body, timeout=CACHE_SECONDS)
-    except Exception:
-        logger.warning("search cache write failed", exc_info=True)
+    search_cache.store(key, version, body, CACHE_SECONDS)
     return body
 
 

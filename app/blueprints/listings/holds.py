@@ -1,0 +1,67 @@
+"""Held nights: the one-character-per-night string on each listing that search reads instead of night_holds.
+
+`night_holds` (one row per held night, primary key property + night) stays the truth and the guard against
+double booking. Search would have to probe it once per candidate listing, which costs more than everything
+else in a broad query, so each listing also carries `held_nights`: character i is "1" when the night
+`held_from + i` is held, "0" when it is free; nights past the end of the string are free. Every transaction
+that adds or removes holds calls `lock_listing` first and `refresh_held_nights` before it commits, so the
+string changes in the same transaction as the rows it mirrors, and writers of one listing queue on its row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import ColumnElement, cast, func, select
+from sqlalchemy import Integer as SqlInteger
+
+from ...extensions import db
+from ...models import NightHold, Property
+
+HELD, FREE = "1", "0"
+
+
+def lock_listing(listing_id: int) -> None:
+    """Take the listing row's write lock for the rest of the transaction (a no-op on SQLite, which locks the file).
+
+    Every calendar writer takes it before touching night_holds, so two writers of one listing never interleave
+    and each sees the other's committed holds when it rebuilds `held_nights`.
+    """
+    db.session.execute(select(Property.id).where(Property.id == listing_id).with_for_update())
+
+
+def held_nights_string(nights: Iterable[date], start: date) -> str:
+    """The string for these held nights counted from `start` (earlier nights are left out; no trailing "0")."""
+    offsets = sorted({(night - start).days for night in nights if night >= start})
+    if not offsets:
+        return ""
+    chars = [FREE] * (offsets[-1] + 1)
+    for offset in offsets:
+        chars[offset] = HELD
+    return "".join(chars)
+
+
+def refresh_held_nights(listing: Property, today: date | None = None) -> None:
+    """Rebuild the listing's held-nights string from night_holds, counting from today.
+
+    Reads the holds with a locking read, so under MariaDB's REPEATABLE READ it sees every committed hold and
+    not an older snapshot; call it after this transaction's own hold changes are flushed.
+    """
+    today = today or date.today()
+    db.session.flush()
+    held = db.session.scalars(select(NightHold.night)
+                              .where(NightHold.property_id == listing.id, NightHold.night >= today)
+                              .with_for_update(read=True))
+    listing.held_from = today
+    listing.held_nights = held_nights_string(held, today)
+
+
+def stay_is_free(check_in: date, nights: int) -> ColumnElement[bool]:
+    """SQL: none of the `nights` nights from `check_in` is held. Needs held_from <= check_in (it is never later
+    than the day the string was built, and a search's check-in is never in the past)."""
+    if db.engine.dialect.name == "sqlite":
+        offset = cast(func.julianday(check_in.isoformat()) - func.julianday(Property.held_from), SqlInteger)
+    else:
+        offset = func.datediff(check_in, Property.held_from)
+    return func.instr(func.substr(Property.held_nights, offset + 1, nights), HELD) == 0
