@@ -32,11 +32,14 @@ def country_name(code: str) -> str:
     return countries().get(code, code)
 
 
+PLACE_NAME_KINDS = ("city", "state", "country")
+
+
 def search_places(city: str, state: str, country: str) -> set[tuple[str, str]]:
-    """The (kind, place) rows a location search finds a listing by: city, state and country name in lower case
-    ("name", matched by prefix) and the ISO code in lower case ("code", matched whole)."""
-    names = {name.strip().lower()[:100] for name in (city, state, country_name(country))} - {""}
-    return {("name", name) for name in names} | {("code", country.lower())}
+    """The (kind, place) rows a location search finds a listing by: its city, state and country name in lower
+    case (matched by prefix) and its ISO country code in lower case ("code", matched whole)."""
+    names = zip(PLACE_NAME_KINDS, (city, state, country_name(country)), strict=True)
+    return {(kind, name.strip().lower()[:100]) for kind, name in names if name.strip()} | {("code", country.lower())}
 
 
 @cache

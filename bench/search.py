@@ -63,6 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026, help="random seed for data and queries")
     parser.add_argument("--results-dir", type=Path, default=BENCH / "results", help="where the JSON goes")
     parser.add_argument("--check-targets", action="store_true", help="exit 2 when a target is missed")
+    parser.add_argument("--buffer-pool-mb", type=int, default=1024,
+                        help="raise MariaDB's InnoDB buffer pool to this for the run, as production would size it "
+                             "to hold what search reads (default 1024; 0 leaves it; restored afterwards)")
     return parser.parse_args(argv)
 
 
@@ -144,6 +147,33 @@ def targets(phases: list[PhaseResult], concurrency: int) -> dict:
             "cached_share_target": CACHED_SHARE_TARGET, "cached_share_ok": share >= CACHED_SHARE_TARGET}
 
 
+def size_buffer_pool(args: argparse.Namespace) -> int | None:
+    """Raise the buffer pool to --buffer-pool-mb and read the tables search uses into it, as a server that has
+    been answering searches holds them. Returns the size to restore afterwards (None: unchanged)."""
+    with bench_seed.connect(args.database_url) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT @@innodb_buffer_pool_size")
+        before = int(cursor.fetchone()[0])
+        wanted = args.buffer_pool_mb * 2**20
+        if wanted > before:
+            cursor.execute(f"SET GLOBAL innodb_buffer_pool_size = {wanted}")
+            for _ in range(100):  # the resize runs in the background
+                cursor.execute("SELECT @@innodb_buffer_pool_size")
+                if int(cursor.fetchone()[0]) >= wanted:
+                    break
+                time.sleep(0.1)
+        for statement in ("SELECT SUM(LENGTH(held_nights)), SUM(max_guests) FROM properties",
+                          "SELECT SUM(max_guests) FROM property_places"):
+            cursor.execute(statement)
+            cursor.fetchall()
+    return before if wanted > before else None
+
+
+def restore_buffer_pool(args: argparse.Namespace, size: int | None) -> None:
+    if size is not None:
+        with bench_seed.connect(args.database_url) as conn, conn.cursor() as cursor:
+            cursor.execute(f"SET GLOBAL innodb_buffer_pool_size = {size}")
+
+
 def machine(args: argparse.Namespace) -> dict:
     """What the figures were measured on."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -195,14 +225,18 @@ def run(args: argparse.Namespace) -> dict:
               "concurrency": args.concurrency, "duration": args.duration}
     report["seed"] = prepare_database(args)
     report["counts"] = bench_seed.table_counts(args.database_url)
-    report["machine"] = machine(args)
-    mix = SearchMix(bench_seed.places(args.database_url), random.Random(args.seed + 1))
-    with Server(args) as base:
-        cache.flushdb()
-        fetch_all(base, [BARE_PATH] * 20)
-        run_python("warm-up", base, mix.mixed(max(200, int(args.warmup * 100))), 2, args.warmup)
-        report["phases"] = [p.as_dict() for p in run_phases(args, base, mix, cache)]
-        report["shapes"] = shape_breakdown(args, base, mix, cache) if args.shape_samples > 0 else []
+    restore = size_buffer_pool(args) if args.buffer_pool_mb else None
+    try:
+        report["machine"] = machine(args)
+        mix = SearchMix(bench_seed.places(args.database_url), random.Random(args.seed + 1))
+        with Server(args) as base:
+            cache.flushdb()
+            fetch_all(base, [BARE_PATH] * 20)
+            run_python("warm-up", base, mix.mixed(max(200, int(args.warmup * 100))), 2, args.warmup)
+            report["phases"] = [p.as_dict() for p in run_phases(args, base, mix, cache)]
+            report["shapes"] = shape_breakdown(args, base, mix, cache) if args.shape_samples > 0 else []
+    finally:
+        restore_buffer_pool(args, restore)
     report["targets"] = targets([PhaseResult(**p) for p in report["phases"]], args.concurrency)
     return report
 

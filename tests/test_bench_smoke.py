@@ -46,7 +46,7 @@ def test_bench_search_small_run_prints_figures_and_search_answers_200(tmp_path):
     database_url, redis_url = _database_url(), _redis_url()
     command = [sys.executable, "bench/search.py", "--listings", "300", "--duration", "1", "--concurrency", "2",
                "--warmup", "0.5", "--shape-samples", "2", "--no-wrk", "--database-url", database_url,
-               "--redis-url", redis_url, "--results-dir", str(tmp_path)]
+               "--redis-url", redis_url, "--results-dir", str(tmp_path), "--buffer-pool-mb", "0"]
     try:
         run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     finally:
@@ -56,6 +56,7 @@ def test_bench_search_small_run_prints_figures_and_search_answers_200(tmp_path):
         assert heading in run.stdout
     report = json.loads(next(tmp_path.glob("search-*.json")).read_text())
     assert report["counts"]["properties"] == 300 and report["counts"]["night_holds"] > 0
+    assert report["counts"]["property_places"] >= 4 * 280  # the search keys are seeded with the listings
     phases = {(phase["name"], phase["clients"]): phase for phase in report["phases"]}
     assert set(phases) == {(name, clients) for name in ("bare", "search uncached", "search cached")
                            for clients in (1, 2)}

@@ -85,8 +85,8 @@ def test_0004_fills_the_search_keys_of_existing_listings(empty_database_url):
             "SELECT kind, place, property_id, max_guests, price_usd_micros, rank_score FROM property_places"
             " ORDER BY kind, place")).all()
         assert [tuple(place) for place in places] == [
-            ("code", "pt", 1, 4, 97826087, 5), ("name", "norte", 1, 4, 97826087, 5),
-            ("name", "porto", 1, 4, 97826087, 5), ("name", "portugal", 1, 4, 97826087, 5)]  # not the deleted one
+            ("city", "porto", 1, 4, 97826087, 5), ("code", "pt", 1, 4, 97826087, 5),
+            ("country", "portugal", 1, 4, 97826087, 5), ("state", "norte", 1, 4, 97826087, 5)]  # not the deleted one
         db.session.remove()
         downgrade(directory=MIGRATIONS, revision="base")
         db.engine.dispose()

@@ -149,19 +149,19 @@ class PropertyImage(db.Model):
 class PropertyPlace(db.Model):
     """A place an active listing is found by, with a copy of the listing's filter columns: location search.
 
-    A listing has a row for its city, state and country name in lower case ("name", matched by prefix) and its
-    ISO country code ("code", matched whole), so `location` is one range of this table's primary key instead
-    of an OR over three columns of properties. The rows of a place lie together and carry the columns the
-    filters test and the sort keys, so a search tests them while reading that range, sorts what passes, and
-    reads the listing rows only of those. listings/services.py rewrites them with the listing
-    (index_places) and removes them when it is deleted; rates.set_rate keeps the price current. Whatever
-    changes a copied column calls index_places.
+    A listing has one row per kind: its city, state and country name in lower case (kinds "city", "state",
+    "country", matched by prefix) and its ISO country code ("code", matched whole), so `location` is a few
+    ranges of this table's primary key instead of an OR over three columns of properties. The rows of a place
+    lie together and carry the columns the filters test and the sort keys, so a search tests them while
+    reading those ranges, sorts what passes, and reads the listing rows only of those. listings/services.py
+    rewrites them with the listing (index_places) and removes them when it is deleted; rates.set_rate keeps
+    the price current. Whatever changes a copied column calls index_places.
     """
 
     __tablename__ = "property_places"
     __table_args__ = (Index("ix_property_places_property_id", "property_id"),)
 
-    kind: Mapped[str] = mapped_column(String(4), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(7), primary_key=True)
     place: Mapped[str] = mapped_column(String(100), primary_key=True)
     property_id: Mapped[int] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True)
     # Copies of the listing's columns of the same names.

@@ -52,8 +52,8 @@ COPIED = ("property_type", "max_guests", "min_nights", "max_nights", "instant_bo
 
 
 def _fill_places():
-    """Rows of active listings as app.geo.search_places gave them at this revision (names in lower case,
-    matched by prefix; the ISO code whole), with the copied filter columns."""
+    """Rows of active listings as app.geo.search_places gave them at this revision (city, state and country
+    name in lower case, matched by prefix; the ISO code whole), with the copied filter columns."""
     bind = op.get_bind()
     countries = Locale("en").territories
     properties = sa.table('properties', *(sa.column(name) for name in ('id', 'status', 'city', 'state', 'country')),
@@ -63,9 +63,10 @@ def _fill_places():
     rows = []
     for listing in bind.execute(sa.select(properties).where(properties.c.status == 'active')).mappings():
         copied = {name: listing[name] for name in COPIED}
-        names = {name.strip().lower()[:100]
-                 for name in (listing['city'], listing['state'], countries.get(listing['country'], ''))} - {""}
-        rows += [{"kind": "name", "place": name, "property_id": listing['id'], **copied} for name in sorted(names)]
+        names = zip(("city", "state", "country"),
+                    (listing['city'], listing['state'], countries.get(listing['country'], '')))
+        rows += [{"kind": kind, "place": name.strip().lower()[:100], "property_id": listing['id'], **copied}
+                 for kind, name in names if name.strip()]
         rows.append({"kind": "code", "place": listing['country'].lower(), "property_id": listing['id'], **copied})
     if rows:
         bind.execute(places.insert(), rows)
@@ -73,7 +74,7 @@ def _fill_places():
 
 def upgrade():
     op.create_table('property_places',
-    sa.Column('kind', sa.String(length=4), nullable=False),
+    sa.Column('kind', sa.String(length=7), nullable=False),
     sa.Column('place', sa.String(length=100), nullable=False),
     sa.Column('property_id', sa.Integer(), nullable=False),
     sa.Column('property_type', sa.String(length=20), nullable=False),

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, Subquery, and_, exists, func, or_,
 
 from ... import rates
 from ...extensions import db
+from ...geo import PLACE_NAME_KINDS
 from ...models import Property, PropertyImage, PropertyPlace, property_amenities
 from ...models.listing import MASKED_AMENITY_IDS, amenity_mask
 from ..listings import holds
@@ -27,19 +28,29 @@ def _like_prefix(term: str) -> str:
     return escaped + "%"
 
 
-def place_match(term: str) -> ColumnElement:
-    """property_places rows of a city, state or country name starting with `term` (lower case), or of the ISO
-    country code when `term` is one: a range or two of the table's primary key."""
+def _kind_match(term: str, kind: str) -> ColumnElement:
     places = PropertyPlace.__table__.c
-    match = and_(places.kind == "name", places.place.like(_like_prefix(term), escape="\\"))
-    if len(term) == 2:
-        match = or_(match, and_(places.kind == "code", places.place == term))
-    return match
+    if kind == "code":
+        return and_(places.kind == "code", places.place == term)
+    return and_(places.kind == kind, places.place.like(_like_prefix(term), escape="\\"))
 
 
-def location_filter(term: str, place_filters: Sequence[ColumnElement]) -> ColumnElement:
+def place_kinds_statement(term: str) -> Select:
+    """Which kinds of place (city, state, country name, ISO code) `term` finds any listing by: one row of flags,
+    each a probe of property_places' primary key."""
+    kinds = [*PLACE_NAME_KINDS, *(("code",) if len(term) == 2 else ())]
+    return select(*(exists().where(_kind_match(term, kind)).label(kind) for kind in kinds))
+
+
+def place_match(term: str, kinds: Sequence[str]) -> ColumnElement:
+    """property_places rows of these kinds found by `term` (lower case): a name starting with it, or the ISO
+    code equal to it. A range of the table's primary key per kind."""
+    return or_(*(_kind_match(term, kind) for kind in kinds))
+
+
+def location_filter(term: str, kinds: Sequence[str], place_filters: Sequence[ColumnElement]) -> ColumnElement:
     """Listings found by `term` (see place_match) whose place rows pass `place_filters`."""
-    return Property.id.in_(select(PropertyPlace.property_id).where(place_match(term), *place_filters))
+    return Property.id.in_(select(PropertyPlace.property_id).where(place_match(term, kinds), *place_filters))
 
 
 def distance_km(lat: float, lng: float) -> ColumnElement:
@@ -70,11 +81,13 @@ class Filters:
 
     listing: list[ColumnElement]
     place: list[ColumnElement]
+    place_kinds: tuple[str, ...] = ()  # the kinds of place the location finds listings by (see place_kinds_statement)
 
 
-def filters(query, table: dict, amenity_ids: Sequence[int]) -> Filters:
-    """The conditions of `query` (a SearchQuery) but the location, given the exchange rates and the amenities'
-    ids. The statements below add the location, each in the way that suits it."""
+def filters(query, table: dict, amenity_ids: Sequence[int], place_kinds: Sequence[str] = ()) -> Filters:
+    """The conditions of `query` (a SearchQuery) but the location, given the exchange rates, the amenities' ids
+    and the kinds of place the location matches. The statements below add the location, each in the way that
+    suits it."""
     conditions: list[ColumnElement] = [Property.status == "active"]
     if query.lat is not None:
         conditions += bounding_box(query.lat, query.lng, query.radius_km)
@@ -89,7 +102,7 @@ def filters(query, table: dict, amenity_ids: Sequence[int]) -> Filters:
               None if query.max_price is None else rates.micros_bound(query.max_price, query.currency, table,
                                                                       upper=True))
     return Filters(listing=conditions + _copied_filters(Property, query, prices, amenity_ids),
-                   place=_copied_filters(PropertyPlace, query, prices, amenity_ids))
+                   place=_copied_filters(PropertyPlace, query, prices, amenity_ids), place_kinds=tuple(place_kinds))
 
 
 def _copied_filters(row, query, prices: tuple, amenity_ids: Sequence[int]) -> list[ColumnElement]:
@@ -158,9 +171,12 @@ RESULT_COLUMNS = (Property.id, Property.title, Property.city, Property.country, 
 
 def _located(query, conditions: Filters, keys: Sequence[ColumnElement] = ()) -> Subquery:
     """The ids (and these sort keys, copied on the place rows) of the listings the location finds whose place
-    rows pass the copied filters: one range of property_places, read in place."""
+    rows pass the copied filters: ranges of property_places, read in place. A listing has one row per kind,
+    so only a location found in several kinds (a city and a state both named so) needs the ids made
+    distinct, which means collecting them all first; otherwise they stream and a LIMIT stops early."""
     columns = [PropertyPlace.property_id, *(getattr(PropertyPlace, key.key) for key in keys if key.key != "id")]
-    return select(*columns).where(place_match(query.location), *conditions.place).distinct().subquery("located")
+    located = select(*columns).where(place_match(query.location, conditions.place_kinds), *conditions.place)
+    return (located.distinct() if len(conditions.place_kinds) > 1 else located).subquery("located")
 
 
 def _from_located(statement: Select, located: Subquery) -> Select:
@@ -210,7 +226,8 @@ def page_statement(query, conditions: Filters) -> Select:
     statement = select(*RESULT_COLUMNS).where(*conditions.listing).limit(query.per_page).offset(
         (query.page - 1) * query.per_page)
     if query.lat is not None:
-        located = [location_filter(query.location, conditions.place)] if query.location else []
+        located = ([location_filter(query.location, conditions.place_kinds, conditions.place)]
+                   if query.location else [])
         return _use_index(statement.where(*located).order_by(*ordering(query)), BOX_INDEX)
     if query.location:
         located = _located(query, conditions, [key for key, _descending in keys])

@@ -179,10 +179,18 @@ def amenity_ids(codes: tuple[str, ...]) -> list[int]:
     return [found[c] for c in codes]
 
 
-def search_conditions(query: SearchQuery) -> tuple[sql.Filters, dict]:
-    """(conditions, exchange rates) of a query, reading the rates and amenity ids once."""
+def search_conditions(query: SearchQuery) -> tuple[sql.Filters | None, dict]:
+    """(conditions, exchange rates) of a query, reading the rates, amenity ids and kinds of place once.
+    No conditions when the location finds no listing at all."""
     table = rates.current_rates()
-    return sql.filters(query, table, amenity_ids(query.amenities)), table
+    codes = amenity_ids(query.amenities)
+    kinds = ()
+    if query.location:
+        flags = db.session.execute(sql.place_kinds_statement(query.location)).one()._mapping
+        kinds = tuple(kind for kind, found in flags.items() if found)
+        if not kinds:
+            return None, table
+    return sql.filters(query, table, codes, kinds), table
 
 
 def run_search(query: SearchQuery) -> dict:
@@ -194,6 +202,9 @@ def run_search(query: SearchQuery) -> dict:
     and the page is read again, through the sort's index, which finds it quickly among so many matches.
     """
     conditions, table = search_conditions(query)
+    if conditions is None:
+        return {"items": [], "page": query.page, "per_page": query.per_page, "total": 0, "total_exact": True,
+                "pages": 0, "currency": query.currency}
     rows = db.session.execute(sql.first_matches_page_statement(query, conditions, COUNT_LIMIT + 1)).all()
     if rows:
         matched = rows[0].matched
