@@ -103,6 +103,12 @@ class Config:
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 
+    # Bookings: the guest service fee as a percentage of nights + cleaning fee; how long a booking may stay
+    # unpaid, and how long a paid request-to-book waits for its host, before it expires.
+    SERVICE_FEE_PERCENT = os.environ.get("SERVICE_FEE_PERCENT", "12")
+    BOOKING_PAYMENT_MINUTES = _int("BOOKING_PAYMENT_MINUTES", 30)
+    BOOKING_APPROVAL_HOURS = _int("BOOKING_APPROVAL_HOURS", 24)
+
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BTN_STYLE = "primary"
     DEFAULT_CURRENCY = "USD"

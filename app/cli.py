@@ -73,7 +73,8 @@ def seed(listing_count: int, extra_users: int) -> None:
 @jobs_cli.command("run-due")
 @click.option("--now", "now_text", default=None, help="ISO-8601 instant to run as (default: the real time).")
 def run_due(now_text: str | None) -> None:
-    """Run every job that is due: today, purging expired tokens. Idempotent."""
+    """Run every job that is due: expire unpaid or unanswered bookings, complete finished stays, purge expired
+    tokens. Idempotent: a second run at the same time does nothing more."""
     try:
         now = datetime.fromisoformat(now_text.replace("Z", "+00:00")) if now_text else datetime.now(UTC)
         if now.tzinfo is None:
@@ -81,9 +82,13 @@ def run_due(now_text: str | None) -> None:
     except ValueError:
         raise click.BadParameter("use ISO 8601, e.g. 2027-03-01T12:00:00Z", param_hint="--now") from None
     from .blueprints.auth.tokens import purge_expired
+    from .blueprints.bookings.services import complete_due, expire_due
 
-    removed = purge_expired(now.astimezone(UTC).replace(tzinfo=None))
-    click.echo(f"jobs run at {now.isoformat()}: purged {removed} expired token row(s)")
+    utc = now.astimezone(UTC).replace(tzinfo=None)
+    expired, completed = expire_due(utc), complete_due(utc)
+    removed = purge_expired(utc)
+    click.echo(f"jobs run at {now.isoformat()}: {expired} booking(s) expired, {completed} stay(s) completed, "
+               f"{removed} expired token row(s) purged")
 
 
 def register_cli(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """Every model, re-exported so Alembic and the app see the whole schema."""
 
 from .base import TimestampMixin, utcnow
+from .booking import BOOKING_STATUSES, CANCELERS, Booking, IdempotencyKey
 from .listing import (
                       CANCELLATION_POLICIES,
                       PROPERTY_TYPES,
@@ -16,7 +17,7 @@ from .money import ExchangeRate
 from .user import ROLES, RefreshToken, RevokedToken, User
 
 __all__ = [
-    "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "ExchangeRate", "NightHold", "NightPrice",
-    "Property", "PropertyImage", "PropertyPlace", "RefreshToken", "RevokedToken", "TimestampMixin", "User",
-    "property_amenities", "utcnow",
+    "BOOKING_STATUSES", "CANCELERS", "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "Booking",
+    "ExchangeRate", "IdempotencyKey", "NightHold", "NightPrice", "Property", "PropertyImage", "PropertyPlace",
+    "RefreshToken", "RevokedToken", "TimestampMixin", "User", "property_amenities", "utcnow",
 ]

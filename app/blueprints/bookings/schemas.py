@@ -1,0 +1,100 @@
+"""Booking schemas: they document the API (OpenAPI) and serialise bookings; services.py validates input."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from ...models import BOOKING_STATUSES, Booking
+from ...money import money
+from ..auth.schemas import isoformat
+from ..listings.schemas import MoneySchema
+from .services import Quote
+
+
+class StayArgsSchema(Schema):
+    check_in = fields.Date(required=True)
+    check_out = fields.Date(required=True)
+    guests = fields.Integer(load_default=1)
+
+
+class PriceSchema(Schema):
+    nightly = fields.Nested(MoneySchema, metadata={"description": "every night together"})
+    cleaning_fee = fields.Nested(MoneySchema)
+    service_fee = fields.Nested(MoneySchema)
+    total = fields.Nested(MoneySchema)
+
+
+class QuoteSchema(Schema):
+    nights = fields.Integer()
+    price = fields.Nested(PriceSchema)
+    available = fields.Boolean()
+
+
+class BookingInputSchema(Schema):
+    property_id = fields.Integer(required=True, strict=True)
+    check_in = fields.Date(required=True)
+    check_out = fields.Date(required=True)
+    guests = fields.Integer(required=True, strict=True)
+
+
+class CancelSchema(Schema):
+    reason = fields.String(validate=validate.Length(max=500), allow_none=True)
+
+
+class BookingSchema(Schema):
+    id = fields.Integer()
+    property_id = fields.Integer()
+    guest_id = fields.Integer()
+    check_in = fields.Date()
+    check_out = fields.Date()
+    nights = fields.Integer()
+    guests = fields.Integer()
+    status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
+    price = fields.Nested(PriceSchema)
+    cancellation_policy = fields.String()
+    awaiting_approval = fields.Boolean()
+    paid = fields.Boolean()
+    refund = fields.Nested(MoneySchema, allow_none=True)
+    expires_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class BookingListArgsSchema(Schema):
+    as_ = fields.String(data_key="as", validate=validate.OneOf(("guest", "host")))
+    status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class BookingPageSchema(Schema):
+    items = fields.List(fields.Nested(BookingSchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+def _price(currency: str, nightly: int, cleaning: int, service: int, total: int) -> dict:
+    return {"nightly": money(nightly, currency), "cleaning_fee": money(cleaning, currency),
+            "service_fee": money(service, currency), "total": money(total, currency)}
+
+
+def quote_to_dict(quote: Quote) -> dict:
+    """The contract's quote: nights, price and whether every night is free."""
+    return {"nights": quote.nights, "available": quote.available,
+            "price": _price(quote.currency, quote.nightly, quote.cleaning_fee, quote.service_fee, quote.total)}
+
+
+def booking_to_dict(booking: Booking) -> dict:
+    """The contract's Booking object."""
+    return {
+        "id": booking.id, "property_id": booking.property_id, "guest_id": booking.guest_id,
+        "check_in": booking.check_in.isoformat(), "check_out": booking.check_out.isoformat(),
+        "nights": booking.nights, "guests": booking.guests, "status": booking.status,
+        "price": _price(booking.currency, booking.nightly_amount, booking.cleaning_fee_amount,
+                        booking.service_fee_amount, booking.total_amount),
+        "cancellation_policy": booking.cancellation_policy, "awaiting_approval": booking.awaiting_approval,
+        "paid": booking.paid,
+        "refund": None if booking.refund_amount is None else money(booking.refund_amount, booking.currency),
+        "expires_at": isoformat(booking.expires_at), "created_at": isoformat(booking.created_at),
+    }

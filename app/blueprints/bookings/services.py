@@ -1,0 +1,335 @@
+"""Bookings: quotes, creation that never double-books, the host's answer, cancellation, and the scheduler's jobs.
+
+Every change to a booking runs in one transaction that first locks its listing's row (listings/holds.py), so
+the writers of one calendar queue; the status itself only changes in state.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ... import money, search_cache
+from ...errors import BadRequest, Conflict, NotFoundError, PermissionDenied, ValidationFailed
+from ...extensions import db
+from ...models import BOOKING_STATUSES, Booking, IdempotencyKey, NightHold, NightPrice, Property, User, utcnow
+from ...pagination import Page, paginate
+from ..listings import holds
+from ..listings.calendar import MAX_FUTURE_DAYS, DatesUnavailable
+from ..listings.calendar import nights as nights_between
+from . import state
+
+logger = logging.getLogger(__name__)
+
+MAX_KEY_LENGTH, MAX_REASON_LENGTH, MAX_GUESTS = 255, 500, 100
+
+
+@dataclass(frozen=True)
+class Stay:
+    """Checked dates and party size for one listing."""
+
+    check_in: date
+    check_out: date
+    guests: int
+
+    @property
+    def nights(self) -> int:
+        return (self.check_out - self.check_in).days
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a booking made now would cost, in the listing's currency and minor units."""
+
+    nights: int
+    currency: str
+    nightly: int
+    cleaning_fee: int
+    service_fee: int
+    total: int
+    available: bool
+
+
+def _fail(source: str, field: str, message: str):
+    """An unparsable value: 400 in a query string (the contract's rule), 422 in a JSON body."""
+    if source == "query":
+        return BadRequest(f"{field} {message}.", fields={field: [message]})
+    return ValidationFailed({field: [message]})
+
+
+def _date_value(data: Mapping, field: str, source: str) -> date:
+    raw = data.get(field)
+    if raw is None or raw == "":
+        raise ValidationFailed({field: ["required"]})
+    try:
+        if isinstance(raw, str) and len(raw) == 10:
+            return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise _fail(source, field, "must be a date as YYYY-MM-DD")
+
+
+def _guests_value(data: Mapping, source: str) -> int:
+    raw = data.get("guests", 1)
+    if isinstance(raw, str) and source == "query":
+        try:
+            raw = int(raw.strip())
+        except ValueError:
+            raise _fail(source, "guests", "must be a whole number") from None
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise _fail(source, "guests", "must be a whole number")
+    return raw
+
+
+def listing_today(listing: Property) -> date:
+    """Today where the listing is."""
+    return datetime.now(ZoneInfo(listing.timezone or "UTC")).date()
+
+
+def parse_stay(listing: Property, data: Mapping, *, source: str = "body", today: date | None = None) -> Stay:
+    """check_in, check_out and guests checked against the listing's rules. Raises BadRequest, ValidationFailed."""
+    check_in, check_out = _date_value(data, "check_in", source), _date_value(data, "check_out", source)
+    guests = _guests_value(data, source)
+    today = today or listing_today(listing)
+    errors: dict[str, list[str]] = {}
+    if check_in < today:
+        errors["check_in"] = ["must not be in the past"]
+    if check_out <= check_in:
+        errors["check_out"] = ["must be after check_in"]
+    elif check_out > today + timedelta(days=MAX_FUTURE_DAYS):
+        errors["check_out"] = ["must be within three years"]
+    else:
+        nights = (check_out - check_in).days
+        if not listing.min_nights <= nights <= listing.max_nights:
+            errors["check_out"] = [f"stays here are {listing.min_nights} to {listing.max_nights} nights"]
+    if not 1 <= guests <= min(listing.max_guests, MAX_GUESTS):
+        errors["guests"] = [f"this place sleeps 1 to {listing.max_guests}"]
+    if errors:
+        raise ValidationFailed(errors)
+    return Stay(check_in, check_out, guests)
+
+
+def quote(listing: Property, stay: Stay) -> Quote:
+    """The price of `stay` now: each night at its own price or the base price, the cleaning fee, and the
+    service fee (SERVICE_FEE_PERCENT of both); and whether every night is free."""
+    custom = dict(db.session.execute(
+        select(NightPrice.night, NightPrice.amount)
+        .where(NightPrice.property_id == listing.id, NightPrice.night >= stay.check_in,
+               NightPrice.night < stay.check_out)).all())
+    nightly = sum(custom.get(night, listing.price_per_night_amount)
+                  for night in nights_between(stay.check_in, stay.check_out))
+    cleaning = listing.cleaning_fee_amount
+    service = money.percentage(nightly + cleaning, current_app.config["SERVICE_FEE_PERCENT"])
+    taken = db.session.scalar(select(NightHold.night).where(
+        NightHold.property_id == listing.id, NightHold.night >= stay.check_in,
+        NightHold.night < stay.check_out).limit(1))
+    return Quote(nights=stay.nights, currency=listing.currency, nightly=nightly, cleaning_fee=cleaning,
+                 service_fee=service, total=nightly + cleaning + service, available=taken is None)
+
+
+def get_quote(listing_id: int, args: Mapping) -> Quote:
+    """The quote endpoint: the same checks as booking. Raises NotFoundError, BadRequest, ValidationFailed."""
+    listing = _active_listing(listing_id)
+    if listing is None:
+        raise NotFoundError("Listing not found.")
+    return quote(listing, parse_stay(listing, args, source="query"))
+
+
+def _active_listing(listing_id: Any) -> Property | None:
+    valid = isinstance(listing_id, int) and not isinstance(listing_id, bool) and 1 <= listing_id < 2**31
+    listing = db.session.get(Property, listing_id) if valid else None
+    return listing if listing is not None and listing.is_active else None
+
+
+def _request_hash(data: Mapping) -> str:
+    fields = {name: data.get(name) for name in ("property_id", "check_in", "check_out", "guests")}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _replay(user: User, key: str, request_hash: str) -> Booking | None:
+    """The booking an earlier request with this key made; Conflict if that request asked for something else."""
+    row = db.session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user.id,
+                                                         IdempotencyKey.key == key))
+    if row is None:
+        return None
+    if row.request_hash != request_hash:
+        raise Conflict("This Idempotency-Key was used for a different booking request.",
+                       code="idempotency_mismatch")
+    return db.session.get(Booking, row.booking_id)
+
+
+def create_booking(guest: User, data: Mapping, *, idempotency_key: str | None = None,
+                   now: datetime | None = None) -> tuple[Booking, bool]:
+    """Book a stay: (booking, replayed). A retry with the same Idempotency-Key gets the first booking back.
+
+    Raises ValidationFailed, PermissionDenied (the listing's own host), DatesUnavailable (a night is held),
+    Conflict idempotency_mismatch.
+    """
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
+        raise ValidationFailed({"Idempotency-Key": [f"use 1 to {MAX_KEY_LENGTH} characters"]})
+    request_hash = _request_hash(data)
+    if idempotency_key and (earlier := _replay(guest, idempotency_key, request_hash)) is not None:
+        return earlier, True
+    listing = _active_listing(data.get("property_id"))
+    if listing is None:
+        raise ValidationFailed({"property_id": ["no such listing"]})
+    if listing.host_id == guest.id:
+        raise PermissionDenied("Hosts cannot book their own listing.")
+    stay = parse_stay(listing, data)
+    now = now or utcnow()
+    try:
+        booking = _hold_stay(guest, listing, stay, now)
+        if idempotency_key:
+            db.session.add(IdempotencyKey(user_id=guest.id, key=idempotency_key, request_hash=request_hash,
+                                          booking_id=booking.id, created_at=now))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if idempotency_key and (earlier := _replay(guest, idempotency_key, request_hash)) is not None:
+            return earlier, True  # a parallel request with this key won
+        raise DatesUnavailable("Some of those nights are already taken.") from None
+    except Exception:
+        db.session.rollback()
+        raise
+    search_cache.bump()
+    logger.info("booking %s: listing %s, %s to %s, by user %s", booking.id, listing.id, stay.check_in,
+                stay.check_out, guest.id)
+    return booking, False
+
+
+def _hold_stay(guest: User, listing: Property, stay: Stay, now: datetime) -> Booking:
+    """Insert the booking and one night_holds row per night; a night already held fails the insert."""
+    holds.lock_listing(listing.id)
+    price = quote(listing, stay)
+    booking = Booking(property_id=listing.id, guest_id=guest.id, check_in=stay.check_in, check_out=stay.check_out,
+                      nights=stay.nights, guests=stay.guests, status="pending", currency=price.currency,
+                      nightly_amount=price.nightly, cleaning_fee_amount=price.cleaning_fee,
+                      service_fee_amount=price.service_fee, total_amount=price.total,
+                      cancellation_policy=listing.cancellation_policy, instant_book=listing.instant_book,
+                      expires_at=now + timedelta(minutes=current_app.config["BOOKING_PAYMENT_MINUTES"]))
+    db.session.add(booking)
+    db.session.flush()
+    db.session.execute(insert(NightHold), [{"property_id": listing.id, "night": night, "booking_id": booking.id}
+                                           for night in nights_between(stay.check_in, stay.check_out)])
+    holds.refresh_held_nights(listing)
+    return booking
+
+
+def visible_booking(booking_id: int, user: User) -> Booking:
+    """A booking its guest, its listing's host or an admin may see; anyone else gets NotFoundError."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not (user.is_admin or user.id in (booking.guest_id, booking.listing.host_id)):
+        raise NotFoundError("Booking not found.")
+    return booking
+
+
+def list_bookings(user: User, args: Mapping, page: int, per_page: int) -> Page:
+    """The caller's bookings as guest (default) or as host, newest check-in first, optionally by status."""
+    role, status = args.get("as") or "guest", args.get("status") or None
+    if role not in ("guest", "host"):
+        raise ValidationFailed({"as": ["choose guest or host"]})
+    if status is not None and status not in BOOKING_STATUSES:
+        raise ValidationFailed({"status": [f"choose one of {', '.join(BOOKING_STATUSES)}"]})
+    query = select(Booking)
+    if role == "guest":
+        query = query.where(Booking.guest_id == user.id)
+    else:
+        query = query.join(Property, Property.id == Booking.property_id).where(Property.host_id == user.id)
+    if status:
+        query = query.where(Booking.status == status)
+    return paginate(query.order_by(Booking.check_in.desc(), Booking.id.desc()), page, per_page)
+
+
+def _locked(booking_id: int) -> Booking:
+    """The booking re-read under its listing's lock: a locking read, so the status is the latest committed."""
+    listing_id = db.session.scalar(select(Booking.property_id).where(Booking.id == booking_id))
+    holds.lock_listing(listing_id)
+    return db.session.scalars(select(Booking).where(Booking.id == booking_id).with_for_update()
+                              .execution_options(populate_existing=True)).one()
+
+
+def _change(booking_id: int, apply, what: str) -> Booking:
+    """Run one transition under the listing's lock and commit it."""
+    try:
+        booking = _locked(booking_id)
+        apply(booking)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    search_cache.bump()
+    logger.info("booking %s %s (now %s)", booking.id, what, booking.status)
+    return booking
+
+
+def _hosts(booking: Booking, user: User) -> None:
+    if user.id != booking.listing.host_id:
+        raise PermissionDenied("Only the listing's host can answer a booking request.")
+
+
+def approve_booking(booking_id: int, actor: User, now: datetime | None = None) -> Booking:
+    """The host accepts a paid request to book. Raises NotFoundError, PermissionDenied, InvalidState."""
+    _hosts(visible_booking(booking_id, actor), actor)
+    return _change(booking_id, lambda booking: state.approve(booking, now or utcnow()), "approved")
+
+
+def decline_booking(booking_id: int, actor: User, now: datetime | None = None) -> Booking:
+    """The host refuses a paid request to book: canceled, full refund."""
+    _hosts(visible_booking(booking_id, actor), actor)
+    return _change(booking_id, lambda booking: state.cancel(booking, "declined", now or utcnow()), "declined")
+
+
+def cancel_booking(booking_id: int, actor: User, reason: Any = None, now: datetime | None = None) -> Booking:
+    """The guest, the listing's host or an admin cancels; the refund follows the policy (state.refund_for)."""
+    booking = visible_booking(booking_id, actor)
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH):
+        raise ValidationFailed({"reason": [f"give a text of at most {MAX_REASON_LENGTH} characters"]})
+    canceled_by = ("guest" if actor.id == booking.guest_id else "host" if actor.id == booking.listing.host_id
+                   else "admin")
+    return _change(booking_id, lambda locked: state.cancel(locked, canceled_by, now or utcnow(), reason or None),
+                   f"canceled by the {canceled_by}")
+
+
+def record_payment(booking_id: int, amount: int, now: datetime | None = None) -> Booking:
+    """A charge of the booking's total succeeded (the payments service calls this): the status moves on."""
+    return _change(booking_id, lambda booking: state.pay(booking, amount, now or utcnow()), "paid")
+
+
+def expire_due(now: datetime) -> int:
+    """Cancel every pending booking whose time ran out (unpaid, or unanswered by its host). Idempotent."""
+    due = db.session.scalars(select(Booking.id).where(Booking.status == "pending", Booking.expires_at <= now)).all()
+    db.session.rollback()
+    done = 0
+    for booking_id in due:
+        try:
+            _change(booking_id, lambda booking: state.cancel(booking, "expired", now), "expired")
+            done += 1
+        except state.InvalidState:  # paid or answered meanwhile
+            continue
+    return done
+
+
+def complete_due(now: datetime) -> int:
+    """Complete every confirmed stay whose check-out time has come. Idempotent."""
+    due = db.session.scalars(select(Booking.id).where(Booking.status == "confirmed",
+                                                      Booking.check_out <= now.date() + timedelta(days=1))).all()
+    db.session.rollback()
+    done = 0
+    for booking_id in due:
+        try:
+            _change(booking_id, lambda booking: state.complete(booking, now), "completed")
+            done += 1
+        except state.InvalidState:  # not yet 11:00 where the listing is
+            continue
+    return done
+

@@ -1,0 +1,115 @@
+"""The booking status machine (API.md "Statuses", DESIGN.md): the only code that changes a booking's status.
+
+    pending ──pay (instant book)──────────────► confirmed ──complete (after check-out)──► completed
+    pending ──pay (request to book)──► pending, awaiting approval ──approve──► confirmed
+    pending / confirmed ──cancel (guest, host, admin)──► canceled
+    pending, awaiting approval ──decline──► canceled (full refund)
+    pending ──expire (unpaid 30 min, or awaiting approval 24 h)──► canceled (full refund of what was paid)
+
+Any other event in any other state raises InvalidState (409 `invalid_state`). The caller holds the listing's
+row lock and commits; leaving pending or confirmed for canceled frees the held nights in that transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import delete
+
+from ... import money
+from ...errors import Conflict
+from ...extensions import db
+from ...models import Booking, NightHold
+from ..listings import holds
+
+CHECK_IN_TIME = time(15, 0)  # refunds are measured from 15:00 on the check-in day, in the listing's time zone
+CHECK_OUT_TIME = time(11, 0)  # a stay is complete from 11:00 on the check-out day
+# Guest cancellations: (policy) -> (how long before check-in at least, share of what comes back).
+GUEST_REFUNDS = {"flexible": (timedelta(hours=24), "total"), "moderate": (timedelta(days=5), "total"),
+                 "strict": (timedelta(days=7), "half_without_service_fee")}
+
+
+class InvalidState(Conflict):
+    code = "invalid_state"
+
+
+def _local(booking: Booking, day, at: time) -> datetime:
+    """`at` o'clock on `day` in the listing's time zone, as naive UTC."""
+    local = datetime.combine(day, at, tzinfo=ZoneInfo(booking.listing.timezone or "UTC"))
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def check_in_at(booking: Booking) -> datetime:
+    """The moment the stay starts: 15:00 listing-local on the check-in day, as naive UTC."""
+    return _local(booking, booking.check_in, CHECK_IN_TIME)
+
+
+def check_out_at(booking: Booking) -> datetime:
+    """The moment the stay ends: 11:00 listing-local on the check-out day, as naive UTC."""
+    return _local(booking, booking.check_out, CHECK_OUT_TIME)
+
+
+def refund_for(booking: Booking, canceled_by: str, now: datetime) -> int:
+    """What goes back to the guest when `canceled_by` cancels at `now` (naive UTC): never more than was paid.
+
+    The host, an admin, a decline and an expiry give back everything paid. A guest gets by the policy:
+    flexible, the whole total at least 24 h before check-in; moderate, at least 5 days before; strict, half of
+    nights + cleaning fee at least 7 days before (the service fee is kept); later, nothing.
+    """
+    if canceled_by != "guest":
+        return booking.paid_amount
+    notice, share = GUEST_REFUNDS[booking.cancellation_policy]
+    if check_in_at(booking) - now < notice:
+        return 0
+    if share == "total":
+        due = booking.total_amount
+    else:
+        due = money.round_half_even(Decimal(booking.nightly_amount + booking.cleaning_fee_amount) / 2)
+    return min(due, booking.paid_amount)
+
+
+def _require(booking: Booking, allowed: bool, event: str) -> None:
+    if not allowed:
+        state = "awaiting approval" if booking.awaiting_approval else booking.status
+        raise InvalidState(f"A booking that is {state} cannot be {event}.")
+
+
+def pay(booking: Booking, amount: int, now: datetime) -> None:
+    """A payment of the booking's total succeeded: instant book confirms; request to book awaits its host."""
+    _require(booking, booking.status == "pending" and not booking.paid, "paid")
+    booking.paid_amount, booking.paid_at = amount, now
+    if booking.instant_book:
+        booking.status, booking.expires_at = "confirmed", None
+    else:
+        booking.expires_at = now + timedelta(hours=current_app.config["BOOKING_APPROVAL_HOURS"])
+
+
+def approve(booking: Booking, now: datetime) -> None:
+    _require(booking, booking.awaiting_approval, "approved")
+    booking.status, booking.approved_at, booking.expires_at = "confirmed", now, None
+
+
+def cancel(booking: Booking, canceled_by: str, now: datetime, reason: str | None = None) -> None:
+    """Cancel (guest, host, admin), decline (host, awaiting approval) or expire (the scheduler): refund, free."""
+    if canceled_by == "declined":
+        _require(booking, booking.awaiting_approval, "declined")
+    elif canceled_by == "expired":
+        _require(booking, booking.status == "pending" and booking.expires_at is not None
+                 and booking.expires_at <= now, "expired")
+    else:
+        _require(booking, booking.status in ("pending", "confirmed"), "canceled")
+    booking.refund_amount = refund_for(booking, canceled_by, now)
+    booking.status, booking.canceled_at, booking.canceled_by = "canceled", now, canceled_by
+    booking.cancel_reason, booking.expires_at = reason, None
+    db.session.execute(delete(NightHold).where(NightHold.property_id == booking.property_id,
+                                               NightHold.booking_id == booking.id))
+    holds.refresh_held_nights(booking.listing)
+
+
+def complete(booking: Booking, now: datetime) -> None:
+    """The stay is over (the scheduler, from 11:00 listing-local on the check-out day)."""
+    _require(booking, booking.status == "confirmed" and check_out_at(booking) <= now, "completed")
+    booking.status, booking.completed_at = "completed", now

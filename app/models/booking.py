@@ -1,0 +1,85 @@
+"""The bookings aggregate: a guest's stay at a listing, its frozen price, and the idempotency keys of creation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import TimestampMixin
+
+BOOKING_STATUSES = ("pending", "confirmed", "completed", "canceled")
+# Who or what canceled a booking: it decides the refund (API.md "Bookings").
+CANCELERS = ("guest", "host", "admin", "declined", "expired")
+
+
+class Booking(TimestampMixin, db.Model):
+    """A stay. The price is frozen at creation, in the listing's currency and minor units.
+
+    While pending or confirmed, its nights are rows of night_holds with its id: the calendar's primary key is
+    what keeps two bookings off one night. Every status change goes through bookings/state.py.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("check_out > check_in", name="dates_in_order"),
+        CheckConstraint("total_amount = nightly_amount + cleaning_fee_amount + service_fee_amount",
+                        name="total_adds_up"),
+        Index("ix_bookings_guest_check_in", "guest_id", "check_in"),
+        Index("ix_bookings_property_check_in", "property_id", "check_in"),
+        Index("ix_bookings_status_expires", "status", "expires_at"),
+        Index("ix_bookings_status_check_out", "status", "check_out"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id"), nullable=False)
+    guest_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    check_in: Mapped[date] = mapped_column(Date, nullable=False)
+    check_out: Mapped[date] = mapped_column(Date, nullable=False)
+    nights: Mapped[int] = mapped_column(Integer, nullable=False)
+    guests: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    nightly_amount: Mapped[int] = mapped_column(Integer, nullable=False)  # all nights together
+    cleaning_fee_amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    service_fee_amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    total_amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    cancellation_policy: Mapped[str] = mapped_column(String(10), nullable=False)
+    instant_book: Mapped[bool] = mapped_column(nullable=False)
+    paid_amount: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    paid_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()  # UTC; while pending
+    approved_at: Mapped[datetime | None] = mapped_column()
+    completed_at: Mapped[datetime | None] = mapped_column()
+    canceled_at: Mapped[datetime | None] = mapped_column()
+    canceled_by: Mapped[str | None] = mapped_column(String(10))  # one of CANCELERS
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    refund_amount: Mapped[int | None] = mapped_column(Integer)  # set when canceled
+
+    listing = relationship("Property", lazy="joined")
+    guest = relationship("User", lazy="joined")
+
+    @property
+    def paid(self) -> bool:
+        return self.paid_at is not None
+
+    @property
+    def awaiting_approval(self) -> bool:
+        """A request-to-book booking, paid, waiting for its host's answer."""
+        return self.status == "pending" and self.paid and not self.instant_book
+
+
+class IdempotencyKey(db.Model):
+    """The first answer to a create request carrying an Idempotency-Key: a retry gets the same booking."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
