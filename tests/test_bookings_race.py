@@ -1,0 +1,99 @@
+"""Races on MariaDB: many sessions booking the same and overlapping nights at once never share a night."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from app.extensions import db
+
+from .factories import make_listing, make_user
+
+THREADS = 48
+ROUNDS = 4
+
+
+@pytest.fixture
+def race_app(make_app):
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": THREADS + 4, "max_overflow": 8, "pool_pre_ping": True})
+    if db.engine.dialect.name not in ("mysql", "mariadb"):
+        pytest.skip("the race runs against MariaDB (set TEST_DATABASE_URL)")
+    return app
+
+
+def _race(app, requests: list[tuple[dict, dict]]) -> list[tuple[int, dict]]:
+    """Send every (headers, body) POST /api/v1/bookings at the same moment, one thread and session each."""
+    barrier, results = threading.Barrier(len(requests)), [None] * len(requests)
+
+    def run(index: int, headers: dict, body: dict) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/api/v1/bookings", json=body, headers=headers)
+        results[index] = (response.status_code, response.get_json())
+
+    threads = [threading.Thread(target=run, args=(n, *request)) for n, request in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def audit() -> tuple[list, list]:
+    """(pairs of live bookings of one listing that share a night, live bookings not holding exactly their nights)"""
+    live = "('pending', 'confirmed')"
+    shared = db.session.execute(text(
+        f"SELECT a.id, b.id FROM bookings a JOIN bookings b ON a.property_id = b.property_id AND a.id < b.id"
+        f" AND a.check_in < b.check_out AND b.check_in < a.check_out"
+        f" WHERE a.status IN {live} AND b.status IN {live}")).all()
+    wrong = db.session.execute(text(
+        f"SELECT b.id FROM bookings b LEFT JOIN night_holds h ON h.booking_id = b.id"
+        f" AND h.property_id = b.property_id AND h.night >= b.check_in AND h.night < b.check_out"
+        f" WHERE b.status IN {live} GROUP BY b.id, b.nights HAVING COUNT(h.night) <> b.nights")).all()
+    return shared, wrong
+
+
+def test_concurrent_bookings_never_share_a_night(race_app, auth_headers):
+    listing = make_listing(min_nights=1, max_nights=30, max_guests=4)
+    guests = [auth_headers(make_user(email=f"racer{n}@example.com")) for n in range(THREADS)]
+    for round_ in range(ROUNDS):
+        start = date.today() + timedelta(days=30 + 40 * round_)
+
+        def stay(offset: int, nights: int, start: date = start) -> dict:
+            check_in = start + timedelta(days=offset)
+            return {"property_id": listing.id, "check_in": check_in.isoformat(),
+                    "check_out": (check_in + timedelta(days=nights)).isoformat(), "guests": 2}
+
+        # three stays that overlap one another in turn (at most two of them can both be booked), and two
+        # stays further on that many guests ask for at once
+        shapes = [stay(0, 3), stay(1, 3), stay(2, 4), stay(10, 2), stay(20, 5)]
+        bodies = [shapes[n % len(shapes)] for n in range(THREADS)]
+        results = _race(race_app, list(zip(guests, bodies, strict=True)))
+        statuses = Counter(status for status, _body in results)
+        assert set(statuses) <= {201, 409}, statuses  # no 500, nothing else
+        assert all(body["error"]["code"] == "dates_unavailable" for status, body in results if status == 409)
+        won = [body for status, body in results if status == 201]
+        by_dates = Counter((body["check_in"], body["check_out"]) for body in won)
+        assert all(count == 1 for count in by_dates.values()), by_dates  # identical asks: one winner each
+        assert 1 <= sum(1 for b in won if b["check_in"] < stay(6, 0)["check_in"]) <= 2  # the overlapping cluster
+        assert by_dates[(stay(10, 2)["check_in"], stay(10, 2)["check_out"])] == 1
+        assert by_dates[(stay(20, 5)["check_in"], stay(20, 5)["check_out"])] == 1
+        db.session.rollback()
+        assert audit() == ([], [])
+
+
+def test_parallel_retries_with_one_idempotency_key_make_one_booking(race_app, auth_headers):
+    listing = make_listing(min_nights=1, max_nights=30)
+    headers = {**auth_headers(make_user(email="retrier@example.com")), "Idempotency-Key": "same-click"}
+    check_in = date.today() + timedelta(days=12)
+    body = {"property_id": listing.id, "check_in": check_in.isoformat(),
+            "check_out": (check_in + timedelta(days=2)).isoformat(), "guests": 1}
+    results = _race(race_app, [(headers, body)] * 24)
+    assert {status for status, _body in results} == {201}
+    assert len({body["id"] for _status, body in results}) == 1
+    db.session.rollback()
+    assert db.session.execute(text("SELECT COUNT(*) FROM bookings")).scalar() == 1
