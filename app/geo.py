@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import unicodedata
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -35,11 +36,19 @@ def country_name(code: str) -> str:
 PLACE_NAME_KINDS = ("city", "state", "country")
 
 
+def place_key(text: str) -> str:
+    """A place name as location search compares it: case-folded, accents and other marks removed, at most 100
+    characters ("İstanbul" and "Île-de-France" become "istanbul" and "ile-de-france")."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))[:100]
+
+
 def search_places(city: str, state: str, country: str) -> set[tuple[str, str]]:
-    """The (kind, place) rows a location search finds a listing by: its city, state and country name in lower
-    case (matched by prefix) and its ISO country code in lower case ("code", matched whole)."""
+    """The (kind, place) rows a location search finds a listing by: its city, state and country name as
+    place_key has them (matched by prefix) and its ISO country code in lower case ("code", matched whole)."""
     names = zip(PLACE_NAME_KINDS, (city, state, country_name(country)), strict=True)
-    return {(kind, name.strip().lower()[:100]) for kind, name in names if name.strip()} | {("code", country.lower())}
+    keys = {(kind, place_key(name)) for kind, name in names}
+    return {(kind, key) for kind, key in keys if key} | {("code", country.lower())}
 
 
 @cache

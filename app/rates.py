@@ -88,7 +88,8 @@ def set_rate(code: str, rate: str | Decimal) -> ExchangeRate:
     db.session.add(row)
     db.session.flush()
     rates = current_rates()
-    pairs = db.session.execute(select(Property.id, Property.price_per_night_amount).where(Property.currency == code))
+    pairs = db.session.execute(select(Property.id, Property.price_per_night_amount).where(Property.currency == code)
+                               .with_for_update())  # no listing edit interleaves: the copies stay true
     changes = [{"id": listing_id, "price_usd_micros": to_usd_micros(amount, code, rates)}
                for listing_id, amount in pairs.all()]
     if changes:

@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from app import geo, money, rates
 from app.blueprints.listings.holds import held_nights_string
+from app.blueprints.listings.places import HELD_COLUMNS
 from app.models.listing import PropertyPlace, amenity_mask
 from app.models.money import DEFAULT_RATES
 
@@ -34,6 +35,7 @@ logger = logging.getLogger("bench.seed")
 ROOT = Path(__file__).resolve().parent.parent
 BATCH_ROWS = 10_000
 NIGHT_BATCH_ROWS = 20_000
+MAX_STATEMENT_BYTES = 8 * 2**20  # well under MariaDB's default max_allowed_packet (16 MiB)
 CALENDAR_DAYS = 365
 HOSTS = 400
 RATES = {code: Decimal(rate) for code, rate in DEFAULT_RATES.items()}  # what rates.current_rates() gives after 0003
@@ -111,12 +113,18 @@ class BatchWriter:
                     self.error = exc
 
     def insert(self, table: str, columns: str, values: list[str]) -> None:
-        """Queue one multi-row INSERT of pre-escaped value tuples."""
+        """Queue multi-row INSERTs of pre-escaped value tuples, each statement under MAX_STATEMENT_BYTES."""
         if self.error is not None:
             raise self.error
-        if values:
-            self.queue.put(f"INSERT INTO {table} ({columns}) VALUES {','.join(values)}")
-            self.rows += len(values)
+        start, size = 0, 0
+        for end, value in enumerate(values):
+            size += len(value) + 1
+            if size > MAX_STATEMENT_BYTES:
+                self.queue.put(f"INSERT INTO {table} ({columns}) VALUES {','.join(values[start:end])}")
+                start, size = end, len(value) + 1
+        if values[start:]:
+            self.queue.put(f"INSERT INTO {table} ({columns}) VALUES {','.join(values[start:])}")
+        self.rows += len(values)
 
     def close(self) -> None:
         """Wait for every queued statement; re-raise the first failure."""
@@ -221,10 +229,11 @@ def seed(url: str, listings: int, rng: random.Random) -> dict[str, float]:
             links.extend(f"({listing_id},{amenity_id})" for amenity_id in chosen)
             calendar, held = _calendar(rng, listing_id, days, next_booking)
             holds.extend(calendar)
-            props.append(_values((*row, amenity_mask(chosen), days[0], held)))
-            listing = dict(zip(PROPERTY_COLUMNS, (*row, amenity_mask(chosen)), strict=False))
+            values = (*row, amenity_mask(chosen), days[0], held)
+            props.append(_values(values))
+            listing = dict(zip(PROPERTY_COLUMNS, values, strict=True))
             if listing["status"] == "active":
-                copied = tuple(listing[name] for name in PropertyPlace.COPIED)
+                copied = tuple(listing[name] for name in (*PropertyPlace.COPIED, *HELD_COLUMNS))
                 places.extend(_values((kind, place, listing_id, *copied))
                               for kind, place in sorted(geo.search_places(city.name, city.state, city.country)))
             if rng.random() < 0.1:
@@ -232,7 +241,8 @@ def seed(url: str, listings: int, rng: random.Random) -> dict[str, float]:
             if len(props) >= BATCH_ROWS or listing_id == listings:
                 writer.insert("properties", ", ".join(PROPERTY_COLUMNS), props)
                 writer.insert("property_amenities", "property_id, amenity_id", links)
-                writer.insert("property_places", "kind, place, property_id, " + ", ".join(PropertyPlace.COPIED), places)
+                writer.insert("property_places", ", ".join(("kind", "place", "property_id", *PropertyPlace.COPIED,
+                                                            *HELD_COLUMNS)), places)
                 writer.insert("night_prices", "property_id, night, amount", prices)
                 props, links, places, prices = [], [], [], []
             if len(holds) >= NIGHT_BATCH_ROWS or listing_id == listings:

@@ -80,13 +80,14 @@ def test_0004_fills_the_search_keys_of_existing_listings(empty_database_url):
         upgrade(directory=MIGRATIONS)
         row = db.session.execute(text("SELECT amenity_mask, held_from, held_nights FROM properties WHERE id = 1")).one()
         assert (row.amenity_mask, str(row.held_from), row.held_nights) == (
-            (1 << (wifi - 1)) | (1 << (pool - 1)), today.isoformat(), "0101")
+            (1 << (wifi - 1)) | (1 << (pool - 1)), (today - timedelta(days=1)).isoformat(), "00101")
         places = db.session.execute(text(
-            "SELECT kind, place, property_id, max_guests, price_usd_micros, rank_score FROM property_places"
-            " ORDER BY kind, place")).all()
+            "SELECT kind, place, property_id, max_guests, price_usd_micros, rank_score, held_nights"
+            " FROM property_places ORDER BY kind, place")).all()
         assert [tuple(place) for place in places] == [
-            ("city", "porto", 1, 4, 97826087, 5), ("code", "pt", 1, 4, 97826087, 5),
-            ("country", "portugal", 1, 4, 97826087, 5), ("state", "norte", 1, 4, 97826087, 5)]  # not the deleted one
+            ("city", "porto", 1, 4, 97826087, 5, "00101"), ("code", "pt", 1, 4, 97826087, 5, "00101"),
+            ("country", "portugal", 1, 4, 97826087, 5, "00101"),
+            ("state", "norte", 1, 4, 97826087, 5, "00101")]  # not the deleted one
         db.session.remove()
         downgrade(directory=MIGRATIONS, revision="base")
         db.engine.dispose()

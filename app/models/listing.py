@@ -149,13 +149,14 @@ class PropertyImage(db.Model):
 class PropertyPlace(db.Model):
     """A place an active listing is found by, with a copy of the listing's filter columns: location search.
 
-    A listing has one row per kind: its city, state and country name in lower case (kinds "city", "state",
-    "country", matched by prefix) and its ISO country code ("code", matched whole), so `location` is a few
-    ranges of this table's primary key instead of an OR over three columns of properties. The rows of a place
-    lie together and carry the columns the filters test and the sort keys, so a search tests them while
-    reading those ranges, sorts what passes, and reads the listing rows only of those. listings/services.py
-    rewrites them with the listing (index_places) and removes them when it is deleted; rates.set_rate keeps
-    the price current. Whatever changes a copied column calls index_places.
+    A listing has one row per kind: its city, state and country name as geo.place_key has them (kinds "city",
+    "state", "country", matched by prefix) and its ISO country code ("code", matched whole), so `location` is
+    a few ranges of this table's primary key instead of an OR over three columns of properties. The rows of a
+    place lie together and carry the columns the filters test (held nights too) and the sort keys, so a
+    search counts and sorts its matches while reading those ranges and reads the listing rows of one page
+    only. listings/places.py writes them with the listing and removes them when it is deleted,
+    holds.refresh_held_nights copies the held nights, and rates.set_rate keeps the price current. Whatever
+    changes a copied column calls places.write_places.
     """
 
     __tablename__ = "property_places"
@@ -175,6 +176,8 @@ class PropertyPlace(db.Model):
     rank_score: Mapped[int] = mapped_column(Integer, nullable=False)
     rating_score: Mapped[int] = mapped_column(Integer, nullable=False)
     rating_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    held_from: Mapped[date] = mapped_column(Date, nullable=False)
+    held_nights: Mapped[str] = mapped_column(String(HELD_NIGHTS_LENGTH), nullable=False)
 
     COPIED = ("property_type", "max_guests", "min_nights", "max_nights", "instant_book", "price_usd_micros",
               "amenity_mask", "rank_score", "rating_score", "rating_count")

@@ -11,8 +11,9 @@ Revises: 0003
 Create Date: 2026-11-23 17:39:30.211099
 
 """
+import unicodedata
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from alembic import op
 import sqlalchemy as sa
@@ -36,19 +37,25 @@ def _fill_search_keys():
     for listing_id, amenity_id in bind.execute(sa.select(links.c.property_id, links.c.amenity_id)):
         if 1 <= amenity_id <= 62:
             masks[listing_id] |= 1 << (amenity_id - 1)
-    today = date.today()
+    start = date.today() - timedelta(days=1)  # as listings/holds.py: from yesterday
     held = defaultdict(set)
-    for listing_id, night in bind.execute(sa.select(holds.c.property_id, holds.c.night).where(holds.c.night >= today)):
-        held[listing_id].add((night - today).days)
+    for listing_id, night in bind.execute(sa.select(holds.c.property_id, holds.c.night).where(holds.c.night >= start)):
+        held[listing_id].add((night - start).days)
     for listing_id in set(masks) | set(held):
         offsets = held.get(listing_id, ())
         string = "".join("1" if day in offsets else "0" for day in range(max(offsets) + 1)) if offsets else ""
         bind.execute(properties.update().where(properties.c.id == listing_id)
-                     .values(amenity_mask=masks.get(listing_id, 0), held_from=today, held_nights=string))
+                     .values(amenity_mask=masks.get(listing_id, 0), held_from=start, held_nights=string))
 
 
 COPIED = ("property_type", "max_guests", "min_nights", "max_nights", "instant_book", "price_usd_micros",
-          "amenity_mask", "rank_score", "rating_score", "rating_count")
+          "amenity_mask", "rank_score", "rating_score", "rating_count", "held_from", "held_nights")
+
+
+def _place_key(text):
+    """app.geo.place_key at this revision: case-folded, marks removed, at most 100 characters."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))[:100]
 
 
 def _fill_places():
@@ -64,9 +71,11 @@ def _fill_places():
     for listing in bind.execute(sa.select(properties).where(properties.c.status == 'active')).mappings():
         copied = {name: listing[name] for name in COPIED}
         names = zip(("city", "state", "country"),
-                    (listing['city'], listing['state'], countries.get(listing['country'], '')))
-        rows += [{"kind": kind, "place": name.strip().lower()[:100], "property_id": listing['id'], **copied}
-                 for kind, name in names if name.strip()]
+                    (listing['city'], listing['state'], countries.get(listing['country'], listing['country'])),
+                    strict=True)
+        keys = {(kind, _place_key(name)) for kind, name in names}
+        rows += [{"kind": kind, "place": key, "property_id": listing['id'], **copied} for kind, key in sorted(keys)
+                 if key]
         rows.append({"kind": "code", "place": listing['country'].lower(), "property_id": listing['id'], **copied})
     if rows:
         bind.execute(places.insert(), rows)
@@ -87,6 +96,8 @@ def upgrade():
     sa.Column('rank_score', sa.Integer(), nullable=False),
     sa.Column('rating_score', sa.Integer(), nullable=False),
     sa.Column('rating_count', sa.Integer(), nullable=False),
+    sa.Column('held_from', sa.Date(), nullable=False),
+    sa.Column('held_nights', sa.String(length=1200), nullable=False),
     sa.ForeignKeyConstraint(['property_id'], ['properties.id'], name=op.f('fk_property_places_property_id_properties'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('kind', 'place', 'property_id', name=op.f('pk_property_places'))
     )

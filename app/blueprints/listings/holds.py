@@ -11,24 +11,27 @@ string changes in the same transaction as the rows it mirrors, and writers of on
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, cast, func, select
 from sqlalchemy import Integer as SqlInteger
 
 from ...extensions import db
 from ...models import NightHold, Property
+from . import places
 
 HELD, FREE = "1", "0"
 
 
-def lock_listing(listing_id: int) -> None:
-    """Take the listing row's write lock for the rest of the transaction (a no-op on SQLite, which locks the file).
+def lock_listing(listing_id: int) -> Property | None:
+    """Take the listing row's write lock for the rest of the transaction and return the listing as last committed
+    (a locking read refreshes the loaded object; SQLite ignores the lock, as it locks the whole file).
 
-    Every calendar writer takes it before touching night_holds, so two writers of one listing never interleave
-    and each sees the other's committed holds when it rebuilds `held_nights`.
+    Every writer of a listing, its calendar or its bookings takes it first, so two of them never interleave and
+    each starts from what the other committed, not from an older snapshot (MariaDB's REPEATABLE READ).
     """
-    db.session.execute(select(Property.id).where(Property.id == listing_id).with_for_update())
+    return db.session.scalars(select(Property).where(Property.id == listing_id).with_for_update()
+                              .execution_options(populate_existing=True)).one_or_none()
 
 
 def held_nights_string(nights: Iterable[date], start: date) -> str:
@@ -43,25 +46,28 @@ def held_nights_string(nights: Iterable[date], start: date) -> str:
 
 
 def refresh_held_nights(listing: Property, today: date | None = None) -> None:
-    """Rebuild the listing's held-nights string from night_holds, counting from today.
+    """Rebuild the listing's held-nights string from night_holds, from yesterday on, on the listing and its place
+    rows. (Yesterday: a search whose clock is a little behind, around midnight, still finds its check-in
+    night in the string.)
 
     Reads the holds with a locking read, so under MariaDB's REPEATABLE READ it sees every committed hold and
-    not an older snapshot; call it after this transaction's own hold changes are flushed.
+    not an older snapshot; call it after this transaction's own hold changes, under lock_listing.
     """
-    today = today or date.today()
+    start = (today or date.today()) - timedelta(days=1)
     db.session.flush()
     held = db.session.scalars(select(NightHold.night)
-                              .where(NightHold.property_id == listing.id, NightHold.night >= today)
+                              .where(NightHold.property_id == listing.id, NightHold.night >= start)
                               .with_for_update(read=True))
-    listing.held_from = today
-    listing.held_nights = held_nights_string(held, today)
+    listing.held_from = start
+    listing.held_nights = held_nights_string(held, start)
+    places.copy_held_nights(listing)
 
 
-def stay_is_free(check_in: date, nights: int) -> ColumnElement[bool]:
-    """SQL: none of the `nights` nights from `check_in` is held. Needs held_from <= check_in (it is never later
-    than the day the string was built, and a search's check-in is never in the past)."""
+def stay_is_free(check_in: date, nights: int, row=Property) -> ColumnElement[bool]:
+    """SQL: none of the `nights` nights from `check_in` is held, on `row` (Property or PropertyPlace). Needs
+    held_from <= check_in: it is the day before the string was built, and a search's check-in is never past."""
     if db.engine.dialect.name == "sqlite":
-        offset = cast(func.julianday(check_in.isoformat()) - func.julianday(Property.held_from), SqlInteger)
+        offset = cast(func.julianday(check_in.isoformat()) - func.julianday(row.held_from), SqlInteger)
     else:
-        offset = func.datediff(check_in, Property.held_from)
-    return func.instr(func.substr(Property.held_nights, offset + 1, nights), HELD) == 0
+        offset = func.datediff(check_in, row.held_from)
+    return func.instr(func.substr(row.held_nights, offset + 1, nights), HELD) == 0

@@ -7,7 +7,7 @@ from datetime import date
 from typing import IO, Any
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 
 from ... import geo, money, rates, search_cache, storage
 from ...errors import Conflict, NotFoundError, PermissionDenied, ValidationFailed
@@ -19,13 +19,12 @@ from ...models import (
     NightHold,
     Property,
     PropertyImage,
-    PropertyPlace,
     User,
     utcnow,
 )
 from ...models.listing import amenity_mask
 from ...pagination import Page, paginate
-from . import holds
+from . import holds, places
 
 logger = logging.getLogger(__name__)
 
@@ -213,18 +212,6 @@ def _apply(listing: Property, clean: dict) -> None:
     listing.amenity_mask = amenity_mask(amenity.id for amenity in clean["amenity_rows"])
 
 
-def index_places(listing: Property) -> None:
-    """Rewrite the rows a location search finds the listing by (PropertyPlace), none once it is deleted."""
-    db.session.flush()
-    db.session.execute(delete(PropertyPlace).where(PropertyPlace.property_id == listing.id))
-    if not listing.is_active:
-        return
-    copied = {name: getattr(listing, name) for name in PropertyPlace.COPIED}
-    db.session.execute(insert(PropertyPlace), [
-        {"kind": kind, "place": place, "property_id": listing.id, **copied}
-        for kind, place in sorted(geo.search_places(listing.city, listing.state, listing.country))])
-
-
 def create_listing(*, host: User, data: dict) -> Property:
     """Create an active listing for a host or admin. Raises PermissionDenied, ValidationFailed."""
     if not host.has_role("host", "admin"):
@@ -233,7 +220,7 @@ def create_listing(*, host: User, data: dict) -> Property:
     listing = Property(host_id=host.id, status="active")
     _apply(listing, clean)
     db.session.add(listing)
-    index_places(listing)
+    places.write_places(listing, before=set())
     db.session.commit()
     search_cache.bump()
     logger.info("listing %s created by user %s", listing.id, host.id)
@@ -244,14 +231,20 @@ def update_listing(listing: Property, *, actor: User, data: dict) -> Property:
     """Change some fields of a listing (its host or an admin). Raises PermissionDenied, ValidationFailed."""
     if not can_manage(actor, listing):
         raise PermissionDenied("Only the listing's host or an admin can change it.")
+    holds.lock_listing(listing.id)  # and re-read it: the change applies to what was last committed
+    before = places.place_keys(listing)
     values = listing_values(listing)
     if "address" in data and isinstance(data["address"], dict):
         data = {**data, "address": {**values["address"], **data["address"]}}
     if "cleaning_fee" not in data and "price_per_night" in data and isinstance(data["price_per_night"], dict):
         # A new currency carries the cleaning fee along with it.
         values["cleaning_fee"] = {**values["cleaning_fee"], "currency": data["price_per_night"].get("currency")}
-    _apply(listing, validate_listing({**values, **data}))
-    index_places(listing)
+    try:
+        _apply(listing, validate_listing({**values, **data}))
+    except ValidationFailed:
+        db.session.rollback()
+        raise
+    places.write_places(listing, before)
     db.session.commit()
     search_cache.bump()
     logger.info("listing %s updated by user %s", listing.id, actor.id)
@@ -271,11 +264,14 @@ def delete_listing(listing: Property, *, actor: User) -> None:
     """Soft-delete: the listing leaves search and its page, its history stays. Raises Conflict, PermissionDenied."""
     if not can_manage(actor, listing):
         raise PermissionDenied("Only the listing's host or an admin can delete it.")
+    holds.lock_listing(listing.id)  # no booking can start while this looks
     if has_active_bookings(listing):
+        db.session.rollback()
         raise Conflict("The listing has upcoming bookings; cancel them first.", code="has_active_bookings")
+    before = places.place_keys(listing)
     listing.status = "deleted"
     listing.deleted_at = utcnow()
-    index_places(listing)
+    places.write_places(listing, before)
     db.session.commit()
     search_cache.bump()
     logger.info("listing %s deleted by user %s", listing.id, actor.id)

@@ -43,8 +43,8 @@ def place_kinds_statement(term: str) -> Select:
 
 
 def place_match(term: str, kinds: Sequence[str]) -> ColumnElement:
-    """property_places rows of these kinds found by `term` (lower case): a name starting with it, or the ISO
-    code equal to it. A range of the table's primary key per kind."""
+    """property_places rows of these kinds found by `term` (a geo.place_key): a name starting with it, or the
+    ISO code equal to it. A range of the table's primary key per kind."""
     return or_(*(_kind_match(term, kind) for kind in kinds))
 
 
@@ -82,6 +82,7 @@ class Filters:
     listing: list[ColumnElement]
     place: list[ColumnElement]
     place_kinds: tuple[str, ...] = ()  # the kinds of place the location finds listings by (see place_kinds_statement)
+    place_complete: bool = True  # the place conditions are all of them but the status (no amenity beyond the mask)
 
 
 def filters(query, table: dict, amenity_ids: Sequence[int], place_kinds: Sequence[str] = ()) -> Filters:
@@ -92,8 +93,6 @@ def filters(query, table: dict, amenity_ids: Sequence[int], place_kinds: Sequenc
     if query.lat is not None:
         conditions += bounding_box(query.lat, query.lng, query.radius_km)
         conditions.append(distance_km(query.lat, query.lng) <= query.radius_km)
-    if query.check_in:
-        conditions.append(holds.stay_is_free(query.check_in, query.nights))
     link = property_amenities.c
     conditions += [exists().where(link.property_id == Property.id, link.amenity_id == amenity_id)
                    for amenity_id in amenity_ids if amenity_id not in MASKED_AMENITY_IDS]
@@ -102,7 +101,8 @@ def filters(query, table: dict, amenity_ids: Sequence[int], place_kinds: Sequenc
               None if query.max_price is None else rates.micros_bound(query.max_price, query.currency, table,
                                                                       upper=True))
     return Filters(listing=conditions + _copied_filters(Property, query, prices, amenity_ids),
-                   place=_copied_filters(PropertyPlace, query, prices, amenity_ids), place_kinds=tuple(place_kinds))
+                   place=_copied_filters(PropertyPlace, query, prices, amenity_ids), place_kinds=tuple(place_kinds),
+                   place_complete=all(amenity_id in MASKED_AMENITY_IDS for amenity_id in amenity_ids))
 
 
 def _copied_filters(row, query, prices: tuple, amenity_ids: Sequence[int]) -> list[ColumnElement]:
@@ -110,7 +110,8 @@ def _copied_filters(row, query, prices: tuple, amenity_ids: Sequence[int]) -> li
     the price bounds in micros (None: unbounded)."""
     conditions = []
     if query.check_in:
-        conditions += [row.min_nights <= query.nights, row.max_nights >= query.nights]
+        conditions += [row.min_nights <= query.nights, row.max_nights >= query.nights,
+                       holds.stay_is_free(query.check_in, query.nights, row)]
     if query.guests:
         conditions.append(row.max_guests >= query.guests)
     if query.property_type:
@@ -135,17 +136,16 @@ BOX_INDEX = "ix_properties_status_lat_lng"
 
 
 def _use_index(statement: Select, name: str) -> Select:
-    """Tell MariaDB which index to read the listings through (other databases ignore the hint).
-
-    Its planner sees `status = 'active'` (true of nearly every row) at the head of every index and often picks
-    one that matches it alone; the services know better from the count (see run_search)."""
+    """Tell MariaDB which index to read the listings through (other databases ignore the hint): its planner
+    sees `status = 'active'` (true of nearly every row) at the head of every index and often picks one that
+    matches it alone."""
     hint = f"FORCE INDEX ({name})"
     return statement.with_hint(Property, hint, dialect_name="mysql").with_hint(Property, hint, dialect_name="mariadb")
 
 
 def sort_keys(query) -> list[tuple[ColumnElement, bool]]:
     """(column, descending) pairs of the chosen sort, most significant first; every sort ends on id so pages
-    never overlap. The one definition of each sort: SQL (ordering) and Python (sort_matches) both follow it."""
+    never overlap."""
     if query.sort == "price_asc":
         return [(Property.price_usd_micros, False), (Property.id, False)]
     if query.sort == "price_desc":
@@ -159,9 +159,10 @@ def sort_keys(query) -> list[tuple[ColumnElement, bool]]:
     return [(Property.rank_score, True), (Property.id, True)]
 
 
-def ordering(query) -> list:
-    """ORDER BY for the chosen sort."""
-    return [column.desc() if descending else column.asc() for column, descending in sort_keys(query)]
+def _order(columns: Sequence, keys: list[tuple[ColumnElement, bool]]) -> list:
+    """ORDER BY `columns`, each ascending or descending as its sort key says."""
+    return [column.desc() if descending else column.asc()
+            for column, (_key, descending) in zip(columns, keys, strict=True)]
 
 
 RESULT_COLUMNS = (Property.id, Property.title, Property.city, Property.country, Property.property_type,
@@ -169,73 +170,79 @@ RESULT_COLUMNS = (Property.id, Property.title, Property.city, Property.country, 
                   Property.rating_sum, Property.rating_count, Property.latitude, Property.longitude)
 
 
+def _counted_by_place(query, conditions: Filters) -> bool:
+    """True when the place rows alone decide the matches: a location without a point or later amenities."""
+    return bool(query.location) and query.lat is None and conditions.place_complete
+
+
 def _located(query, conditions: Filters, keys: Sequence[ColumnElement] = ()) -> Subquery:
     """The ids (and these sort keys, copied on the place rows) of the listings the location finds whose place
     rows pass the copied filters: ranges of property_places, read in place. A listing has one row per kind,
-    so only a location found in several kinds (a city and a state both named so) needs the ids made
-    distinct, which means collecting them all first; otherwise they stream and a LIMIT stops early."""
+    so only a location found in several kinds (a city and a state both named so) needs them made distinct."""
     columns = [PropertyPlace.property_id, *(getattr(PropertyPlace, key.key) for key in keys if key.key != "id")]
     located = select(*columns).where(place_match(query.location, conditions.place_kinds), *conditions.place)
     return (located.distinct() if len(conditions.place_kinds) > 1 else located).subquery("located")
 
 
-def _from_located(statement: Select, located: Subquery) -> Select:
+def _join_located(statement: Select, located: Subquery) -> Select:
     """Read the located ids first, then each listing by id. The join order is fixed: MariaDB would otherwise
     often read every listing through some other index and look each up among the located ids."""
     return (statement.join_from(located, Property, Property.id == located.c.property_id)
             .prefix_with("STRAIGHT_JOIN", dialect="mysql").prefix_with("STRAIGHT_JOIN", dialect="mariadb"))
 
 
-def _matches(query, conditions: Filters, columns: Sequence, limit: int) -> Select:
-    """`columns` of the first `limit` matches, in no order: through the located ids, or the bounding box."""
-    statement = select(*columns).where(*conditions.listing).limit(limit)
-    if query.location:
-        return _from_located(statement, _located(query, conditions))
-    return _use_index(statement, BOX_INDEX) if query.lat is not None else statement
+def _page(query, statement: Select) -> Select:
+    return statement.limit(query.per_page).offset((query.page - 1) * query.per_page)
 
 
-def first_matches_page_statement(query, conditions: Filters, limit: int) -> Select:
-    """One page of the first `limit` matches, sorted, each row with `matched`: how many of them there were.
-
-    When `matched` < `limit` these were all the matches, and this is the page. The sort runs on at most
-    `limit` rows found through the filter indexes, so a narrow search never reads a sort index in order
-    through listings it does not match.
+def counted_page_statement(query, conditions: Filters) -> Select | None:
+    """One page of a search with a place, each row with `matched`: how many listings match in all. The matches
+    are all found (through the place rows, or the bounding box), counted and sorted in one statement, and only
+    the page's listings are read. None for a search without a place (see page_statement, count_statement).
     """
     keys = sort_keys(query)
-    found = _matches(query, conditions, dict.fromkeys([*RESULT_COLUMNS, *(column for column, _d in keys)]),
-                     limit).subquery("found")
-    order = [found.c[column.key].desc() if descending else found.c[column.key].asc() for column, descending in keys]
-    return (select(*(found.c[column.key] for column in RESULT_COLUMNS), func.count().over().label("matched"))
-            .order_by(*order).limit(query.per_page).offset((query.page - 1) * query.per_page))
-
-
-def count_statement(query, conditions: Filters, limit: int) -> Select:
-    """How many listings match, counting no further than `limit`."""
-    return select(func.count()).select_from(_matches(query, conditions, [Property.id], limit).subquery("found"))
+    if _counted_by_place(query, conditions):
+        located = _located(query, conditions, [key for key, _descending in keys])
+        key_columns = [located.c.property_id if key.key == "id" else located.c[key.key] for key, _d in keys]
+        ranked = _page(query, select(*dict.fromkeys([located.c.property_id, *key_columns]),
+                                     func.count().over().label("matched")).order_by(*_order(key_columns, keys)))
+        ranked = ranked.subquery("ranked")
+        ranked_keys = [ranked.c.property_id if key.key == "id" else ranked.c[key.key] for key, _d in keys]
+        return _join_located(select(*RESULT_COLUMNS, ranked.c.matched), ranked).order_by(*_order(ranked_keys, keys))
+    if not query.location and query.lat is None:
+        return None
+    statement = select(*dict.fromkeys([*RESULT_COLUMNS, *(key for key, _d in keys)])).where(*conditions.listing)
+    if query.lat is not None:
+        located = [location_filter(query.location, conditions.place_kinds, conditions.place)] if query.location else []
+        found = _use_index(statement.where(*located), BOX_INDEX).subquery("found")
+    else:
+        found = _join_located(statement, _located(query, conditions)).subquery("found")
+    columns = [found.c[column.key] for column in RESULT_COLUMNS]
+    return _page(query, select(*columns, func.count().over().label("matched"))
+                 .order_by(*_order([found.c[key.key] for key, _d in keys], keys)))
 
 
 def page_statement(query, conditions: Filters) -> Select:
-    """One page of a broad search (over COUNT_LIMIT matches), read in sort order until it is full:
+    """One page of a search without a place: read in the order of the sort's index until the page is full."""
+    statement = select(*RESULT_COLUMNS).where(*conditions.listing).order_by(*_order([k for k, _d in sort_keys(query)],
+                                                                                   sort_keys(query)))
+    return _use_index(_page(query, statement), SORT_INDEXES[query.sort])
 
-    - near a point: the listings in the bounding box, sorted;
-    - at a location: the located ids sorted by the keys copied on the place rows, then each listing by id, so
-      the first listings read are the location's best ones;
-    - anywhere: the listings in the order of the sort's index.
-    """
-    keys = sort_keys(query)
-    statement = select(*RESULT_COLUMNS).where(*conditions.listing).limit(query.per_page).offset(
-        (query.page - 1) * query.per_page)
-    if query.lat is not None:
-        located = ([location_filter(query.location, conditions.place_kinds, conditions.place)]
-                   if query.location else [])
-        return _use_index(statement.where(*located).order_by(*ordering(query)), BOX_INDEX)
+
+def count_statement(query, conditions: Filters) -> Select:
+    """How many listings match: by their place rows when those decide, else by the listings themselves (through
+    the price index when a price bounds the search, else the status at the head of the rank index)."""
+    if _counted_by_place(query, conditions):
+        located = _located(query, conditions)
+        return select(func.count()).select_from(located)
+    statement = select(func.count(Property.id)).where(*conditions.listing)
     if query.location:
-        located = _located(query, conditions, [key for key, _descending in keys])
-        order = [located.c.property_id if key.key == "id" else located.c[key.key] for key, _descending in keys]
-        return _from_located(statement, located).order_by(
-            *(column.desc() if descending else column.asc() for column, (_key, descending) in zip(order, keys,
-                                                                                                  strict=True)))
-    return _use_index(statement.order_by(*ordering(query)), SORT_INDEXES[query.sort])
+        located = location_filter(query.location, conditions.place_kinds, conditions.place)
+        return statement.where(located)
+    if query.lat is not None:
+        return _use_index(statement, BOX_INDEX)
+    priced = query.min_price is not None or query.max_price is not None
+    return _use_index(statement, SORT_INDEXES["price_asc" if priced else "relevance"])
 
 
 def cover_keys(ids: Sequence[int]) -> dict[int, str]:

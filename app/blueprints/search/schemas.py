@@ -47,8 +47,6 @@ class SearchPageSchema(Schema):
     items = fields.List(fields.Nested(SearchItemSchema))
     page = fields.Integer()
     per_page = fields.Integer()
-    total = fields.Integer(metadata={"description": "matches, counted up to 1000; a lower bound when total_exact "
-                                                    "is false"})
-    total_exact = fields.Boolean(metadata={"description": "false when there are more matches than total"})
+    total = fields.Integer()
     pages = fields.Integer()
     currency = fields.String()

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from ... import money, rates, search_cache
+from ... import geo, money, rates, search_cache
 from ...errors import BadRequest, ValidationFailed
 from ...extensions import db
 from ...models import PROPERTY_TYPES, Amenity
@@ -24,7 +24,6 @@ DEFAULT_RADIUS_KM, MAX_RADIUS_KM = 25.0, 500.0
 MAX_STAY_NIGHTS, MAX_AHEAD_DAYS = 365, 3 * 366
 MAX_PRICE, MAX_LOCATION = 10**9, 100
 CACHE_SECONDS = 300
-COUNT_LIMIT = 1000  # a search counts its matches up to here; beyond, "total" is this and "total_exact" false
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def _place(args: Mapping) -> dict:
         raise ValidationFailed({"radius_km": ["needs lat and lng"]})
     if lat is not None and radius is None:
         radius = DEFAULT_RADIUS_KM
-    return {"location": location.lower() or None, "lat": lat, "lng": lng, "radius_km": radius}
+    return {"location": geo.place_key(location) or None, "lat": lat, "lng": lng, "radius_km": radius}
 
 
 def _choices(args: Mapping) -> dict:
@@ -196,29 +195,26 @@ def search_conditions(query: SearchQuery) -> tuple[sql.Filters | None, dict]:
 def run_search(query: SearchQuery) -> dict:
     """Run the query against the database: the contract's page of results. Raises ValidationFailed.
 
-    First the page is cut from the first COUNT_LIMIT + 1 matches, found through the filter indexes, which
-    also counts them. If that was all of them, it is the answer. A broader search is not counted further:
-    "total" is COUNT_LIMIT (a lower bound, as the added "total_exact": false says), later pages still answer,
-    and the page is read again, through the sort's index, which finds it quickly among so many matches.
+    A search with a place finds, counts and sorts all its matches in one statement and reads only the page's
+    listings (query.counted_page_statement). One without a place reads the page in the sort's index order and
+    counts apart.
     """
     conditions, table = search_conditions(query)
     if conditions is None:
-        return {"items": [], "page": query.page, "per_page": query.per_page, "total": 0, "total_exact": True,
-                "pages": 0, "currency": query.currency}
-    rows = db.session.execute(sql.first_matches_page_statement(query, conditions, COUNT_LIMIT + 1)).all()
-    if rows:
-        matched = rows[0].matched
-    elif query.page == 1:
-        matched = 0
-    else:  # a page past the end says nothing of the count
-        matched = db.session.scalar(sql.count_statement(query, conditions, COUNT_LIMIT + 1))
-    exact = matched <= COUNT_LIMIT
-    if not exact:
-        rows = db.session.execute(sql.page_statement(query, conditions)).all()
-    total = min(matched, COUNT_LIMIT)
+        rows, total = [], 0
+    elif (statement := sql.counted_page_statement(query, conditions)) is not None:
+        rows = db.session.execute(statement).all()
+        if rows:
+            total = rows[0].matched
+        else:  # no match, or a page past the end, which says nothing of the count
+            total = db.session.scalar(sql.count_statement(query, conditions)) if query.page > 1 else 0
+    else:
+        total = db.session.scalar(sql.count_statement(query, conditions)) or 0
+        wanted = total > (query.page - 1) * query.per_page
+        rows = db.session.execute(sql.page_statement(query, conditions)).all() if wanted else []
     covers = sql.cover_keys([row.id for row in rows])
     return {"items": [_item(row, covers, query, table) for row in rows], "page": query.page,
-            "per_page": query.per_page, "total": total, "total_exact": exact,
+            "per_page": query.per_page, "total": total,
             "pages": (total + query.per_page - 1) // query.per_page, "currency": query.currency}
 
 
