@@ -1,4 +1,4 @@
-"""Demo data for `flask seed`: accounts, and listings in several countries with photos drawn by Pillow."""
+"""Demo data for `flask seed`: accounts, listings in several countries with photos drawn by Pillow, and bookings."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import io
 import logging
 import random
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from faker import Faker
 from PIL import Image, ImageDraw
@@ -13,8 +14,9 @@ from sqlalchemy import func, select
 
 from .blueprints.auth import services as accounts
 from .blueprints.listings import services as listings
+from .errors import DomainError
 from .extensions import db
-from .models import Property, User
+from .models import Booking, Property, User
 
 logger = logging.getLogger(__name__)
 
@@ -139,4 +141,36 @@ def seed_listings(hosts: list[User], count: int, photos_per_listing: int = 3) ->
             listings.add_image(listing, actor=host, file=io.BytesIO(draw_photo(rng)))
         made += 1
     logger.info("seeded %s listings", made)
+    return made
+
+
+def seed_bookings(today: date | None = None) -> int:
+    """Give each demo guest without bookings a confirmed trip and a paid request awaiting its host (the
+    payment recorded as the payments service will); returns how many bookings were made."""
+    from .blueprints.bookings import services as bookings
+
+    today = today or date.today()
+    made = 0
+    guests = [accounts.find_user_by_email(email) for email, _name, role in DEMO_USERS if role == "guest"]
+    for offset, guest in enumerate(guests):
+        if guest is None or db.session.scalar(
+                select(func.count()).select_from(Booking).where(Booking.guest_id == guest.id)):
+            continue
+        for instant, weeks in ((True, 2), (False, 5)):
+            choices = db.session.scalars(select(Property).where(
+                Property.status == "active", Property.instant_book.is_(instant)).order_by(Property.id)).all()
+            if not choices:
+                continue
+            listing = choices[offset % len(choices)]
+            check_in = today + timedelta(weeks=weeks + 3 * offset)  # two guests of one listing never clash
+            nights = min(max(listing.min_nights, 3), listing.max_nights)
+            try:
+                booking, _ = bookings.create_booking(guest, {
+                    "property_id": listing.id, "check_in": check_in.isoformat(),
+                    "check_out": (check_in + timedelta(days=nights)).isoformat(), "guests": 1})
+                bookings.record_payment(booking.id, booking.total_amount)
+            except DomainError as error:  # e.g. dates taken by an earlier run's guest: skip it
+                logger.info("demo booking skipped: %s", error)
+                continue
+            made += 1
     return made

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.models import Property, PropertyImage, User
+from app.models import Booking, Property, PropertyImage, User
 
 
 def test_seed_creates_demo_logins_and_listings_once(app):
@@ -19,10 +19,15 @@ def test_seed_creates_demo_logins_and_listings_once(app):
     cover = listings[0].images[0]
     assert client.get(f"/uploads/{cover.key}").content_type == "image/jpeg"
 
+    bookings = Booking.query.all()  # each demo guest: a confirmed trip and a paid request awaiting its host
+    assert "4 new booking(s)" in result.output and len(bookings) == 4
+    assert sorted((b.status, b.awaiting_approval) for b in bookings) == [
+        ("confirmed", False), ("confirmed", False), ("pending", True), ("pending", True)]
+
     again = runner.invoke(args=["seed", "--listings", "3", "--users", "2"])
-    assert again.exit_code == 0 and "Seeded 0 new user(s) and 0 new listing(s)" in again.output
+    assert again.exit_code == 0 and "Seeded 0 new user(s), 0 new listing(s) and 0 new booking(s)" in again.output
     assert Property.query.count() == 3 and PropertyImage.query.count() == 9
-    assert User.query.count() == 7
+    assert User.query.count() == 7 and Booking.query.count() == 4
 
 
 def test_seed_logins_work(app):
