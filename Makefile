@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test bench migrate lint clean
+.PHONY: install run test bench bench-bookings migrate lint clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,9 @@ test: install
 
 bench: install  ## make bench BENCH_ARGS="--reuse": the search benchmark at 100k listings (bench/README.md)
 	$(BIN)/python bench/search.py $(BENCH_ARGS)
+
+bench-bookings: install  ## make bench-bookings BENCH_ARGS="--hot-share 0.6": concurrent bookings + audit (bench/README.md)
+	$(BIN)/python bench/bookings.py $(BENCH_ARGS)
 
 migrate: install  ## make migrate m="what changed": autogenerate a revision (review it before committing)
 	$(FLASK) db migrate -m "$(m)"

@@ -1,4 +1,5 @@
-"""Load generators: wrk with a Lua script cycling through paths, or Python threads with keep-alive connections."""
+"""Load generators: wrk with a Lua script cycling through paths, or Python threads with keep-alive connections
+(GETs for a time, or a given list of requests each sent once)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -95,53 +97,96 @@ def run_wrk(name: str, base_url: str, paths: list[str], clients: int, seconds: f
                        repeated=data["requests"] > len(paths))
 
 
-class _Client(threading.Thread):
-    """One connection: sends requests back to back until the deadline, recording latency and status."""
+@dataclass(frozen=True)
+class Request:
+    """One request to send: method, path, optional body and headers, and a tag to group the outcomes by."""
 
-    def __init__(self, host: str, port: int, paths: list[str], counter, deadline: float) -> None:
+    method: str
+    path: str
+    body: bytes | None = None
+    headers: dict = field(default_factory=dict)
+    tag: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one request got: its status (None when the connection failed) and its latency in milliseconds."""
+
+    request: Request
+    status: int | None
+    ms: float
+
+
+class _Client(threading.Thread):
+    """One connection: sends what `next_request()` hands out, back to back, until it returns None."""
+
+    def __init__(self, host: str, port: int, next_request: Callable[[], Request | None]) -> None:
         super().__init__(daemon=True)
-        self.host, self.port, self.paths, self.counter, self.deadline = host, port, paths, counter, deadline
-        self.samples: list[tuple[float, str]] = []
-        self.non_2xx = self.errors = 0
+        self.host, self.port, self.next_request = host, port, next_request
+        self.outcomes: list[Outcome] = []
 
     def run(self) -> None:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        while time.perf_counter() < self.deadline:
-            path = self.paths[next(self.counter) % len(self.paths)]
+        while (request := self.next_request()) is not None:
             started = time.perf_counter()
             try:
-                conn.request("GET", path)
+                conn.request(request.method, request.path, body=request.body, headers=request.headers)
                 response = conn.getresponse()
                 response.read()
+                status = response.status
             except (OSError, http.client.HTTPException):
-                self.errors += 1
+                status = None
                 conn.close()  # the next request opens a new connection
-                continue
-            self.samples.append(((time.perf_counter() - started) * 1000, path))
-            if not 200 <= response.status < 300:
-                self.non_2xx += 1
+            self.outcomes.append(Outcome(request, status, (time.perf_counter() - started) * 1000))
         conn.close()
 
 
-def run_python(name: str, base_url: str, paths: list[str], clients: int, seconds: float) -> PhaseResult:
-    """The wrk-less fallback: `clients` threads for `seconds`, cycling through `paths`."""
+def _host_port(base_url: str) -> tuple[str, int]:
     host, _, port = base_url.removeprefix("http://").rstrip("/").partition(":")
-    counter = itertools.count()
+    return host, int(port)
+
+
+def _drive(base_url: str, next_request: Callable[[], Request | None], clients: int) -> tuple[list[Outcome], float]:
+    """`clients` threads with a connection each, sending until `next_request()` runs dry: (outcomes, seconds)."""
+    host, port = _host_port(base_url)
+    workers = [_Client(host, port, next_request) for _ in range(clients)]
     started = time.perf_counter()
-    workers = [_Client(host, int(port), paths, counter, started + seconds) for _ in range(clients)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    elapsed = time.perf_counter() - started
-    samples = sorted(sample for worker in workers for sample in worker.samples)
+    return [outcome for worker in workers for outcome in worker.outcomes], time.perf_counter() - started
+
+
+def send_all(base_url: str, requests: Iterable[Request], clients: int) -> tuple[list[Outcome], float]:
+    """Send each request once, in order, from `clients` concurrent connections: (outcomes, wall seconds)."""
+    pending, lock = iter(requests), threading.Lock()
+
+    def next_request() -> Request | None:
+        with lock:
+            return next(pending, None)
+
+    return _drive(base_url, next_request, clients)
+
+
+def run_python(name: str, base_url: str, paths: list[str], clients: int, seconds: float) -> PhaseResult:
+    """The wrk-less fallback: `clients` threads for `seconds`, cycling through `paths`."""
+    counter = itertools.count()
+    deadline = time.perf_counter() + seconds
+
+    def next_request() -> Request | None:
+        return Request("GET", paths[next(counter) % len(paths)]) if time.perf_counter() < deadline else None
+
+    outcomes, elapsed = _drive(base_url, next_request, clients)
+    samples = sorted((o.ms, o.request.path) for o in outcomes if o.status is not None)
     latencies = [ms for ms, _path in samples]
     return PhaseResult(name=name, clients=clients, requests=len(samples), seconds=round(elapsed, 2),
                        rps=round(len(samples) / elapsed, 1), p50_ms=round(percentile(latencies, 50), 2),
                        p95_ms=round(percentile(latencies, 95), 2), p99_ms=round(percentile(latencies, 99), 2),
                        max_ms=round(latencies[-1], 2) if latencies else 0.0,
-                       non_2xx=sum(w.non_2xx for w in workers), errors=sum(w.errors for w in workers),
-                       distinct_paths=len(paths), tool="python", repeated=len(samples) > len(paths),
+                       non_2xx=sum(1 for o in outcomes if o.status is not None and not 200 <= o.status < 300),
+                       errors=sum(1 for o in outcomes if o.status is None), distinct_paths=len(paths),
+                       tool="python", repeated=len(samples) > len(paths),
                        slowest=[(round(ms, 1), path) for ms, path in samples[-5:][::-1]])
 
 
@@ -154,8 +199,7 @@ def _total(body: bytes) -> int | None:
 
 def fetch_all(base_url: str, paths: list[str]) -> list[tuple[int, float, int | None]]:
     """GET each path once, in order, on one connection: [(status, ms, "total" of the JSON body)]; warms a cache."""
-    host, _, port = base_url.removeprefix("http://").rstrip("/").partition(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    conn = http.client.HTTPConnection(*_host_port(base_url), timeout=60)
     statuses = []
     try:
         for path in paths:

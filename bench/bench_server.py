@@ -77,9 +77,13 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn not healthy after {timeout:g} s:\n{self.log_tail()}")
 
+    def log_text(self) -> str:
+        """gunicorn's output so far (the master's and its workers', with the app's log lines and tracebacks)."""
+        return Path(self.log.name).read_text(errors="replace")
+
     def log_tail(self, chars: int = 3000) -> str:
         """The end of gunicorn's output."""
-        return Path(self.log.name).read_text(errors="replace")[-chars:]
+        return self.log_text()[-chars:]
 
     def __exit__(self, *_exc) -> None:
         """SIGTERM the gunicorn process group (master and its workers), SIGKILL it if it lingers."""
