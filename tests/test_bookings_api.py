@@ -293,3 +293,30 @@ def test_jobs_complete_confirmed_stays_after_check_out(app, client, auth_headers
     db.session.refresh(done)
     assert done.status == "completed"
     assert client.post(f"/api/v1/bookings/{booking['id']}/cancel", headers=auth_headers(guest)).status_code == 409
+
+
+def test_lists_filter_by_several_statuses_and_by_awaiting_approval(client, auth_headers, request_listing, guest):
+    waiting = book(client, auth_headers, guest, request_listing)
+    services.record_payment(waiting["id"], waiting["price"]["total"]["amount"])
+    unpaid = book(client, auth_headers, guest, request_listing, check_in=SOON + timedelta(days=7))
+    gone = book(client, auth_headers, guest, request_listing, check_in=SOON + timedelta(days=14))
+    client.post(f"/api/v1/bookings/{gone['id']}/cancel", headers=auth_headers(guest))
+    host = auth_headers(request_listing.host)
+
+    def listed(query: str) -> set[int]:
+        return {b["id"] for b in client.get(f"/api/v1/bookings?as=host&{query}", headers=host).get_json()["items"]}
+
+    assert listed("status=pending,canceled") == {waiting["id"], unpaid["id"], gone["id"]}
+    assert listed("awaiting_approval=true") == {waiting["id"]}
+    assert listed("status=pending&awaiting_approval=false") == {unpaid["id"]}
+    assert client.get("/api/v1/bookings?awaiting_approval=maybe", headers=host).status_code == 422
+    assert client.get("/api/v1/bookings?status=pending,lost", headers=host).status_code == 422
+
+
+def test_trip_sections_put_a_finished_stay_in_the_past_before_the_scheduler_runs(app, listing, guest):
+    booking, _ = services.create_booking(guest, stay(listing))
+    services.record_payment(booking.id, booking.total_amount)
+    during, after = SOON + timedelta(days=1), SOON + timedelta(days=3)
+    assert [b.id for b in services.list_trips(guest, "upcoming", 1, 10, today=during).items] == [booking.id]
+    assert services.list_trips(guest, "past", 1, 10, today=after).items == [booking]
+    assert services.trip_counts(guest, today=after) == {"upcoming": 0, "past": 1, "canceled": 0}

@@ -344,3 +344,14 @@ def test_guest_cannot_approve_own_request(client, login, guest, request_listing)
 def test_missing_listing_booking_is_404(client, login, guest):
     login(client, guest)
     assert submit(client, "/listings/999999/book", STAY, form_url="/trips").status_code == 404
+
+
+def test_reservations_show_the_requests_awaiting_an_answer(client, login, host, guest, request_listing):
+    waiting = paid_request(guest, request_listing)
+    unpaid = book(guest, request_listing, check_in=SOON + timedelta(days=10))
+    login(client, host)
+    page = page_of(client.get("/host/reservations?status=awaiting"))
+    assert f"/bookings/{waiting.id}" in page and f"/bookings/{unpaid.id}" not in page
+    assert "Awaiting your answer" in page
+    services.approve_booking(waiting.id, host)
+    assert "No requests waiting for your answer" in text_of(client.get("/host/reservations?status=awaiting"))

@@ -27,8 +27,7 @@ PANEL_KEY = "booking_panel"  # a refused booking's values and errors, shown once
 STAY_FIELDS = ("check_in", "check_out", "guests")
 FIELD_LABELS = {"check_in": "Check-in", "check_out": "Check-out", "guests": "Guests"}
 TAKEN_DAYS_SHOWN = 183
-TRIPS_PER_PAGE, RESERVATIONS_PER_PAGE, ACTIVE_MAX = 12, 20, 100
-TRIP_TABS = {"upcoming": ("pending", "confirmed"), "past": ("completed",), "canceled": ("canceled",)}
+TRIPS_PER_PAGE, RESERVATIONS_PER_PAGE = 12, 20
 CANCELED_BY = {"guest": "the guest", "host": "the host", "admin": "Abode support",
                "declined": "the host, who declined the request", "expired": "Abode, because time ran out"}
 
@@ -264,18 +263,11 @@ def safe_next(target: str | None, default: str) -> str:
 def trips():
     """The guest's trips: upcoming (pending or confirmed), past and canceled."""
     user = current_account()
-    tab = request.args.get("tab") if request.args.get("tab") in TRIP_TABS else "upcoming"
+    tab = request.args.get("tab") if request.args.get("tab") in services.TRIP_SECTIONS else "upcoming"
     page, _per_page = page_args(request.args)
-    counts = {name: sum(services.list_bookings(user, {"status": s}, 1, 1).total for s in statuses)
-              for name, statuses in TRIP_TABS.items()}
-    if tab == "upcoming":
-        items = [b for s in TRIP_TABS[tab] for b in services.list_bookings(user, {"status": s}, 1, ACTIVE_MAX).items]
-        items.sort(key=lambda b: (b.check_in, b.id))
-        result = None
-    else:
-        result = services.list_bookings(user, {"status": TRIP_TABS[tab][0]}, page, TRIPS_PER_PAGE)
-        items = result.items
-    return render_template("bookings/trips.html", tab=tab, items=items, result=result, counts=counts)
+    result = services.list_trips(user, tab, page, TRIPS_PER_PAGE)
+    return render_template("bookings/trips.html", tab=tab, items=result.items, result=result,
+                           counts=services.trip_counts(user))
 
 
 @bp.get("/host/reservations")
@@ -284,9 +276,9 @@ def reservations():
     """Bookings of the host's listings, newest check-in first, filtered by status."""
     page, _per_page = page_args(request.args)
     status = request.args.get("status") or ""
-    if status not in BOOKING_STATUSES:
+    if status not in (*BOOKING_STATUSES, "awaiting"):
         status = ""
-    result = services.list_bookings(current_account(), {"as": "host", "status": status or None}, page,
-                                    RESERVATIONS_PER_PAGE)
+    filters = {"awaiting_approval": "true"} if status == "awaiting" else {"status": status or None}
+    result = services.list_bookings(current_account(), {"as": "host", **filters}, page, RESERVATIONS_PER_PAGE)
     return render_template("bookings/reservations.html", result=result, status=status, statuses=BOOKING_STATUSES,
                            answer_form=AnswerForm())

@@ -61,7 +61,8 @@ class BookingSchema(Schema):
 
 class BookingListArgsSchema(Schema):
     as_ = fields.String(data_key="as", validate=validate.OneOf(("guest", "host")))
-    status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
+    status = fields.String(metadata={"description": f"one or more of {', '.join(BOOKING_STATUSES)}, comma-separated"})
+    awaiting_approval = fields.Boolean(metadata={"description": "true: only paid requests waiting for the host"})
     page = fields.Integer()
     per_page = fields.Integer()
 
