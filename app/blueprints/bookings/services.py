@@ -208,8 +208,16 @@ def create_booking(guest: User, data: Mapping, *, idempotency_key: str | None = 
 
 
 def _hold_stay(guest: User, listing: Property, stay: Stay, now: datetime) -> Booking:
-    """Insert the booking and one night_holds row per night; a night already held fails the insert."""
+    """Insert the booking and one night_holds row per night; a night already held fails the insert.
+
+    Under the listing's lock the listing is read afresh, and the stay checked again against it: a host who
+    deleted it or changed its rules a moment ago is not overruled by an older snapshot.
+    """
     holds.lock_listing(listing.id)
+    if not listing.is_active:
+        raise ValidationFailed({"property_id": ["no such listing"]})
+    stay = parse_stay(listing, {"check_in": stay.check_in.isoformat(), "check_out": stay.check_out.isoformat(),
+                                "guests": stay.guests})
     price = quote(listing, stay)
     booking = Booking(property_id=listing.id, guest_id=guest.id, check_in=stay.check_in, check_out=stay.check_out,
                       nights=stay.nights, guests=stay.guests, status="pending", currency=price.currency,
