@@ -48,6 +48,13 @@ def register_config(app: Flask, config_class: type[Config], overrides: dict) -> 
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'abode.db'}"
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}  # pool options are for server databases
+    else:
+        # Each statement sees what is committed when it runs, not a snapshot taken at the transaction's first
+        # read (MariaDB's default, REPEATABLE READ): a service that has just locked a listing row then reads
+        # its bookings, prices and holds as they are. No gap locks either, so neighbouring writers do not
+        # deadlock. Double booking stays impossible: night_holds' primary key refuses a second hold.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"isolation_level": "READ COMMITTED",
+                                                   **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("CACHE_TYPE", "RedisCache" if redis_url else "SimpleCache")
     app.config.setdefault("CACHE_REDIS_URL", redis_url)

@@ -320,3 +320,44 @@ def test_trip_sections_put_a_finished_stay_in_the_past_before_the_scheduler_runs
     assert [b.id for b in services.list_trips(guest, "upcoming", 1, 10, today=during).items] == [booking.id]
     assert services.list_trips(guest, "past", 1, 10, today=after).items == [booking]
     assert services.trip_counts(guest, today=after) == {"upcoming": 0, "past": 1, "canceled": 0}
+
+
+def test_an_expired_booking_cannot_be_paid_or_approved_before_the_scheduler_runs(client, auth_headers, listing,
+                                                                                  request_listing, guest):
+    unpaid = book(client, auth_headers, guest, listing)
+    created = db.session.get(Booking, unpaid["id"]).created_at
+    with pytest.raises(services.state.InvalidState):
+        services.record_payment(unpaid["id"], unpaid["price"]["total"]["amount"], now=created + timedelta(minutes=31))
+    waiting = book(client, auth_headers, guest, request_listing)
+    paid_at = utcnow()
+    services.record_payment(waiting["id"], waiting["price"]["total"]["amount"], now=paid_at)
+    with pytest.raises(services.state.InvalidState):
+        services.approve_booking(waiting["id"], request_listing.host, now=paid_at + timedelta(hours=24, minutes=1))
+
+
+def test_a_payment_must_be_the_bookings_total(client, auth_headers, listing, guest):
+    booking = book(client, auth_headers, guest, listing)
+    with pytest.raises(ValueError):
+        services.record_payment(booking["id"], booking["price"]["total"]["amount"] + 1)
+    assert db.session.get(Booking, booking["id"]).paid is False
+
+
+def test_a_stay_that_is_over_cannot_be_canceled(client, auth_headers, listing, guest):
+    booking = book(client, auth_headers, guest, listing)
+    services.record_payment(booking["id"], booking["price"]["total"]["amount"])
+    over = datetime.combine(SOON + timedelta(days=4), datetime.min.time())
+    with pytest.raises(services.state.InvalidState):
+        services.cancel_booking(booking["id"], listing.host, now=over)
+
+
+def test_idempotency_keys_differ_by_case_and_spaces(client, auth_headers, listing, guest):
+    first = book(client, auth_headers, guest, listing, key="Abc")
+    second = book(client, auth_headers, guest, listing, key="abc", check_in=SOON + timedelta(days=5))
+    third = book(client, auth_headers, guest, listing, key="abc ", check_in=SOON + timedelta(days=10))
+    assert len({first["id"], second["id"], third["id"]}) == 3
+
+
+def test_week_dates_are_not_dates(client, auth_headers, listing, guest):
+    response = client.post("/api/v1/bookings", json={**stay(listing), "check_in": "2027-W10-1"},
+                           headers=auth_headers(guest))
+    assert response.status_code == 422 and "check_in" in response.get_json()["error"]["fields"]

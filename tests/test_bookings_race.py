@@ -9,7 +9,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
+from app.blueprints.bookings import services
+from app.blueprints.listings import calendar
+from app.blueprints.listings import services as listings
+from app.errors import Conflict
 from app.extensions import db
+from app.models import Property, User
 
 from .factories import make_listing, make_user
 
@@ -97,3 +102,51 @@ def test_parallel_retries_with_one_idempotency_key_make_one_booking(race_app, au
     assert len({body["id"] for _status, body in results}) == 1
     db.session.rollback()
     assert db.session.execute(text("SELECT COUNT(*) FROM bookings")).scalar() == 1
+
+
+def _elsewhere(app, work) -> None:
+    """Run `work` in another thread with its own session, committed before this returns."""
+    def run() -> None:
+        with app.app_context():
+            work()
+            db.session.remove()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=60)
+
+
+def test_delete_sees_a_booking_committed_after_the_listing_was_read(race_app):
+    listing = make_listing(min_nights=1)
+    guest = make_user(email="late@example.com")
+    listing_id, guest_id, host = listing.id, guest.id, listing.host
+    loaded = listings.get_listing(listing_id)  # this session has read: REPEATABLE READ would keep this view
+    check_in = date.today() + timedelta(days=5)
+
+    def book() -> None:
+        services.create_booking(db.session.get(User, guest_id), {
+            "property_id": listing_id, "check_in": check_in.isoformat(),
+            "check_out": (check_in + timedelta(days=2)).isoformat(), "guests": 1})
+
+    _elsewhere(race_app, book)
+    with pytest.raises(Conflict) as refused:
+        listings.delete_listing(loaded, actor=host)
+    assert refused.value.code == "has_active_bookings"
+
+
+def test_booking_pays_the_night_price_committed_after_the_listing_was_read(race_app):
+    listing = make_listing(min_nights=1, price_per_night={"amount": 10000, "currency": "EUR"}, cleaning_fee=None)
+    guest = make_user(email="payer@example.com")
+    listing_id, host_id = listing.id, listing.host_id
+    listings.get_listing(listing_id)
+    night = date.today() + timedelta(days=8)
+
+    def raise_price() -> None:
+        calendar.set_availability(db.session.get(Property, listing_id), actor=db.session.get(User, host_id),
+                                  ranges=[{"start": night.isoformat(), "end": (night + timedelta(days=1)).isoformat(),
+                                           "price": {"amount": 50000, "currency": "EUR"}}])
+
+    _elsewhere(race_app, raise_price)
+    booking, _ = services.create_booking(guest, {"property_id": listing_id, "check_in": night.isoformat(),
+                                                 "check_out": (night + timedelta(days=1)).isoformat(), "guests": 1})
+    assert booking.nightly_amount == 50000

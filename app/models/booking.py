@@ -75,11 +75,12 @@ class IdempotencyKey(db.Model):
     """The first answer to a create request carrying an Idempotency-Key: a retry gets the same booking."""
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)
+    __table_args__ = (UniqueConstraint("user_id", "key_hash", name="uq_idempotency_keys_user_key_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    # SHA-256 of the key as sent: "Abc", "abc" and "abc " stay three keys whatever the collation.
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)

@@ -59,14 +59,14 @@ def upgrade():
     op.create_table('idempotency_keys',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
     sa.Column('request_hash', sa.String(length=64), nullable=False),
     sa.Column('booking_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_idempotency_keys_booking_id_bookings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_idempotency_keys_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_keys')),
-    sa.UniqueConstraint('user_id', 'key', name='uq_idempotency_keys_user_key')
+    sa.UniqueConstraint('user_id', 'key_hash', name='uq_idempotency_keys_user_key_hash')
     )
 
 

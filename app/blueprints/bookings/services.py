@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,6 +33,7 @@ from . import state
 logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH, MAX_REASON_LENGTH, MAX_GUESTS = 255, 500, 100
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def _date_value(data: Mapping, field: str, source: str) -> date:
     if raw is None or raw == "":
         raise ValidationFailed({field: ["required"]})
     try:
-        if isinstance(raw, str) and len(raw) == 10:
+        if isinstance(raw, str) and ISO_DATE.fullmatch(raw):
             return date.fromisoformat(raw)
     except ValueError:
         pass
@@ -156,10 +158,14 @@ def _request_hash(data: Mapping) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _replay(user: User, key: str, request_hash: str) -> Booking | None:
     """The booking an earlier request with this key made; Conflict if that request asked for something else."""
     row = db.session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user.id,
-                                                         IdempotencyKey.key == key))
+                                                         IdempotencyKey.key_hash == _key_hash(key)))
     if row is None:
         return None
     if row.request_hash != request_hash:
@@ -190,13 +196,15 @@ def create_booking(guest: User, data: Mapping, *, idempotency_key: str | None = 
     try:
         booking = _hold_stay(guest, listing, stay, now)
         if idempotency_key:
-            db.session.add(IdempotencyKey(user_id=guest.id, key=idempotency_key, request_hash=request_hash,
-                                          booking_id=booking.id, created_at=now))
+            db.session.add(IdempotencyKey(user_id=guest.id, key_hash=_key_hash(idempotency_key),
+                                          request_hash=request_hash, booking_id=booking.id, created_at=now))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         if idempotency_key and (earlier := _replay(guest, idempotency_key, request_hash)) is not None:
             return earlier, True  # a parallel request with this key won
+        if quote(listing, stay).available:
+            raise  # not a night held twice: a bug to see, not a 409
         raise DatesUnavailable("Some of those nights are already taken.") from None
     except Exception:
         db.session.rollback()

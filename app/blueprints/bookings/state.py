@@ -74,12 +74,20 @@ def refund_for(booking: Booking, canceled_by: str, now: datetime) -> int:
 def _require(booking: Booking, allowed: bool, event: str) -> None:
     if not allowed:
         state = "awaiting approval" if booking.awaiting_approval else booking.status
-        raise InvalidState(f"A booking that is {state} cannot be {event}.")
+        raise InvalidState(f"A booking that is {state} cannot be {event}"
+                           f"{' now' if booking.status in ('pending', 'confirmed') else ''}.")
+
+
+def _expired(booking: Booking, now: datetime) -> bool:
+    """Past its expiry time, whether or not the scheduler has canceled it yet."""
+    return booking.expires_at is not None and booking.expires_at <= now
 
 
 def pay(booking: Booking, amount: int, now: datetime) -> None:
     """A payment of the booking's total succeeded: instant book confirms; request to book awaits its host."""
-    _require(booking, booking.status == "pending" and not booking.paid, "paid")
+    _require(booking, booking.status == "pending" and not booking.paid and not _expired(booking, now), "paid")
+    if amount != booking.total_amount:
+        raise ValueError(f"a payment of {amount} for a booking of {booking.total_amount}")
     booking.paid_amount, booking.paid_at = amount, now
     if booking.instant_book:
         booking.status, booking.expires_at = "confirmed", None
@@ -88,19 +96,18 @@ def pay(booking: Booking, amount: int, now: datetime) -> None:
 
 
 def approve(booking: Booking, now: datetime) -> None:
-    _require(booking, booking.awaiting_approval, "approved")
+    _require(booking, booking.awaiting_approval and not _expired(booking, now), "approved")
     booking.status, booking.approved_at, booking.expires_at = "confirmed", now, None
 
 
 def cancel(booking: Booking, canceled_by: str, now: datetime, reason: str | None = None) -> None:
     """Cancel (guest, host, admin), decline (host, awaiting approval) or expire (the scheduler): refund, free."""
     if canceled_by == "declined":
-        _require(booking, booking.awaiting_approval, "declined")
+        _require(booking, booking.awaiting_approval and not _expired(booking, now), "declined")
     elif canceled_by == "expired":
-        _require(booking, booking.status == "pending" and booking.expires_at is not None
-                 and booking.expires_at <= now, "expired")
-    else:
-        _require(booking, booking.status in ("pending", "confirmed"), "canceled")
+        _require(booking, booking.status == "pending" and _expired(booking, now), "expired")
+    else:  # a stay that is over is completed, not canceled, even before the scheduler gets to it
+        _require(booking, booking.status in ("pending", "confirmed") and check_out_at(booking) > now, "canceled")
     booking.refund_amount = refund_for(booking, canceled_by, now)
     booking.status, booking.canceled_at, booking.canceled_by = "canceled", now, canceled_by
     booking.cancel_reason, booking.expires_at = reason, None

@@ -113,13 +113,12 @@ def _parse_price(prefix: str, price: Any, listing: Property) -> int | None:
 def _block(listing: Property, start: date, end: date) -> None:
     booked = db.session.scalar(
         select(NightHold.night).where(NightHold.property_id == listing.id, NightHold.night >= start,
-                                      NightHold.night < end, NightHold.booking_id.is_not(None))
-        .limit(1).with_for_update(read=True))
+                                      NightHold.night < end, NightHold.booking_id.is_not(None)).limit(1))
     if booked is not None:
         raise DatesUnavailable(f"{booked.isoformat()} is booked; a booked night cannot be blocked.")
-    taken = set(db.session.scalars(  # a locking read: the latest holds, not this transaction's snapshot
+    taken = set(db.session.scalars(
         select(NightHold.night).where(NightHold.property_id == listing.id, NightHold.night >= start,
-                                      NightHold.night < end).with_for_update(read=True)))
+                                      NightHold.night < end)))
     db.session.add_all(NightHold(property_id=listing.id, night=night, booking_id=None)
                        for night in nights(start, end) if night not in taken)
     db.session.flush()  # a booking that took one of these nights meanwhile makes this fail: IntegrityError

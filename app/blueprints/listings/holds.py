@@ -25,10 +25,10 @@ HELD, FREE = "1", "0"
 
 def lock_listing(listing_id: int) -> Property | None:
     """Take the listing row's write lock for the rest of the transaction and return the listing as last committed
-    (a locking read refreshes the loaded object; SQLite ignores the lock, as it locks the whole file).
+    (the locking read refreshes the loaded object; SQLite ignores the lock, as it locks the whole file).
 
-    Every writer of a listing, its calendar or its bookings takes it first, so two of them never interleave and
-    each starts from what the other committed, not from an older snapshot (MariaDB's REPEATABLE READ).
+    Every writer of a listing, its calendar or its bookings takes it first, so two of them never interleave;
+    at READ COMMITTED (the app's isolation on MariaDB) what each reads after it is what the other committed.
     """
     return db.session.scalars(select(Property).where(Property.id == listing_id).with_for_update()
                               .execution_options(populate_existing=True)).one_or_none()
@@ -48,16 +48,12 @@ def held_nights_string(nights: Iterable[date], start: date) -> str:
 def refresh_held_nights(listing: Property, today: date | None = None) -> None:
     """Rebuild the listing's held-nights string from night_holds, from yesterday on, on the listing and its place
     rows. (Yesterday: a search whose clock is a little behind, around midnight, still finds its check-in
-    night in the string.)
-
-    Reads the holds with a locking read, so under MariaDB's REPEATABLE READ it sees every committed hold and
-    not an older snapshot; call it after this transaction's own hold changes, under lock_listing.
+    night in the string.) Call it under lock_listing, after this transaction's own hold changes.
     """
     start = (today or date.today()) - timedelta(days=1)
     db.session.flush()
     held = db.session.scalars(select(NightHold.night)
-                              .where(NightHold.property_id == listing.id, NightHold.night >= start)
-                              .with_for_update(read=True))
+                              .where(NightHold.property_id == listing.id, NightHold.night >= start))
     listing.held_from = start
     listing.held_nights = held_nights_string(held, start)
     places.copy_held_nights(listing)
