@@ -53,6 +53,12 @@ class Unauthorized(DomainError):
     status_code, code = 401, "unauthorized"
 
 
+class PaymentFailed(DomainError):
+    """The payment provider refused the charge: 402 `card_declined` or `payment_failed`."""
+
+    status_code, code = 402, "payment_failed"
+
+
 class PermissionDenied(DomainError):
     status_code, code = 403, "forbidden"
 

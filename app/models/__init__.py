@@ -14,10 +14,12 @@ from .listing import (
                       property_amenities,
 )
 from .money import ExchangeRate
+from .payment import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment, PaymentRefund, Payout, WebhookEvent
 from .user import ROLES, RefreshToken, RevokedToken, User
 
 __all__ = [
     "BOOKING_STATUSES", "CANCELERS", "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "Booking",
-    "ExchangeRate", "IdempotencyKey", "NightHold", "NightPrice", "Property", "PropertyImage", "PropertyPlace",
-    "RefreshToken", "RevokedToken", "TimestampMixin", "User", "property_amenities", "utcnow",
+    "ExchangeRate", "IdempotencyKey", "NightHold", "NightPrice", "PAYMENT_STATUSES", "PAYOUT_STATUSES", "Payment",
+    "PaymentRefund", "Payout", "Property", "PropertyImage", "PropertyPlace", "RefreshToken", "RevokedToken",
+    "TimestampMixin", "User", "WebhookEvent", "property_amenities", "utcnow",
 ]

@@ -342,7 +342,16 @@ def approve_booking(booking_id: int, actor: User, now: datetime | None = None) -
 def decline_booking(booking_id: int, actor: User, now: datetime | None = None) -> Booking:
     """The host refuses a paid request to book: canceled, full refund."""
     _hosts(visible_booking(booking_id, actor), actor)
-    return _change(booking_id, lambda booking: state.cancel(booking, "declined", now or utcnow()), "declined")
+    return _refunded(_change(booking_id, lambda booking: state.cancel(booking, "declined", now or utcnow()),
+                             "declined"))
+
+
+def _refunded(booking: Booking) -> Booking:
+    """After a cancellation is committed, send its refund through the provider that charged."""
+    from ..payments.services import refund_canceled_booking  # payments builds on bookings: imported late
+
+    refund_canceled_booking(booking)
+    return booking
 
 
 def cancel_booking(booking_id: int, actor: User, reason: Any = None, now: datetime | None = None) -> Booking:
@@ -352,8 +361,8 @@ def cancel_booking(booking_id: int, actor: User, reason: Any = None, now: dateti
         raise ValidationFailed({"reason": [f"give a text of at most {MAX_REASON_LENGTH} characters"]})
     canceled_by = ("guest" if actor.id == booking.guest_id else "host" if actor.id == booking.listing.host_id
                    else "admin")
-    return _change(booking_id, lambda locked: state.cancel(locked, canceled_by, now or utcnow(), reason or None),
-                   f"canceled by the {canceled_by}")
+    return _refunded(_change(booking_id, lambda locked: state.cancel(locked, canceled_by, now or utcnow(),
+                                                                     reason or None), f"canceled by the {canceled_by}"))
 
 
 def record_payment(booking_id: int, amount: int, now: datetime | None = None) -> Booking:
@@ -368,7 +377,7 @@ def expire_due(now: datetime) -> int:
     done = 0
     for booking_id in due:
         try:
-            _change(booking_id, lambda booking: state.cancel(booking, "expired", now), "expired")
+            _refunded(_change(booking_id, lambda booking: state.cancel(booking, "expired", now), "expired"))
             done += 1
         except state.InvalidState:  # paid or answered meanwhile
             continue

@@ -1,0 +1,8 @@
+"""Payments: guests pay for bookings through a provider, get refunds by the policy; hosts get payouts."""
+
+from flask import Blueprint
+
+bp = Blueprint("payments", __name__)
+api_bp = Blueprint("payments_api", __name__)
+
+from . import api, routes  # noqa: E402,F401

@@ -1,0 +1,42 @@
+"""JSON API for payments: /api/v1/payments."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_jwt_extended import get_current_user
+
+from ...authz import login_required
+from ...openapi import api_doc
+from ...pagination import page_args
+from ...validation import json_object
+from . import api_bp, schemas, services
+
+
+@api_bp.post("/payments")
+@login_required
+@api_doc(summary="Pay a booking's total", body=schemas.PaymentInputSchema, response=schemas.PaymentSchema,
+         status=201, errors=(402, 404, 409, 422))
+def create_payment():
+    """Send an `Idempotency-Key`: a repeat with the same body gets the first answer and never a second charge.
+    402 `card_declined` or `payment_failed` when the provider refuses."""
+    payment, replayed = services.create_payment(get_current_user(), json_object(),
+                                                idempotency_key=request.headers.get("Idempotency-Key"))
+    return schemas.payment_to_dict(payment), 201, ({"Idempotent-Replayed": "true"} if replayed else {})
+
+
+@api_bp.get("/payments")
+@login_required
+@api_doc(summary="The caller's payments (an admin's: all)", query=schemas.PaymentListArgsSchema,
+         response=schemas.PaymentPageSchema, errors=(400, 422))
+def list_payments():
+    """Newest first."""
+    page, per_page = page_args(request.args)
+    return services.list_payments(get_current_user(), request.args, page, per_page).to_dict(schemas.payment_to_dict)
+
+
+@api_bp.get("/payments/<int:payment_id>")
+@login_required
+@api_doc(summary="One payment (its guest or an admin)", response=schemas.PaymentSchema, errors=(404,))
+def get_payment(payment_id: int):
+    """Anyone else gets 404."""
+    return schemas.payment_to_dict(services.visible_payment(payment_id, get_current_user()))

@@ -1,0 +1,212 @@
+"""Payments: charge a booking's total through the provider, once per Idempotency-Key; refund what a cancellation
+gives back, through the provider that charged.
+
+A payment row is committed before the provider is called, so a retry or a parallel duplicate finds it instead
+of charging again; the provider gets an idempotency key derived from that row, so even a retry after a crash
+between the call and the commit charges once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ...errors import Conflict, NotFoundError, PaymentFailed, ValidationFailed
+from ...extensions import db
+from ...models import Booking, Payment, PaymentRefund, User, utcnow
+from ...pagination import Page, paginate
+from ...payment_providers import Charge, PaymentError, get_provider
+from ..bookings import services as bookings
+from ..bookings import state
+
+logger = logging.getLogger(__name__)
+
+MAX_KEY_LENGTH, MAX_METHOD_LENGTH = 255, 255
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _checked(data: Mapping) -> tuple[int, str | None]:
+    booking_id, method = data.get("booking_id"), data.get("payment_method")
+    errors: dict[str, list[str]] = {}
+    if isinstance(booking_id, bool) or not isinstance(booking_id, int) or not 1 <= booking_id < 2**31:
+        errors["booking_id"] = ["give the id of your booking"]
+    if method is not None and (not isinstance(method, str) or not 1 <= len(method) <= MAX_METHOD_LENGTH):
+        errors["payment_method"] = ["give a payment method id such as pm_card_visa, or leave it out"]
+    if errors:
+        raise ValidationFailed(errors)
+    return booking_id, method
+
+
+def _replay(guest: User, key_hash: str, request_hash: str) -> Payment | None:
+    payment = db.session.scalar(select(Payment).where(Payment.guest_id == guest.id, Payment.key_hash == key_hash))
+    if payment is not None and payment.request_hash != request_hash:
+        raise Conflict("This Idempotency-Key was used for a different payment request.", code="idempotency_mismatch")
+    return payment
+
+
+def _answer(payment: Payment) -> Payment:
+    """The payment, or the 402 it ended in (a replay gets the same answer as the first request)."""
+    if payment.status == "failed":
+        raise PaymentFailed(payment.failure_message or "The payment failed.", code=payment.failure_code or
+                            "payment_failed")
+    return payment
+
+
+def create_payment(guest: User, data: Mapping, *, idempotency_key: str | None = None) -> tuple[Payment, bool]:
+    """Pay a booking's total: (payment, replayed). With a payment method it is charged at once; without, the
+    payment carries a client_secret for the guest's browser to confirm with the provider.
+
+    Raises ValidationFailed, NotFoundError, Conflict (invalid_state, idempotency_mismatch), PaymentFailed (402).
+    """
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
+        raise ValidationFailed({"Idempotency-Key": [f"use 1 to {MAX_KEY_LENGTH} characters"]})
+    booking_id, method = _checked(data)
+    key_hash = _hash(idempotency_key or uuid.uuid4().hex)
+    request_hash = _hash(json.dumps({"booking_id": booking_id, "payment_method": method}, sort_keys=True))
+    if (earlier := _replay(guest, key_hash, request_hash)) is not None:
+        return _answer(earlier), True
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.guest_id != guest.id:
+        raise NotFoundError("Booking not found.")
+    _require_payable(booking)
+    provider = get_provider()
+    payment = Payment(booking_id=booking.id, guest_id=guest.id, provider=provider.name, amount=booking.total_amount,
+                      currency=booking.currency, status="requires_payment", key_hash=key_hash,
+                      request_hash=request_hash)
+    db.session.add(payment)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if (earlier := _replay(guest, key_hash, request_hash)) is not None:
+            return _answer(earlier), True  # a parallel request with this key won
+        raise
+    try:
+        charge = provider.create_charge(
+            amount=payment.amount, currency=payment.currency, idempotency_key=f"abode-payment-{payment.id}",
+            description=f"Abode booking {booking.id}", payment_method=method,
+            metadata={"booking_id": str(booking.id), "payment_id": str(payment.id)})
+    except PaymentError as error:
+        charge = Charge(payment.provider_reference or "", "failed", payment.amount, payment.currency,
+                        failure_code=error.code, failure_message=str(error))
+    apply_charge(payment, charge)
+    return _answer(payment), False
+
+
+def _require_payable(booking: Booking) -> None:
+    if booking.status != "pending" or booking.paid:
+        raise state.InvalidState(f"This booking is {booking.status}{' and paid' if booking.paid else ''}: "
+                                 "there is nothing to pay.")
+    if booking.expires_at is not None and booking.expires_at <= utcnow():
+        raise state.InvalidState("This booking has expired; book again.")
+    paying = db.session.scalar(select(Payment.id).where(Payment.booking_id == booking.id,
+                                                        Payment.status.in_(("processing", "succeeded"))))
+    if paying is not None:
+        raise state.InvalidState("This booking already has a payment under way.")
+
+
+def apply_charge(payment: Payment, charge: Charge) -> None:
+    """Record what the provider says of the charge; a success moves the booking on (or, if the booking can no
+    longer take it, is refunded in full at once)."""
+    if payment.status in ("succeeded", "refunded", "partially_refunded"):
+        return  # a late or repeated report never undoes a success
+    payment.provider_reference = charge.reference or payment.provider_reference
+    payment.status, payment.client_secret = charge.status, charge.client_secret
+    payment.failure_code, payment.failure_message = charge.failure_code, (charge.failure_message or "")[:255] or None
+    db.session.commit()
+    logger.info("payment %s for booking %s: %s", payment.id, payment.booking_id, payment.status)
+    if payment.status == "succeeded":
+        try:
+            bookings.record_payment(payment.booking_id, payment.amount)
+        except state.InvalidState:
+            logger.warning("payment %s arrived for booking %s that can no longer take it: refunding",
+                           payment.id, payment.booking_id)
+            refund_payment(payment, payment.amount)
+
+
+def refund_payment(payment: Payment, amount: int) -> PaymentRefund | None:
+    """Owe `amount` back on `payment` and try to send it now; a failure is retried by `jobs run-due`."""
+    amount = min(amount, payment.amount - payment.refunded_amount - _pending(payment))
+    if amount <= 0:
+        return None
+    refund = PaymentRefund(payment_id=payment.id, amount=amount, currency=payment.currency, status="pending",
+                           created_at=utcnow())
+    db.session.add(refund)
+    db.session.commit()
+    send_refund(refund)
+    return refund
+
+
+def _pending(payment: Payment) -> int:
+    return sum(refund.amount for refund in payment.refunds if refund.status == "pending")
+
+
+def send_refund(refund: PaymentRefund) -> None:
+    """Ask the provider that charged to give the refund back (idempotent per refund row)."""
+    payment = refund.payment
+    refund.attempts += 1
+    try:
+        done = get_provider(payment.provider).refund(charge_reference=payment.provider_reference or "",
+                                                     amount=refund.amount, currency=refund.currency,
+                                                     idempotency_key=f"abode-refund-{refund.id}")
+    except PaymentError as error:
+        refund.last_error = str(error)[:255]
+        db.session.commit()
+        logger.warning("refund %s of payment %s failed (attempt %s): %s", refund.id, payment.id, refund.attempts,
+                       error)
+        return
+    refund.status, refund.provider_reference, refund.succeeded_at = "succeeded", done.reference, utcnow()
+    payment.refunded_amount += refund.amount
+    payment.status = "refunded" if payment.refunded_amount >= payment.amount else "partially_refunded"
+    db.session.commit()
+    logger.info("refund %s of payment %s: %s %s back", refund.id, payment.id, refund.amount, refund.currency)
+
+
+def refund_canceled_booking(booking: Booking) -> None:
+    """Give back what the cancellation says (booking.refund_amount) on the booking's successful payment."""
+    if not booking.refund_amount:
+        return
+    payment = db.session.scalar(select(Payment).where(Payment.booking_id == booking.id,
+                                                      Payment.status.in_(("succeeded", "partially_refunded"))))
+    if payment is not None:
+        refund_payment(payment, booking.refund_amount)
+
+
+def retry_refunds() -> int:
+    """Send every refund still owed (jobs run-due). Returns how many went through."""
+    owed = db.session.scalars(select(PaymentRefund).where(PaymentRefund.status == "pending")).all()
+    for refund in owed:
+        send_refund(refund)
+    return sum(1 for refund in owed if refund.status == "succeeded")
+
+
+def visible_payment(payment_id: int, user: User) -> Payment:
+    """A payment its guest or an admin may see; anyone else gets NotFoundError."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or not (user.is_admin or payment.guest_id == user.id):
+        raise NotFoundError("Payment not found.")
+    return payment
+
+
+def list_payments(user: User, args: Mapping[str, Any], page: int, per_page: int) -> Page:
+    """The caller's payments (an admin's: everyone's), newest first; `booking_id` narrows to one booking."""
+    query = select(Payment).order_by(Payment.id.desc())
+    if not user.is_admin:
+        query = query.where(Payment.guest_id == user.id)
+    raw = args.get("booking_id")
+    if raw:
+        try:
+            query = query.where(Payment.booking_id == int(raw))
+        except ValueError:
+            raise ValidationFailed({"booking_id": ["give a booking id"]}) from None
+    return paginate(query, page, per_page)

@@ -1,0 +1,107 @@
+"""The money aggregate: guests' payments and their refunds, hosts' payouts, and the provider webhooks received."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..crypto import EncryptedText
+from ..extensions import db
+from .base import TimestampMixin
+
+PAYMENT_STATUSES = ("requires_payment", "processing", "succeeded", "failed", "refunded", "partially_refunded")
+PAYOUT_STATUSES = ("scheduled", "paid", "failed")
+
+
+class Payment(TimestampMixin, db.Model):
+    """A guest's charge for a booking's total, in the booking's currency, through one provider.
+
+    Card data never reaches Abode: the provider holds it; this row keeps the provider's reference. The unique
+    (guest, idempotency key hash) makes a retried request find the first payment instead of charging again.
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("guest_id", "key_hash", name="uq_payments_guest_key_hash"),
+        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refund_within_amount"),
+        Index("ix_payments_booking", "booking_id"),
+        Index("ix_payments_provider_reference", "provider", "provider_reference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), nullable=False)
+    guest_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    provider: Mapped[str] = mapped_column(String(10), nullable=False)
+    provider_reference: Mapped[str | None] = mapped_column(String(255))
+    amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="requires_payment")
+    refunded_amount: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failure_code: Mapped[str | None] = mapped_column(String(40))
+    failure_message: Mapped[str | None] = mapped_column(String(255))
+    client_secret: Mapped[str | None] = mapped_column(EncryptedText)  # lets the guest's browser confirm
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # SHA-256 of the Idempotency-Key
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # of the body that key came with
+
+    booking = relationship("Booking", lazy="joined")
+    refunds: Mapped[list[PaymentRefund]] = relationship(back_populates="payment", order_by="PaymentRefund.id")
+
+
+class PaymentRefund(db.Model):
+    """Money given back on a payment (a cancellation, a decline, an expiry)."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), nullable=False, index=True)
+    amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    provider_reference: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")  # pending, succeeded, failed
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    succeeded_at: Mapped[datetime | None] = mapped_column()
+
+    payment: Mapped[Payment] = relationship(back_populates="refunds")
+
+
+class Payout(TimestampMixin, db.Model):
+    """What a host is paid for a booking: its total minus the service fee, less what went back to the guest."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (
+        UniqueConstraint("booking_id", name="uq_payouts_booking"),
+        Index("ix_payouts_host", "host_id", "scheduled_for"),
+        Index("ix_payouts_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), nullable=False)
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="scheduled")
+    scheduled_for: Mapped[date] = mapped_column(Date, nullable=False)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    provider: Mapped[str] = mapped_column(String(10), nullable=False)
+    provider_reference: Mapped[str | None] = mapped_column(String(255))
+    paid_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebhookEvent(db.Model):
+    """A provider event already handled: the same event delivered again is recognised and ignored."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id", name="uq_webhook_events_provider_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(10), nullable=False)
+    event_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    type: Mapped[str] = mapped_column(String(100), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(nullable=False)

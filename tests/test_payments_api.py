@@ -1,0 +1,174 @@
+"""Payments over the JSON API with the fake provider: charges, declines, idempotency, refunds on cancellation."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+
+from app.blueprints.bookings import services as bookings
+from app.extensions import db
+from app.models import Booking, Payment, PaymentRefund
+
+from .factories import make_listing, make_user
+
+SOON = date.today() + timedelta(days=30)
+
+
+def make_booking(listing, guest, check_in=SOON, nights=3) -> Booking:
+    return bookings.create_booking(guest, {"property_id": listing.id, "check_in": check_in.isoformat(),
+                                           "check_out": (check_in + timedelta(days=nights)).isoformat(),
+                                           "guests": 1})[0]
+
+
+def pay(client, auth_headers, guest, booking, method="pm_card_visa", key="pay-1", status=201):
+    body = {"booking_id": booking.id, **({"payment_method": method} if method else {})}
+    response = client.post("/api/v1/payments", json=body, headers={**auth_headers(guest), "Idempotency-Key": key})
+    assert response.status_code == status, response.get_json()
+    return response
+
+
+@pytest.fixture
+def guest(app):
+    return make_user(email="payer@example.com")
+
+
+@pytest.fixture
+def instant(app):
+    return make_listing(instant_book=True, cancellation_policy="moderate", min_nights=1,
+                        price_per_night={"amount": 10000, "currency": "EUR"},
+                        cleaning_fee={"amount": 2000, "currency": "EUR"})
+
+
+def test_card_payment_confirms_an_instant_booking(client, auth_headers, instant, guest):
+    booking = make_booking(instant, guest)
+    body = pay(client, auth_headers, guest, booking).get_json()
+    assert body["status"] == "succeeded" and body["amount"] == {"amount": booking.total_amount, "currency": "EUR"}
+    assert body["provider"] == "fake" and "client_secret" not in body
+    db.session.refresh(booking)
+    assert (booking.status, booking.paid_amount) == ("confirmed", booking.total_amount)
+
+
+def test_request_to_book_waits_for_its_host_after_payment(client, auth_headers, guest):
+    listing = make_listing(instant_book=False, min_nights=1)
+    booking = make_booking(listing, guest)
+    pay(client, auth_headers, guest, booking)
+    db.session.refresh(booking)
+    assert (booking.status, booking.awaiting_approval) == ("pending", True)
+
+
+def test_declined_card_is_402_and_the_booking_stays_payable(client, auth_headers, instant, guest):
+    booking = make_booking(instant, guest)
+    declined = pay(client, auth_headers, guest, booking, method="pm_card_chargeDeclined", status=402).get_json()
+    assert declined["error"]["code"] == "card_declined"
+    db.session.refresh(booking)
+    assert booking.status == "pending" and not booking.paid
+    again = pay(client, auth_headers, guest, booking, method="pm_card_chargeDeclined", status=402)  # same key
+    assert again.get_json()["error"]["code"] == "card_declined"
+    assert pay(client, auth_headers, guest, booking, key="pay-2").get_json()["status"] == "succeeded"
+    assert Payment.query.count() == 2
+
+
+def test_same_key_never_charges_twice(client, auth_headers, instant, guest):
+    booking = make_booking(instant, guest)
+    first = pay(client, auth_headers, guest, booking)
+    again = pay(client, auth_headers, guest, booking)
+    assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
+    assert Payment.query.count() == 1
+    other = pay(client, auth_headers, guest, booking, method="pm_card_mastercard", status=409)
+    assert other.get_json()["error"]["code"] == "idempotency_mismatch"
+
+
+def test_without_a_method_the_payment_waits_with_a_client_secret(client, auth_headers, instant, guest):
+    booking = make_booking(instant, guest)
+    body = pay(client, auth_headers, guest, booking, method=None).get_json()
+    assert body["status"] == "requires_payment" and body["client_secret"].startswith("pi_fake_")
+    db.session.refresh(booking)
+    assert booking.status == "pending" and not booking.paid
+
+
+def test_only_the_guest_pays_a_pending_unpaid_booking(client, auth_headers, instant, guest):
+    booking = make_booking(instant, guest)
+    stranger = make_user(email="stranger@example.com")
+    assert pay(client, auth_headers, stranger, booking, status=404).get_json()["error"]["code"] == "not_found"
+    pay(client, auth_headers, guest, booking)
+    paid_again = pay(client, auth_headers, guest, booking, key="pay-again", status=409)
+    assert paid_again.get_json()["error"]["code"] == "invalid_state"
+    bad = client.post("/api/v1/payments", json={"booking_id": "one"}, headers=auth_headers(guest))
+    assert bad.status_code == 422 and "booking_id" in bad.get_json()["error"]["fields"]
+
+
+def test_jpy_is_charged_in_whole_yen(client, auth_headers, guest):
+    listing = make_listing(min_nights=1, price_per_night={"amount": 15000, "currency": "JPY"},
+                           cleaning_fee={"amount": 3000, "currency": "JPY"})
+    booking = make_booking(listing, guest, nights=2)
+    body = pay(client, auth_headers, guest, booking).get_json()
+    assert body["amount"] == {"amount": 30000 + 3000 + 3960, "currency": "JPY"}  # service fee: 12% of 33000 yen
+
+
+def test_guest_cancellation_refunds_through_the_provider(client, auth_headers, instant, guest):
+    booking = make_booking(instant, guest)
+    payment_id = pay(client, auth_headers, guest, booking).get_json()["id"]
+    bookings.cancel_booking(booking.id, guest, "change of plans")  # 30 days ahead: moderate gives it all back
+    body = client.get(f"/api/v1/payments/{payment_id}", headers=auth_headers(guest)).get_json()
+    assert body["status"] == "refunded" and body["refunded"] == body["amount"]
+    refund = PaymentRefund.query.one()
+    assert (refund.status, refund.amount, refund.provider_reference[:8]) == ("succeeded", booking.total_amount,
+                                                                             "re_fake_")
+
+
+def test_strict_cancellation_refunds_part(client, auth_headers, guest):
+    listing = make_listing(cancellation_policy="strict", min_nights=1, instant_book=True,
+                           price_per_night={"amount": 10000, "currency": "EUR"}, cleaning_fee=None)
+    booking = make_booking(listing, guest, nights=2)
+    payment_id = pay(client, auth_headers, guest, booking).get_json()["id"]
+    bookings.cancel_booking(booking.id, guest)
+    body = client.get(f"/api/v1/payments/{payment_id}", headers=auth_headers(guest)).get_json()
+    assert body["status"] == "partially_refunded" and body["refunded"]["amount"] == 10000  # half of 200.00
+
+
+def test_decline_refunds_in_full(client, auth_headers, guest):
+    listing = make_listing(instant_book=False, min_nights=1)
+    booking = make_booking(listing, guest)
+    payment_id = pay(client, auth_headers, guest, booking).get_json()["id"]
+    bookings.decline_booking(booking.id, listing.host)
+    assert db.session.get(Payment, payment_id).status == "refunded"
+
+
+def test_payments_are_seen_by_their_guest_and_admins_only(client, auth_headers, instant, guest):
+    booking = make_booking(instant, guest)
+    payment_id = pay(client, auth_headers, guest, booking).get_json()["id"]
+    admin = make_user(email="root@example.com", role="admin")
+    assert [p["id"] for p in client.get("/api/v1/payments", headers=auth_headers(guest)).get_json()["items"]] \
+        == [payment_id]
+    assert client.get("/api/v1/payments", headers=auth_headers(admin)).get_json()["total"] == 1
+    assert client.get(f"/api/v1/payments/{payment_id}", headers=auth_headers(instant.host)).status_code == 404
+    assert client.get("/api/v1/payments").status_code == 401
+
+
+def test_fifty_parallel_payments_with_one_key_charge_once(make_app, auth_headers):
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 54, "max_overflow": 4, "pool_pre_ping": True})
+    if db.engine.dialect.name not in ("mysql", "mariadb"):
+        pytest.skip("the race runs against MariaDB (set TEST_DATABASE_URL)")
+    guest = make_user(email="clicker@example.com")
+    booking_id = make_booking(make_listing(instant_book=True, min_nights=1), guest).id
+    headers = {**auth_headers(guest), "Idempotency-Key": "one-click"}
+    barrier, statuses = threading.Barrier(50), []
+
+    def run() -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post("/api/v1/payments", json={"booking_id": booking_id,
+                                                              "payment_method": "pm_card_visa"},
+                                    headers=headers).status_code)
+
+    threads = [threading.Thread(target=run) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert statuses.count(201) == 50
+    db.session.rollback()
+    assert Payment.query.count() == 1
+    assert db.session.get(Booking, booking_id).status == "confirmed"
