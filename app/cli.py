@@ -84,13 +84,13 @@ def run_due(now_text: str | None) -> None:
         raise click.BadParameter("use ISO 8601, e.g. 2027-03-01T12:00:00Z", param_hint="--now") from None
     from .blueprints.auth.tokens import purge_expired
     from .blueprints.bookings.services import complete_due, expire_due
-    from .blueprints.payments.services import retry_refunds
+    from .blueprints.payments.services import pay_payouts, retry_refunds
 
     utc = now.astimezone(UTC).replace(tzinfo=None)
     expired, completed, refunded = expire_due(utc), complete_due(utc), retry_refunds()
-    removed = purge_expired(utc)
+    paid, removed = pay_payouts(utc), purge_expired(utc)
     click.echo(f"jobs run at {now.isoformat()}: {expired} booking(s) expired, {completed} stay(s) completed, "
-               f"{refunded} refund(s) sent, {removed} expired token row(s) purged")
+               f"{refunded} refund(s) sent, {paid} payout(s) paid, {removed} expired token row(s) purged")
 
 
 def register_cli(app: Flask) -> None:

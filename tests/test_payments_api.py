@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from app.blueprints.bookings import services as bookings
+from app.blueprints.payments import services as payments
 from app.extensions import db
-from app.models import Booking, Payment, PaymentRefund
+from app.models import Booking, Payment, PaymentRefund, Payout
 
 from .factories import make_listing, make_user
 
@@ -172,3 +173,81 @@ def test_fifty_parallel_payments_with_one_key_charge_once(make_app, auth_headers
     db.session.rollback()
     assert Payment.query.count() == 1
     assert db.session.get(Booking, booking_id).status == "confirmed"
+
+
+def run_due(app, now: datetime) -> str:
+    result = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", now.isoformat() + "Z"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def after_check_out(booking: Booking) -> datetime:
+    return datetime.combine(booking.check_out, datetime.min.time()) + timedelta(hours=12)
+
+
+def test_completed_stay_pays_the_host_total_minus_service_fee_once(app, client, auth_headers, instant, guest):
+    booking = make_booking(instant, guest)
+    pay(client, auth_headers, guest, booking)
+    output = run_due(app, after_check_out(booking))
+    assert "1 stay(s) completed" in output and "1 payout(s) paid" in output
+    payouts = client.get("/api/v1/payouts", headers=auth_headers(instant.host)).get_json()
+    assert [(p["booking_id"], p["amount"]["amount"], p["status"]) for p in payouts["items"]] == [
+        (booking.id, booking.total_amount - booking.service_fee_amount, "paid")]
+    assert payouts["items"][0]["scheduled_for"] == booking.check_out.isoformat()
+    assert "0 payout(s) paid" in run_due(app, after_check_out(booking) + timedelta(hours=1))
+    assert Payout.query.count() == 1
+    assert client.get("/api/v1/payouts", headers=auth_headers(guest)).status_code == 403
+
+
+def test_failed_payout_stays_failed_and_is_retried_with_backoff(app, client, auth_headers, instant, guest):
+    instant.host.payout_account = "acct_unreachable"
+    db.session.commit()
+    booking = make_booking(instant, guest)
+    pay(client, auth_headers, guest, booking)
+    when = after_check_out(booking)
+    assert "0 payout(s) paid" in run_due(app, when)
+    payout = Payout.query.one()
+    assert (payout.status, payout.attempts, payout.next_attempt_at) == ("failed", 1, when + timedelta(minutes=5))
+    assert client.get("/api/v1/payouts", headers=auth_headers(instant.host)).get_json()["items"][0]["status"] \
+        == "failed"
+    assert "0 payout(s) paid" in run_due(app, when + timedelta(minutes=4))  # not yet: waiting
+    assert "0 payout(s) paid" in run_due(app, when + timedelta(minutes=5))  # tried again, failed again
+    db.session.refresh(payout)
+    assert (payout.attempts, payout.next_attempt_at) == (2, when + timedelta(minutes=15))  # then 10 minutes
+    instant.host.payout_account = "acct_fixed"
+    db.session.commit()
+    assert "1 payout(s) paid" in run_due(app, when + timedelta(minutes=15))
+    db.session.refresh(payout)
+    assert (payout.status, payout.attempts, payout.last_error) == ("paid", 3, None)
+
+
+def test_partial_refund_pays_the_host_the_rest_minus_the_fee_at_check_out(app, client, auth_headers, guest):
+    listing = make_listing(cancellation_policy="strict", min_nights=1, instant_book=True,
+                           price_per_night={"amount": 10000, "currency": "EUR"}, cleaning_fee=None)
+    booking = make_booking(listing, guest, nights=2)  # 200.00 + 24.00 fee
+    pay(client, auth_headers, guest, booking)
+    bookings.cancel_booking(booking.id, guest)  # strict, 30 days ahead: 100.00 back
+    payout = Payout.query.one()
+    assert (payout.amount, payout.scheduled_for, payout.status) == (22400 - 10000 - 2400, booking.check_out,
+                                                                    "scheduled")
+    assert "0 payout(s) paid" in run_due(app, datetime.combine(booking.check_out, datetime.min.time())
+                                         - timedelta(days=1))
+
+
+def test_the_ledger_balances_for_every_kind_of_booking(app, client, auth_headers, instant, guest):
+    strict = make_listing(cancellation_policy="strict", min_nights=1, instant_book=True)
+    done = make_booking(instant, guest)
+    full = make_booking(instant, guest, check_in=SOON + timedelta(days=5))
+    part = make_booking(strict, guest)
+    held = make_booking(instant, guest, check_in=SOON + timedelta(days=10))
+    for n, booking in enumerate((done, full, part, held)):
+        pay(client, auth_headers, guest, booking, key=f"k{n}")
+    bookings.cancel_booking(full.id, guest)
+    bookings.cancel_booking(part.id, guest)
+    run_due(app, after_check_out(done))
+    lines = {line.booking_id: line for line in payments.ledger()}
+    assert all(line.balance == 0 for line in lines.values()), lines
+    assert lines[done.id].fee_kept == done.service_fee_amount and lines[done.id].held == 0
+    assert lines[full.id].refunded == full.total_amount and lines[full.id].payout == 0
+    assert lines[part.id].payout > 0 and lines[part.id].fee_kept == part.service_fee_amount
+    assert lines[held.id].held == held.total_amount

@@ -347,10 +347,11 @@ def decline_booking(booking_id: int, actor: User, now: datetime | None = None) -
 
 
 def _refunded(booking: Booking) -> Booking:
-    """After a cancellation is committed, send its refund through the provider that charged."""
-    from ..payments.services import refund_canceled_booking  # payments builds on bookings: imported late
+    """After a cancellation is committed, send its refund through the provider that charged, and owe the host
+    what the guest keeps paid (payments.services)."""
+    from ..payments.services import settle_canceled_booking  # payments builds on bookings: imported late
 
-    refund_canceled_booking(booking)
+    settle_canceled_booking(booking)
     return booking
 
 
@@ -392,7 +393,10 @@ def complete_due(now: datetime) -> int:
     done = 0
     for booking_id in due:
         try:
-            _change(booking_id, lambda booking: state.complete(booking, now), "completed")
+            booking = _change(booking_id, lambda booking: state.complete(booking, now), "completed")
+            from ..payments.services import settle_completed_booking  # payments builds on bookings
+
+            settle_completed_booking(booking)
             done += 1
         except state.InvalidState:  # not yet 11:00 where the listing is
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_jwt_extended import get_current_user
 
-from ...authz import login_required
+from ...authz import host_required, login_required
 from ...openapi import api_doc
 from ...pagination import page_args
 from ...validation import json_object
@@ -40,3 +40,13 @@ def list_payments():
 def get_payment(payment_id: int):
     """Anyone else gets 404."""
     return schemas.payment_to_dict(services.visible_payment(payment_id, get_current_user()))
+
+
+@api_bp.get("/payouts")
+@host_required
+@api_doc(summary="The host's payouts", query=schemas.PageArgsSchema, response=schemas.PayoutPageSchema,
+         errors=(400, 403))
+def list_payouts():
+    """Latest scheduled first; a failed payout is retried and stays failed until it is paid."""
+    page, per_page = page_args(request.args)
+    return services.list_payouts(get_current_user(), page, per_page).to_dict(schemas.payout_to_dict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from ...models import PAYMENT_STATUSES, Payment
+from ...models import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment, Payout
 from ...money import money
 from ..auth.schemas import isoformat
 from ..listings.schemas import MoneySchema
@@ -32,12 +32,41 @@ class PaymentListArgsSchema(Schema):
     per_page = fields.Integer()
 
 
+class PageArgsSchema(Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
 class PaymentPageSchema(Schema):
     items = fields.List(fields.Nested(PaymentSchema))
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
     pages = fields.Integer()
+
+
+class PayoutSchema(Schema):
+    id = fields.Integer()
+    booking_id = fields.Integer()
+    amount = fields.Nested(MoneySchema)
+    status = fields.String(validate=validate.OneOf(PAYOUT_STATUSES))
+    scheduled_for = fields.Date()
+    paid_at = fields.DateTime(allow_none=True)
+
+
+class PayoutPageSchema(Schema):
+    items = fields.List(fields.Nested(PayoutSchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+def payout_to_dict(payout: Payout) -> dict:
+    """The contract's Payout object."""
+    return {"id": payout.id, "booking_id": payout.booking_id, "amount": money(payout.amount, payout.currency),
+            "status": payout.status, "scheduled_for": payout.scheduled_for.isoformat(),
+            "paid_at": isoformat(payout.paid_at)}
 
 
 def payment_to_dict(payment: Payment) -> dict:

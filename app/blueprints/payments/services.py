@@ -12,15 +12,17 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ...errors import Conflict, NotFoundError, PaymentFailed, ValidationFailed
 from ...extensions import db
-from ...models import Booking, Payment, PaymentRefund, User, utcnow
+from ...models import Booking, Payment, PaymentRefund, Payout, User, utcnow
 from ...pagination import Page, paginate
 from ...payment_providers import Charge, PaymentError, get_provider
 from ..bookings import services as bookings
@@ -172,14 +174,19 @@ def send_refund(refund: PaymentRefund) -> None:
     logger.info("refund %s of payment %s: %s %s back", refund.id, payment.id, refund.amount, refund.currency)
 
 
-def refund_canceled_booking(booking: Booking) -> None:
-    """Give back what the cancellation says (booking.refund_amount) on the booking's successful payment."""
-    if not booking.refund_amount:
-        return
+def settle_canceled_booking(booking: Booking) -> None:
+    """After a cancellation: give back what it says (booking.refund_amount) on the booking's successful payment,
+    and owe the host whatever the guest did not get back, less the service fee."""
     payment = db.session.scalar(select(Payment).where(Payment.booking_id == booking.id,
                                                       Payment.status.in_(("succeeded", "partially_refunded"))))
-    if payment is not None:
+    if payment is not None and booking.refund_amount:
         refund_payment(payment, booking.refund_amount)
+    schedule_payout(booking)
+
+
+def settle_completed_booking(booking: Booking) -> None:
+    """After a stay: owe the host the total less the service fee."""
+    schedule_payout(booking)
 
 
 def retry_refunds() -> int:
@@ -210,3 +217,126 @@ def list_payments(user: User, args: Mapping[str, Any], page: int, per_page: int)
         except ValueError:
             raise ValidationFailed({"booking_id": ["give a booking id"]}) from None
     return paginate(query, page, per_page)
+
+
+# --- host payouts ------------------------------------------------------------------------------------------------
+
+PAYOUT_RETRY_MINUTES, PAYOUT_RETRY_MAX_MINUTES = 5, 24 * 60
+
+
+def _charged(booking: Booking) -> int:
+    return sum(p.amount for p in _payments(booking) if p.status in ("succeeded", "refunded", "partially_refunded"))
+
+
+def _refunded(booking: Booking) -> int:
+    return sum(refund.amount for p in _payments(booking) for refund in p.refunds if refund.status == "succeeded")
+
+
+def _payments(booking: Booking) -> list[Payment]:
+    return list(db.session.scalars(select(Payment).where(Payment.booking_id == booking.id)))
+
+
+def payout_due(booking: Booking) -> int:
+    """What the host is owed for a booking: what the guest paid and kept paid, minus the service fee Abode keeps
+    (never more than what is left)."""
+    kept = booking.paid_amount - (booking.refund_amount or 0)
+    return max(kept - booking.service_fee_amount, 0)
+
+
+def schedule_payout(booking: Booking) -> Payout | None:
+    """Create the booking's payout (once): on completion, or on a cancellation that did not refund everything;
+    paid from the original check-out day. Returns None when nothing is owed."""
+    amount = payout_due(booking)
+    if amount <= 0 or db.session.scalar(select(Payout.id).where(Payout.booking_id == booking.id)) is not None:
+        return None
+    payout = Payout(booking_id=booking.id, host_id=booking.listing.host_id, amount=amount, currency=booking.currency,
+                    status="scheduled", scheduled_for=booking.check_out, provider=_provider_of(booking))
+    db.session.add(payout)
+    try:
+        db.session.commit()
+    except IntegrityError:  # scheduled by a parallel run
+        db.session.rollback()
+        return None
+    logger.info("payout %s scheduled: booking %s, %s %s", payout.id, booking.id, amount, booking.currency)
+    return payout
+
+
+def _provider_of(booking: Booking) -> str:
+    charged = db.session.scalar(select(Payment.provider).where(Payment.booking_id == booking.id,
+                                                               Payment.status != "failed").limit(1))
+    return charged or get_provider().name
+
+
+def pay_payouts(now: datetime) -> int:
+    """Pay every payout that is due (jobs run-due); a failure stays visible as failed and is retried later,
+    waiting twice as long each time (5 minutes up to a day). Returns how many were paid."""
+    due = db.session.scalars(select(Payout).where(
+        Payout.status.in_(("scheduled", "failed")), Payout.scheduled_for <= now.date(),
+        or_(Payout.next_attempt_at.is_(None), Payout.next_attempt_at <= now))).all()
+    paid = 0
+    for payout in due:
+        paid += _send_payout(payout, now)
+    return paid
+
+
+def _send_payout(payout: Payout, now: datetime) -> int:
+    host = db.session.get(User, payout.host_id)
+    destination = host.payout_account or (f"acct_fake_host_{host.id}" if payout.provider == "fake" else None)
+    payout.attempts += 1
+    try:
+        if destination is None:
+            raise PaymentError("The host has not set where to be paid.", retryable=True)
+        transfer = get_provider(payout.provider).pay_out(
+            amount=payout.amount, currency=payout.currency, destination=destination,
+            idempotency_key=f"abode-payout-{payout.id}", description=f"Abode booking {payout.booking_id}")
+    except PaymentError as error:
+        wait = min(PAYOUT_RETRY_MINUTES * 2 ** (payout.attempts - 1), PAYOUT_RETRY_MAX_MINUTES)
+        payout.status, payout.last_error = "failed", str(error)[:255]
+        payout.next_attempt_at = now + timedelta(minutes=wait)
+        db.session.commit()
+        logger.warning("payout %s failed (attempt %s, next in %s min): %s", payout.id, payout.attempts, wait, error)
+        return 0
+    payout.status, payout.paid_at, payout.provider_reference = "paid", now, transfer.reference
+    payout.next_attempt_at, payout.last_error = None, None
+    db.session.commit()
+    logger.info("payout %s paid: %s %s", payout.id, payout.amount, payout.currency)
+    return 1
+
+
+def list_payouts(host: User, page: int, per_page: int) -> Page:
+    """The host's payouts, latest scheduled first."""
+    query = select(Payout).where(Payout.host_id == host.id).order_by(Payout.scheduled_for.desc(), Payout.id.desc())
+    return paginate(query, page, per_page)
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One booking's money. Once it is settled (completed or canceled), charged − refunded − payout − service
+    fee kept is 0; before, what was charged and not refunded is held until it settles."""
+
+    booking_id: int
+    currency: str
+    charged: int
+    refunded: int
+    payout: int  # paid or still owed to the host
+    fee_kept: int
+    held: int
+
+    @property
+    def balance(self) -> int:
+        return self.charged - self.refunded - self.payout - self.fee_kept - self.held
+
+
+def ledger(booking_ids: Sequence[int] | None = None) -> list[LedgerLine]:
+    """The ledger of the given bookings (default: every booking with a payment) for an admin to reconcile."""
+    if booking_ids is None:
+        booking_ids = list(db.session.scalars(select(Payment.booking_id).distinct()))
+    lines = []
+    for booking in db.session.scalars(select(Booking).where(Booking.id.in_(booking_ids)).order_by(Booking.id)):
+        charged, refunded = _charged(booking), _refunded(booking)
+        payout = db.session.scalar(select(Payout.amount).where(Payout.booking_id == booking.id)) or 0
+        settled = booking.status in ("completed", "canceled")
+        fee_kept = min(booking.service_fee_amount, charged - refunded) if settled else 0
+        lines.append(LedgerLine(booking.id, booking.currency, charged, refunded, payout, fee_kept,
+                                held=0 if settled else charged - refunded - payout))
+    return lines
