@@ -6,8 +6,10 @@ from flask import request
 from flask_jwt_extended import get_current_user
 
 from ...authz import host_required, login_required
+from ...errors import BadRequest
 from ...openapi import api_doc
 from ...pagination import page_args
+from ...payment_providers import InvalidSignature
 from ...validation import json_object
 from . import api_bp, schemas, services
 
@@ -22,6 +24,17 @@ def create_payment():
     payment, replayed = services.create_payment(get_current_user(), json_object(),
                                                 idempotency_key=request.headers.get("Idempotency-Key"))
     return schemas.payment_to_dict(payment), 201, ({"Idempotent-Replayed": "true"} if replayed else {})
+
+
+@api_bp.post("/payments/webhooks/stripe")
+@api_doc(summary="Stripe's events (signed with Stripe-Signature)", errors=(400,))
+def stripe_webhook():
+    """A bad signature is 400 `invalid_signature`; an event delivered again changes nothing."""
+    try:
+        outcome = services.handle_webhook("stripe", request.get_data(), request.headers)
+    except InvalidSignature:
+        raise BadRequest("The webhook signature does not verify.", code="invalid_signature") from None
+    return {"received": True, "outcome": outcome}
 
 
 @api_bp.get("/payments")

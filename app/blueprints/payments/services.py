@@ -22,9 +22,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ...errors import Conflict, NotFoundError, PaymentFailed, ValidationFailed
 from ...extensions import db
-from ...models import Booking, Payment, PaymentRefund, Payout, User, utcnow
+from ...models import Booking, Payment, PaymentRefund, Payout, User, WebhookEvent, utcnow
 from ...pagination import Page, paginate
-from ...payment_providers import Charge, PaymentError, get_provider
+from ...payment_providers import Charge, InvalidSignature, PaymentError, get_provider
 from ..bookings import services as bookings
 from ..bookings import state
 
@@ -340,3 +340,39 @@ def ledger(booking_ids: Sequence[int] | None = None) -> list[LedgerLine]:
         lines.append(LedgerLine(booking.id, booking.currency, charged, refunded, payout, fee_kept,
                                 held=0 if settled else charged - refunded - payout))
     return lines
+
+
+# --- provider webhooks -------------------------------------------------------------------------------------------
+
+# How far each charge status has got: an event never moves a payment back (events may arrive out of order).
+PROGRESS = {"requires_payment": 0, "processing": 1, "failed": 2, "succeeded": 3}
+
+
+def handle_webhook(provider_name: str, payload: bytes, headers: Mapping[str, str]) -> str:
+    """Verify a provider's event and apply it once: "applied", "ignored" (nothing to do) or "duplicate".
+
+    Raises InvalidSignature (the API answers 400 invalid_signature).
+    """
+    try:
+        provider = get_provider(provider_name)
+    except RuntimeError:  # not configured here: nothing can verify the delivery
+        raise InvalidSignature(f"{provider_name} is not configured") from None
+    event = provider.parse_webhook(payload, headers)
+    db.session.add(WebhookEvent(provider=provider_name, event_id=event.id[:255], type=event.type[:100],
+                                received_at=utcnow()))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        logger.info("webhook %s %s seen before: ignored", provider_name, event.id)
+        return "duplicate"
+    payment = db.session.scalar(select(Payment).where(Payment.provider == provider_name,
+                                                      Payment.provider_reference == event.charge_reference)
+                                ) if event.charge_reference else None
+    if payment is None or event.status not in PROGRESS or \
+            PROGRESS.get(payment.status, 3) >= PROGRESS[event.status]:
+        db.session.commit()
+        return "ignored"
+    apply_charge(payment, Charge(payment.provider_reference or "", event.status, payment.amount, payment.currency,
+                                 failure_code="card_declined" if event.status == "failed" else None))
+    return "applied"

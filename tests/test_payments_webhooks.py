@@ -1,0 +1,118 @@
+"""Payments through the Stripe provider end to end, against the local Stripe stub: server-side and browser
+confirmation, signed webhooks applied once and in order, refunds and payouts through Stripe."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from app.blueprints.bookings import services as bookings
+from app.extensions import db
+from app.models import Booking, Payment, WebhookEvent
+
+from .factories import make_listing, make_user
+from .stripe_stub import (  # noqa: F401 (stripe_stub_fixture registers the stripe_stub fixture)
+    API_KEY,
+    CONNECTED_ACCOUNT,
+    WEBHOOK_SECRET,
+    StripeStub,
+    stripe_stub_fixture,
+)
+
+SOON = date.today() + timedelta(days=30)
+
+
+@pytest.fixture
+def app(make_app, stripe_stub: StripeStub):
+    return make_app(PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY=API_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                    STRIPE_API_BASE=stripe_stub.url)
+
+
+@pytest.fixture
+def booking(app) -> Booking:
+    listing = make_listing(instant_book=True, min_nights=1, cancellation_policy="flexible",
+                           price_per_night={"amount": 10000, "currency": "USD"}, cleaning_fee=None)
+    listing.host.payout_account = CONNECTED_ACCOUNT
+    db.session.commit()
+    return bookings.create_booking(make_user(email="guest@example.com"), {
+        "property_id": listing.id, "check_in": SOON.isoformat(), "check_out": (SOON + timedelta(days=2)).isoformat(),
+        "guests": 1})[0]
+
+
+def pay(client, auth_headers, booking, method=None, key="k1"):
+    body = {"booking_id": booking.id, **({"payment_method": method} if method else {})}
+    return client.post("/api/v1/payments", json=body, headers={**auth_headers(booking.guest), "Idempotency-Key": key})
+
+
+def deliver(client, body: bytes, headers: dict):
+    return client.post("/api/v1/payments/webhooks/stripe", data=body, headers=headers)
+
+
+def test_server_side_card_payment_charges_stripe_once_with_our_key(client, auth_headers, booking, stripe_stub):
+    first = pay(client, auth_headers, booking, "pm_card_visa")
+    assert first.status_code == 201 and first.get_json()["status"] == "succeeded"
+    assert pay(client, auth_headers, booking, "pm_card_visa").get_json() == first.get_json()
+    [call] = stripe_stub.calls("/v1/payment_intents", "POST")
+    assert (call.params["amount"], call.params["currency"], call.params["confirm"]) == ("22400", "usd", "true")
+    assert call.idempotency_key == f"abode-payment-{first.get_json()['id']}"
+    db.session.refresh(booking)
+    assert booking.status == "confirmed"
+
+
+def test_declined_card_is_402_from_stripe(client, auth_headers, booking):
+    response = pay(client, auth_headers, booking, "pm_card_chargeDeclined")
+    assert response.status_code == 402 and response.get_json()["error"]["code"] == "card_declined"
+
+
+def test_browser_confirmation_arrives_by_webhook_once_and_in_order(client, auth_headers, booking, stripe_stub):
+    created = pay(client, auth_headers, booking).get_json()
+    assert created["status"] == "requires_payment" and created["client_secret"].startswith("pi_")
+    intent = db.session.get(Payment, created["id"]).provider_reference
+    stripe_stub.confirm(intent, "pm_card_visa")  # what Stripe.js does in the guest's browser
+    succeeded = stripe_stub.sign(stripe_stub.event("payment_intent.succeeded", intent))
+    processing = stripe_stub.sign(stripe_stub.event("payment_intent.processing", intent, created=1))
+    assert deliver(client, *succeeded).get_json()["outcome"] == "applied"
+    assert [deliver(client, *succeeded).get_json()["outcome"] for _ in range(2)] == ["duplicate", "duplicate"]
+    assert deliver(client, *processing).get_json()["outcome"] == "ignored"  # late and behind: changes nothing
+    payment = db.session.get(Payment, created["id"])
+    db.session.refresh(payment)
+    db.session.refresh(booking)
+    assert (payment.status, booking.status, booking.paid_amount) == ("succeeded", "confirmed", booking.total_amount)
+    assert WebhookEvent.query.count() == 2
+
+
+def test_webhook_with_a_bad_signature_is_400_and_changes_nothing(client, auth_headers, booking, stripe_stub):
+    created = pay(client, auth_headers, booking).get_json()
+    intent = db.session.get(Payment, created["id"]).provider_reference
+    stripe_stub.confirm(intent)
+    body, headers = stripe_stub.sign(stripe_stub.event("payment_intent.succeeded", intent), secret="whsec_wrong")
+    response = deliver(client, body, headers)
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_signature"
+    assert db.session.get(Payment, created["id"]).status == "requires_payment"
+
+
+def test_refund_and_payout_go_through_stripe(app, client, auth_headers, booking, stripe_stub):
+    pay(client, auth_headers, booking, "pm_card_visa")
+    other = make_listing(instant_book=True, min_nights=1, title="Second place")
+    other.host.payout_account = CONNECTED_ACCOUNT
+    db.session.commit()
+    second = bookings.create_booking(booking.guest, {
+        "property_id": other.id, "check_in": SOON.isoformat(), "check_out": (SOON + timedelta(days=1)).isoformat(),
+        "guests": 1})[0]
+    pay(client, auth_headers, second, "pm_card_visa", key="k2")
+    bookings.cancel_booking(booking.id, booking.guest)  # flexible, 30 days ahead: everything back
+    [refund] = stripe_stub.calls("/v1/refunds", "POST")
+    assert refund.params["amount"] == "22400" and refund.idempotency_key.startswith("abode-refund-")
+    noon = datetime.combine(second.check_out, datetime.min.time()) + timedelta(hours=12)
+    run = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", noon.isoformat() + "Z"])
+    assert run.exit_code == 0 and "1 payout(s) paid" in run.output, run.output
+    [transfer] = stripe_stub.calls("/v1/transfers", "POST")
+    assert (transfer.params["destination"], transfer.params["amount"]) == (
+        CONNECTED_ACCOUNT, str(second.total_amount - second.service_fee_amount))
+
+
+def test_webhook_without_stripe_configured_is_400(make_app):
+    client = make_app().test_client()
+    response = client.post("/api/v1/payments/webhooks/stripe", data=b"{}", headers={"Stripe-Signature": "t=1,v1=x"})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_signature"
