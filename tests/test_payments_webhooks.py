@@ -116,3 +116,16 @@ def test_webhook_without_stripe_configured_is_400(make_app):
     client = make_app().test_client()
     response = client.post("/api/v1/payments/webhooks/stripe", data=b"{}", headers={"Stripe-Signature": "t=1,v1=x"})
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_signature"
+
+
+def test_confirm_after_stripe_js_applies_the_charge_without_waiting_for_the_webhook(client, auth_headers, booking,
+                                                                                     stripe_stub):
+    created = pay(client, auth_headers, booking).get_json()
+    url = f"/api/v1/payments/{created['id']}/confirm"
+    assert client.post(url, headers=auth_headers(booking.guest)).get_json()["status"] == "requires_payment"
+    stripe_stub.confirm(db.session.get(Payment, created["id"]).provider_reference, "pm_card_visa")
+    assert client.post(url, headers=auth_headers(booking.guest)).get_json()["status"] == "succeeded"
+    db.session.refresh(booking)
+    assert booking.status == "confirmed"
+    stranger = make_user(email="nosy@example.com")
+    assert client.post(url, headers=auth_headers(stranger)).status_code == 404

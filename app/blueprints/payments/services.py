@@ -373,6 +373,28 @@ def handle_webhook(provider_name: str, payload: bytes, headers: Mapping[str, str
             PROGRESS.get(payment.status, 3) >= PROGRESS[event.status]:
         db.session.commit()
         return "ignored"
-    apply_charge(payment, Charge(payment.provider_reference or "", event.status, payment.amount, payment.currency,
-                                 failure_code="card_declined" if event.status == "failed" else None))
+    if event.status == "failed":
+        apply_charge(payment, Charge(payment.provider_reference or "", "failed", payment.amount, payment.currency,
+                                     failure_code=event.data.get("failure_code") or "payment_failed"))
+    else:  # ask the provider how the charge stands (a PayPal order the buyer approved is captured here)
+        apply_charge(payment, _fetch(provider, payment))
     return "applied"
+
+
+def _fetch(provider, payment: Payment) -> Charge:
+    try:
+        return provider.get_charge(payment.provider_reference or "")
+    except PaymentError as error:
+        return Charge(payment.provider_reference or "", "failed" if not error.retryable else payment.status,
+                      payment.amount, payment.currency, failure_code=error.code, failure_message=str(error))
+
+
+def confirm_payment(payment_id: int, guest: User) -> Payment:
+    """After the guest confirmed in the browser (Stripe.js, PayPal's buttons): take the charge's state from the
+    provider and apply it. Raises NotFoundError, PaymentFailed."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.guest_id != guest.id:
+        raise NotFoundError("Payment not found.")
+    if payment.status in ("requires_payment", "processing") and payment.provider_reference:
+        apply_charge(payment, _fetch(get_provider(payment.provider), payment))
+    return _answer(payment)

@@ -1,0 +1,76 @@
+"""Payments with PAYMENT_PROVIDER=paypal against the local PayPal stub: the buyer approves the order in the
+browser, then Abode captures it (confirm call or the CHECKOUT.ORDER.APPROVED webhook); refunds go back to PayPal."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from app.blueprints.bookings import services as bookings
+from app.extensions import db
+from app.models import Booking, Payment
+
+from .factories import make_listing, make_user
+from .paypal_stub import (  # noqa: F401 (paypal_stub_fixture registers the paypal_stub fixture)
+    CLIENT_ID,
+    CLIENT_SECRET,
+    WEBHOOK_ID,
+    PayPalStub,
+    paypal_stub_fixture,
+)
+
+SOON = date.today() + timedelta(days=30)
+
+
+@pytest.fixture
+def app(make_app, paypal_stub: PayPalStub):
+    return make_app(PAYMENT_PROVIDER="paypal", PAYPAL_CLIENT_ID=CLIENT_ID, PAYPAL_CLIENT_SECRET=CLIENT_SECRET,
+                    PAYPAL_API_BASE=paypal_stub.url, PAYPAL_WEBHOOK_ID=WEBHOOK_ID)
+
+
+@pytest.fixture
+def booking(app) -> Booking:
+    listing = make_listing(instant_book=True, min_nights=1, cancellation_policy="flexible",
+                           price_per_night={"amount": 15000, "currency": "JPY"}, cleaning_fee=None)
+    return bookings.create_booking(make_user(email="guest@example.com"), {
+        "property_id": listing.id, "check_in": SOON.isoformat(), "check_out": (SOON + timedelta(days=2)).isoformat(),
+        "guests": 1})[0]
+
+
+def start(client, auth_headers, booking) -> dict:
+    response = client.post("/api/v1/payments", json={"booking_id": booking.id},
+                           headers={**auth_headers(booking.guest), "Idempotency-Key": "pp-1"})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_approved_order_is_captured_on_confirm_in_whole_yen(client, auth_headers, booking, paypal_stub):
+    created = start(client, auth_headers, booking)
+    order_id = created["client_secret"]  # PayPal's buttons approve the order by its id
+    [order] = [call for call in paypal_stub.requests if call.path == "/v2/checkout/orders"]
+    assert order.json["purchase_units"][0]["amount"] == {"currency_code": "JPY", "value": str(booking.total_amount)}
+    paypal_stub.approve(order_id)
+    confirmed = client.post(f"/api/v1/payments/{created['id']}/confirm", headers=auth_headers(booking.guest))
+    assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "succeeded"
+    db.session.refresh(booking)
+    assert booking.status == "confirmed"
+    bookings.cancel_booking(booking.id, booking.guest)  # flexible, a month ahead: everything back through PayPal
+    assert db.session.get(Payment, created["id"]).status == "refunded"
+    assert any(call.path.endswith("/refund") for call in paypal_stub.requests)
+
+
+def test_approval_webhook_captures_once(client, auth_headers, booking, paypal_stub):
+    created = start(client, auth_headers, booking)
+    paypal_stub.approve(created["client_secret"])
+    delivery = {"id": "WH-APPROVED-1", "create_time": "2026-11-23T10:00:00Z", "resource_type": "checkout-order",
+                "event_type": "CHECKOUT.ORDER.APPROVED", "resource": paypal_stub.orders[created["client_secret"]]}
+    body, headers = paypal_stub.sign(delivery)
+    outcomes = [client.post("/api/v1/payments/webhooks/paypal", data=body, headers=headers).get_json()["outcome"]
+                for _ in range(3)]
+    assert outcomes == ["applied", "duplicate", "duplicate"]
+    assert sum(1 for call in paypal_stub.requests if call.path.endswith("/capture")) == 1
+    db.session.refresh(booking)
+    assert booking.status == "confirmed"
+    forged = dict(headers, **{"PAYPAL-TRANSMISSION-SIG": "AAAA"})
+    assert client.post("/api/v1/payments/webhooks/paypal", data=body, headers=forged).status_code == 400
