@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 users_cli = AppGroup("users", help="Manage accounts.")
 jobs_cli = AppGroup("jobs", help="Scheduled work.")
 rates_cli = AppGroup("rates", help="Exchange rates (units of a currency per 1 USD).")
+payments_cli = AppGroup("payments", help="Money: the ledger an admin reconciles.")
 
 
 @rates_cli.command("set")
@@ -93,9 +94,28 @@ def run_due(now_text: str | None) -> None:
                f"{refunded} refund(s) sent, {paid} payout(s) paid, {removed} expired token row(s) purged")
 
 
+@payments_cli.command("ledger")
+@click.option("--all", "show_all", is_flag=True, help="Print every booking, not only those that do not balance.")
+def payments_ledger(show_all: bool) -> None:
+    """Per booking: charged - refunded - paid out - service fee kept - still held = 0. Exits 1 if any is not."""
+    from .blueprints.payments.services import ledger
+
+    lines = ledger()
+    wrong = [line for line in lines if line.balance]
+    click.echo(f"{'booking':>8} {'cur':>4} {'charged':>10} {'refunded':>10} {'payout':>10} {'fee kept':>10} "
+               f"{'held':>10} {'balance':>8}")
+    for line in lines if show_all else wrong:
+        click.echo(f"{line.booking_id:>8} {line.currency:>4} {line.charged:>10} {line.refunded:>10} {line.payout:>10} "
+                   f"{line.fee_kept:>10} {line.held:>10} {line.balance:>8}")
+    click.echo(f"{len(lines)} booking(s) with payments, {len(wrong)} not balancing")
+    if wrong:
+        raise SystemExit(1)
+
+
 def register_cli(app: Flask) -> None:
     """Add Abode's commands to `flask`."""
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(rates_cli)
+    app.cli.add_command(payments_cli)
     app.cli.add_command(seed)

@@ -251,3 +251,12 @@ def test_the_ledger_balances_for_every_kind_of_booking(app, client, auth_headers
     assert lines[full.id].refunded == full.total_amount and lines[full.id].payout == 0
     assert lines[part.id].payout > 0 and lines[part.id].fee_kept == part.service_fee_amount
     assert lines[held.id].held == held.total_amount
+
+
+def test_ledger_command_reports_every_booking_balanced(app, client, auth_headers, instant, guest):
+    booking = make_booking(instant, guest)
+    pay(client, auth_headers, guest, booking)
+    bookings.cancel_booking(booking.id, guest)
+    result = app.test_cli_runner().invoke(args=["payments", "ledger", "--all"])
+    assert result.exit_code == 0 and "1 booking(s) with payments, 0 not balancing" in result.output
+    assert f"{booking.id:>8}  EUR" in result.output
