@@ -129,3 +129,15 @@ def test_confirm_after_stripe_js_applies_the_charge_without_waiting_for_the_webh
     assert booking.status == "confirmed"
     stranger = make_user(email="nosy@example.com")
     assert client.post(url, headers=auth_headers(stranger)).status_code == 404
+
+
+def test_an_outage_is_retried_by_the_same_request_and_charges_once(client, auth_headers, booking, stripe_stub):
+    stripe_stub.fail_next(1)
+    failed = pay(client, auth_headers, booking, "pm_card_visa")
+    assert failed.status_code == 402 and failed.get_json()["error"]["code"] == "payment_failed"
+    db.session.refresh(booking)
+    assert not booking.paid
+    again = pay(client, auth_headers, booking, "pm_card_visa")  # the client retries with the same key
+    assert again.status_code == 201 and again.get_json()["status"] == "succeeded"
+    assert len({call.idempotency_key for call in stripe_stub.calls("/v1/payment_intents", "POST")}) == 1
+    assert len(stripe_stub.intents) == 1 and Payment.query.count() == 1

@@ -31,6 +31,7 @@ from ..bookings import state
 logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH, MAX_METHOD_LENGTH = 255, 255
+UNANSWERED = "provider_unavailable"  # failure_code of a payment whose provider did not answer: it may be retried
 
 
 def _hash(text: str) -> str:
@@ -76,6 +77,9 @@ def create_payment(guest: User, data: Mapping, *, idempotency_key: str | None = 
     key_hash = _hash(idempotency_key or uuid.uuid4().hex)
     request_hash = _hash(json.dumps({"booking_id": booking_id, "payment_method": method}, sort_keys=True))
     if (earlier := _replay(guest, key_hash, request_hash)) is not None:
+        if earlier.failure_code == UNANSWERED and earlier.status == "requires_payment":
+            _charge(earlier, method)  # the provider did not answer last time: ask again, with the same key
+            return _answer(earlier), False
         return _answer(earlier), True
     booking = db.session.get(Booking, booking_id)
     if booking is None or booking.guest_id != guest.id:
@@ -93,16 +97,26 @@ def create_payment(guest: User, data: Mapping, *, idempotency_key: str | None = 
         if (earlier := _replay(guest, key_hash, request_hash)) is not None:
             return _answer(earlier), True  # a parallel request with this key won
         raise
+    _charge(payment, method)
+    return _answer(payment), False
+
+
+def _charge(payment: Payment, method: str | None) -> None:
+    """Ask the provider to charge (its idempotency key comes from the payment row, so asking twice charges once).
+    A refusal fails the payment; an outage leaves it waiting, and a retry of the request asks again."""
     try:
-        charge = provider.create_charge(
+        charge = get_provider(payment.provider).create_charge(
             amount=payment.amount, currency=payment.currency, idempotency_key=f"abode-payment-{payment.id}",
-            description=f"Abode booking {booking.id}", payment_method=method,
-            metadata={"booking_id": str(booking.id), "payment_id": str(payment.id)})
+            description=f"Abode booking {payment.booking_id}", payment_method=method,
+            metadata={"booking_id": str(payment.booking_id), "payment_id": str(payment.id)})
     except PaymentError as error:
+        if error.retryable:
+            payment.failure_code, payment.failure_message = UNANSWERED, str(error)[:255]
+            db.session.commit()
+            raise PaymentFailed("The payment service did not answer; nothing was charged. Try again.") from None
         charge = Charge(payment.provider_reference or "", "failed", payment.amount, payment.currency,
                         failure_code=error.code, failure_message=str(error))
     apply_charge(payment, charge)
-    return _answer(payment), False
 
 
 def _require_payable(booking: Booking) -> None:
