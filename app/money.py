@@ -55,7 +55,12 @@ def to_minor(value: Decimal | str, code: str) -> int:
 
 
 def format_money(amount: int, code: str, locale: str = "en") -> str:
-    """Human text for an amount in minor units, in the reader's locale ('$125.50', '￥12,500', '90,00 €')."""
+    """Human text for an amount in minor units, in the reader's locale ('$125.50', '￥12,500', '90,00 €');
+    English when Babel does not know the locale."""
+    from babel.core import UnknownLocaleError
     from babel.numbers import format_currency
 
-    return format_currency(to_major(amount, code), code, locale=locale)
+    try:
+        return format_currency(to_major(amount, code), code, locale=locale)
+    except (UnknownLocaleError, ValueError):
+        return format_currency(to_major(amount, code), code, locale="en")

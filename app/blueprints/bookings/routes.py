@@ -7,7 +7,6 @@ import uuid
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
-from babel.core import UnknownLocaleError
 from flask import flash, redirect, render_template, request, session, url_for
 
 from ... import money
@@ -152,11 +151,7 @@ def booked_message(booking: Booking) -> str:
 
 def format_amount(amount: int, currency: str) -> str:
     """Minor units as text in the viewer's language, like the templates' `money` filter."""
-    user = current_account()
-    try:
-        return money.format_money(amount, currency, getattr(user, "preferred_language", None) or "en")
-    except (UnknownLocaleError, ValueError):
-        return money.format_money(amount, currency, "en")
+    return money.format_money(amount, currency, getattr(current_account(), "preferred_language", None) or "en")
 
 
 def viewer_role(booking: Booking, user: User) -> str:

@@ -241,6 +241,11 @@ def _hold_stay(guest: User, listing: Property, stay: Stay, now: datetime) -> Boo
     return booking
 
 
+def bookings_by_id(ids: list[int]) -> list[Booking]:
+    """These bookings (with their listings), for pages that show other records of them."""
+    return list(db.session.scalars(select(Booking).where(Booking.id.in_(ids)))) if ids else []
+
+
 def visible_booking(booking_id: int, user: User) -> Booking:
     """A booking its guest, its listing's host or an admin may see; anyone else gets NotFoundError."""
     booking = db.session.get(Booking, booking_id)

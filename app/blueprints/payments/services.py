@@ -119,16 +119,23 @@ def _charge(payment: Payment, method: str | None) -> None:
     apply_charge(payment, charge)
 
 
-def _require_payable(booking: Booking) -> None:
-    if booking.status != "pending" or booking.paid:
-        raise state.InvalidState(f"This booking is {booking.status}{' and paid' if booking.paid else ''}: "
-                                 "there is nothing to pay.")
-    if booking.expires_at is not None and booking.expires_at <= utcnow():
-        raise state.InvalidState("This booking has expired; book again.")
+def payable_problem(booking: Booking, now: datetime | None = None) -> str | None:
+    """Why the booking cannot be paid now, or None: it must be pending, unpaid, not expired and have no payment
+    already under way."""
+    if booking.paid:
+        return "This booking is already paid."
+    if booking.status != "pending":
+        return f"This booking is {booking.status}: there is nothing to pay."
+    if booking.expires_at is not None and booking.expires_at <= (now or utcnow()):
+        return "The time to pay for this booking ran out. Book the stay again."
     paying = db.session.scalar(select(Payment.id).where(Payment.booking_id == booking.id,
                                                         Payment.status.in_(("processing", "succeeded"))))
-    if paying is not None:
-        raise state.InvalidState("This booking already has a payment under way.")
+    return "This booking already has a payment under way." if paying is not None else None
+
+
+def _require_payable(booking: Booking) -> None:
+    if (problem := payable_problem(booking)) is not None:
+        raise state.InvalidState(problem)
 
 
 def apply_charge(payment: Payment, charge: Charge) -> None:
