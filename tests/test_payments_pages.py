@@ -263,3 +263,12 @@ def test_host_payouts_page_shows_paid_and_failed_payouts(app, client, login, gue
     assert "Paid" in text and "Failed" not in text
     assert other.get("/host/payouts").status_code == 200
     assert another_client(client, login, guest).get("/host/payouts").status_code == 403
+
+
+def test_checkout_shows_the_total_in_the_guests_currency_too(client, login, guest, listing):
+    guest.preferred_currency = "USD"
+    db.session.commit()
+    booking = book(guest, listing)
+    login(client, guest)
+    text = text_of(client.get(f"/bookings/{booking.id}/checkout"))
+    assert "in your currency at today's rate" in text and "$" in text and "you are charged €" in text

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from ... import money
+from ... import money, rates
 from ...authz import current_account, host_required, login_required
 from ...errors import DomainError, NotFoundError, PaymentFailed
 from ...forms_util import show_error
@@ -99,7 +99,16 @@ def checkout(booking_id: int):
     form.idempotency_key.data = uuid.uuid4().hex  # a new attempt, after a decline, is a new payment
     return render_template("payments/checkout.html", booking=booking, form=form,
                            minutes_left=minutes_left(booking, now), publishable_key=publishable_key,
-                           stripe_payment=stripe_payment)
+                           stripe_payment=stripe_payment, in_your_currency=in_guest_currency(booking))
+
+
+def in_guest_currency(booking: Booking) -> tuple[int, str] | None:
+    """The total in the guest's preferred currency at today's rates, when that is not the booking's currency
+    (the charge itself is in the booking's currency)."""
+    preferred = booking.guest.preferred_currency
+    if not preferred or preferred == booking.currency or not money.is_supported(preferred):
+        return None
+    return rates.convert(booking.total_amount, booking.currency, preferred, rates.current_rates()), preferred
 
 
 def minutes_left(booking: Booking, now: datetime) -> int | None:
