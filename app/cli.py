@@ -88,7 +88,7 @@ def run_due(now_text: str | None) -> None:
     from .blueprints.payments.services import pay_payouts, retry_refunds
 
     utc = now.astimezone(UTC).replace(tzinfo=None)
-    expired, completed, refunded = expire_due(utc), complete_due(utc), retry_refunds()
+    expired, completed, refunded = expire_due(utc), complete_due(utc), retry_refunds(utc)
     paid, removed = pay_payouts(utc), purge_expired(utc)
     click.echo(f"jobs run at {now.isoformat()}: {expired} booking(s) expired, {completed} stay(s) completed, "
                f"{refunded} refund(s) sent, {paid} payout(s) paid, {removed} expired token row(s) purged")

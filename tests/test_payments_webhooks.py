@@ -9,7 +9,8 @@ import pytest
 
 from app.blueprints.bookings import services as bookings
 from app.extensions import db
-from app.models import Booking, Payment, WebhookEvent
+from app.models import Booking, Payment, PaymentRefund, WebhookEvent
+from app.payment_providers import get_provider
 
 from .factories import make_listing, make_user
 from .stripe_stub import (  # noqa: F401 (stripe_stub_fixture registers the stripe_stub fixture)
@@ -141,3 +142,76 @@ def test_an_outage_is_retried_by_the_same_request_and_charges_once(client, auth_
     assert again.status_code == 201 and again.get_json()["status"] == "succeeded"
     assert len({call.idempotency_key for call in stripe_stub.calls("/v1/payment_intents", "POST")}) == 1
     assert len(stripe_stub.intents) == 1 and Payment.query.count() == 1
+
+
+def test_confirm_and_webhook_for_one_success_pay_once_and_refund_nothing(client, auth_headers, booking, stripe_stub):
+    created = pay(client, auth_headers, booking).get_json()
+    intent = db.session.get(Payment, created["id"]).provider_reference
+    stripe_stub.confirm(intent)
+    assert client.post(f"/api/v1/payments/{created['id']}/confirm",
+                       headers=auth_headers(booking.guest)).get_json()["status"] == "succeeded"
+    event = stripe_stub.sign(stripe_stub.event("payment_intent.succeeded", intent))
+    assert deliver(client, *event).get_json()["outcome"] == "ignored"
+    payment = db.session.get(Payment, created["id"])
+    db.session.refresh(payment)
+    assert (payment.status, payment.refunded_amount, stripe_stub.calls("/v1/refunds")) == ("succeeded", 0, [])
+
+
+def test_a_charge_that_lands_after_the_booking_expired_is_refunded(app, client, auth_headers, booking, stripe_stub):
+    created = pay(client, auth_headers, booking).get_json()
+    intent = db.session.get(Payment, created["id"]).provider_reference
+    later = booking.created_at + timedelta(minutes=31)
+    run = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", later.isoformat() + "Z"])
+    assert "1 booking(s) expired" in run.output
+    stripe_stub.confirm(intent)  # the guest's browser was still open
+    assert deliver(client, *stripe_stub.sign(stripe_stub.event("payment_intent.succeeded", intent))).status_code == 200
+    payment = db.session.get(Payment, created["id"])
+    db.session.refresh(payment)
+    assert (payment.status, payment.refunded_amount) == ("refunded", booking.total_amount)
+    assert db.session.get(Booking, booking.id).status == "canceled"
+
+
+def test_webhook_while_stripe_is_down_is_503_and_the_redelivery_applies(client, auth_headers, booking, stripe_stub):
+    created = pay(client, auth_headers, booking).get_json()
+    intent = db.session.get(Payment, created["id"]).provider_reference
+    stripe_stub.confirm(intent)
+    delivery = stripe_stub.sign(stripe_stub.event("payment_intent.succeeded", intent))
+    stripe_stub.fail_next(1)
+    down = deliver(client, *delivery)
+    assert down.status_code == 503 and down.get_json()["error"]["code"] == "service_unavailable"
+    assert deliver(client, *delivery).get_json()["outcome"] == "applied"
+
+
+def test_webhook_finds_a_charge_whose_creation_timed_out_by_its_metadata(app, client, auth_headers, booking,
+                                                                          stripe_stub):
+    stripe_stub.fail_next(1)  # Abode never learns the PaymentIntent id from this call
+    assert pay(client, auth_headers, booking, "pm_card_visa").status_code == 402
+    payment = Payment.query.one()
+    assert payment.provider_reference is None
+    lost = get_provider("stripe").create_charge(  # what Stripe did although the answer never arrived
+        amount=payment.amount, currency=payment.currency, idempotency_key=f"abode-payment-{payment.id}-lost",
+        description="", metadata={"booking_id": str(booking.id), "payment_id": str(payment.id)},
+        payment_method="pm_card_visa")
+    outcome = deliver(client, *stripe_stub.sign(stripe_stub.event("payment_intent.succeeded", lost.reference)))
+    assert outcome.get_json()["outcome"] == "applied"
+    db.session.refresh(payment)
+    assert (payment.status, payment.provider_reference) == ("succeeded", lost.reference)
+    assert db.session.get(Booking, booking.id).status == "confirmed"
+
+
+def test_a_refund_stripe_could_not_take_is_retried_after_a_wait(app, client, auth_headers, booking, stripe_stub):
+    pay(client, auth_headers, booking, "pm_card_visa")
+    stripe_stub.fail_next(1)
+    bookings.cancel_booking(booking.id, booking.guest)
+    refund = PaymentRefund.query.one()
+    assert (refund.status, refund.attempts) == ("pending", 1) and refund.next_attempt_at is not None
+
+    def run(at):
+        result = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", at.isoformat() + "Z"])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "0 refund(s) sent" in run(refund.next_attempt_at - timedelta(minutes=1))
+    assert "1 refund(s) sent" in run(refund.next_attempt_at)
+    db.session.refresh(refund)
+    assert refund.status == "succeeded" and db.session.get(Payment, refund.payment_id).status == "refunded"

@@ -60,8 +60,10 @@ class PaymentRefund(db.Model):
     amount: Mapped[int] = mapped_column(Integer, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     provider_reference: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")  # pending, succeeded, failed
+    # pending (owed; retried after next_attempt_at), succeeded, failed (the provider refused: needs a person)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     succeeded_at: Mapped[datetime | None] = mapped_column()

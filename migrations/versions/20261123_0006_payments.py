@@ -86,6 +86,7 @@ def upgrade():
     sa.Column('provider_reference', sa.String(length=255), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(), nullable=True),
     sa.Column('last_error', sa.String(length=255), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('succeeded_at', sa.DateTime(), nullable=True),

@@ -311,8 +311,9 @@ def trip_counts(guest: User, today: date | None = None) -> dict[str, int]:
     return dict(db.session.execute(counts).one()._mapping)
 
 
-def _locked(booking_id: int) -> Booking:
-    """The booking re-read under its listing's lock: a locking read, so the status is the latest committed."""
+def locked_booking(booking_id: int) -> Booking:
+    """The booking re-read under its listing's lock (a locking read: the latest committed status); the lock
+    lasts until the caller commits. Payments take it before paying a booking."""
     listing_id = db.session.scalar(select(Booking.property_id).where(Booking.id == booking_id))
     holds.lock_listing(listing_id)
     return db.session.scalars(select(Booking).where(Booking.id == booking_id).with_for_update()
@@ -322,7 +323,7 @@ def _locked(booking_id: int) -> Booking:
 def _change(booking_id: int, apply, what: str) -> Booking:
     """Run one transition under the listing's lock and commit it."""
     try:
-        booking = _locked(booking_id)
+        booking = locked_booking(booking_id)
         apply(booking)
         db.session.commit()
     except Exception:
@@ -372,7 +373,8 @@ def cancel_booking(booking_id: int, actor: User, reason: Any = None, now: dateti
 
 
 def record_payment(booking_id: int, amount: int, now: datetime | None = None) -> Booking:
-    """A charge of the booking's total succeeded (the payments service calls this): the status moves on."""
+    """A charge of the booking's total succeeded: the status moves on (payments does this inside its own
+    transaction with state.pay; this is for tools and tests that record a payment made elsewhere)."""
     return _change(booking_id, lambda booking: state.pay(booking, amount, now or utcnow()), "paid")
 
 
@@ -387,6 +389,9 @@ def expire_due(now: datetime) -> int:
             done += 1
         except state.InvalidState:  # paid or answered meanwhile
             continue
+        except Exception:  # one booking's trouble must not stop the others
+            db.session.rollback()
+            logger.exception("booking %s could not be expired; it will be tried again", booking_id)
     return done
 
 
@@ -405,5 +410,8 @@ def complete_due(now: datetime) -> int:
             done += 1
         except state.InvalidState:  # not yet 11:00 where the listing is
             continue
+        except Exception:  # one booking's trouble must not stop the others
+            db.session.rollback()
+            logger.exception("booking %s could not be completed; it will be tried again", booking_id)
     return done
 

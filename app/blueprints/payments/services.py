@@ -16,11 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ...errors import Conflict, NotFoundError, PaymentFailed, ValidationFailed
+from ... import search_cache
+from ...errors import Conflict, DomainError, NotFoundError, PaymentFailed, ValidationFailed
 from ...extensions import db
 from ...models import Booking, Payment, PaymentRefund, Payout, User, WebhookEvent, utcnow
 from ...pagination import Page, paginate
@@ -119,16 +121,16 @@ def _charge(payment: Payment, method: str | None) -> None:
     apply_charge(payment, charge)
 
 
-def payable_problem(booking: Booking, now: datetime | None = None) -> str | None:
+def payable_problem(booking: Booking, now: datetime | None = None, *, besides: int | None = None) -> str | None:
     """Why the booking cannot be paid now, or None: it must be pending, unpaid, not expired and have no payment
-    already under way."""
+    already under way (other than payment `besides`)."""
     if booking.paid:
         return "This booking is already paid."
     if booking.status != "pending":
         return f"This booking is {booking.status}: there is nothing to pay."
     if booking.expires_at is not None and booking.expires_at <= (now or utcnow()):
         return "The time to pay for this booking ran out. Book the stay again."
-    paying = db.session.scalar(select(Payment.id).where(Payment.booking_id == booking.id,
+    paying = db.session.scalar(select(Payment.id).where(Payment.booking_id == booking.id, Payment.id != (besides or 0),
                                                         Payment.status.in_(("processing", "succeeded"))))
     return "This booking already has a payment under way." if paying is not None else None
 
@@ -139,22 +141,30 @@ def _require_payable(booking: Booking) -> None:
 
 
 def apply_charge(payment: Payment, charge: Charge) -> None:
-    """Record what the provider says of the charge; a success moves the booking on (or, if the booking can no
-    longer take it, is refunded in full at once)."""
+    """Record what the provider says of the charge. A success pays the booking in the same transaction, under
+    the booking's listing lock and the payment's row lock, so a webhook and a confirmation arriving together
+    apply it once; a success the booking can no longer take (expired, canceled, or paid by another payment
+    meanwhile) is refunded in full at once."""
+    booking = bookings.locked_booking(payment.booking_id)
+    payment = db.session.scalars(select(Payment).where(Payment.id == payment.id).with_for_update()
+                                 .execution_options(populate_existing=True)).one()
     if payment.status in ("succeeded", "refunded", "partially_refunded"):
-        return  # a late or repeated report never undoes a success
+        db.session.commit()
+        return  # applied already: a late or repeated report never undoes a success
+    takes_it = charge.status == "succeeded" and payable_problem(booking, besides=payment.id) is None
     payment.provider_reference = charge.reference or payment.provider_reference
     payment.status, payment.client_secret = charge.status, charge.client_secret
     payment.failure_code, payment.failure_message = charge.failure_code, (charge.failure_message or "")[:255] or None
+    if takes_it:
+        state.pay(booking, payment.amount, utcnow())
     db.session.commit()
     logger.info("payment %s for booking %s: %s", payment.id, payment.booking_id, payment.status)
-    if payment.status == "succeeded":
-        try:
-            bookings.record_payment(payment.booking_id, payment.amount)
-        except state.InvalidState:
-            logger.warning("payment %s arrived for booking %s that can no longer take it: refunding",
-                           payment.id, payment.booking_id)
-            refund_payment(payment, payment.amount)
+    if takes_it:
+        search_cache.bump()
+    elif charge.status == "succeeded":
+        logger.warning("payment %s arrived for booking %s that can no longer take it: refunding",
+                       payment.id, payment.booking_id)
+        refund_payment(payment, payment.amount)
 
 
 def refund_payment(payment: Payment, amount: int) -> PaymentRefund | None:
@@ -174,9 +184,10 @@ def _pending(payment: Payment) -> int:
     return sum(refund.amount for refund in payment.refunds if refund.status == "pending")
 
 
-def send_refund(refund: PaymentRefund) -> None:
-    """Ask the provider that charged to give the refund back (idempotent per refund row)."""
-    payment = refund.payment
+def send_refund(refund: PaymentRefund, now: datetime | None = None) -> None:
+    """Ask the provider that charged to give the refund back (idempotent per refund row). An outage is retried
+    later, waiting twice as long each time; a refusal marks it failed for a person to look at."""
+    payment, now = refund.payment, now or utcnow()
     refund.attempts += 1
     try:
         done = get_provider(payment.provider).refund(charge_reference=payment.provider_reference or "",
@@ -184,15 +195,25 @@ def send_refund(refund: PaymentRefund) -> None:
                                                      idempotency_key=f"abode-refund-{refund.id}")
     except PaymentError as error:
         refund.last_error = str(error)[:255]
+        if error.retryable:
+            refund.next_attempt_at = now + timedelta(minutes=_backoff(refund.attempts))
+        else:
+            refund.status = "failed"
         db.session.commit()
         logger.warning("refund %s of payment %s failed (attempt %s): %s", refund.id, payment.id, refund.attempts,
                        error)
         return
-    refund.status, refund.provider_reference, refund.succeeded_at = "succeeded", done.reference, utcnow()
+    refund.status, refund.provider_reference, refund.succeeded_at = "succeeded", done.reference, now
+    refund.next_attempt_at = None
     payment.refunded_amount += refund.amount
     payment.status = "refunded" if payment.refunded_amount >= payment.amount else "partially_refunded"
     db.session.commit()
     logger.info("refund %s of payment %s: %s %s back", refund.id, payment.id, refund.amount, refund.currency)
+
+
+def _backoff(attempts: int) -> int:
+    """Minutes to wait after the `attempts`-th failure: 5, 10, 20, ... at most a day."""
+    return min(PAYOUT_RETRY_MINUTES * 2 ** (attempts - 1), PAYOUT_RETRY_MAX_MINUTES)
 
 
 def settle_canceled_booking(booking: Booking) -> None:
@@ -210,12 +231,24 @@ def settle_completed_booking(booking: Booking) -> None:
     schedule_payout(booking)
 
 
-def retry_refunds() -> int:
-    """Send every refund still owed (jobs run-due). Returns how many went through."""
-    owed = db.session.scalars(select(PaymentRefund).where(PaymentRefund.status == "pending")).all()
-    for refund in owed:
-        send_refund(refund)
-    return sum(1 for refund in owed if refund.status == "succeeded")
+def retry_refunds(now: datetime) -> int:
+    """Send every refund still owed whose wait is over (jobs run-due). Returns how many went through."""
+    owed = db.session.scalars(select(PaymentRefund).where(
+        PaymentRefund.status == "pending",
+        or_(PaymentRefund.next_attempt_at.is_(None), PaymentRefund.next_attempt_at <= now))).all()
+    return sum(_each(lambda refund: send_refund(refund, now) or refund.status == "succeeded", owed, "refund"))
+
+
+def _each(work, items, what: str) -> list:
+    """Run `work` on each item on its own: one that fails is logged and rolled back, the others still run."""
+    results = []
+    for item in items:
+        try:
+            results.append(work(item))
+        except Exception:
+            db.session.rollback()
+            logger.exception("%s %s could not be handled; it will be tried again", what, getattr(item, "id", item))
+    return results
 
 
 def visible_payment(payment_id: int, user: User) -> Payment:
@@ -294,10 +327,7 @@ def pay_payouts(now: datetime) -> int:
     due = db.session.scalars(select(Payout).where(
         Payout.status.in_(("scheduled", "failed")), Payout.scheduled_for <= now.date(),
         or_(Payout.next_attempt_at.is_(None), Payout.next_attempt_at <= now))).all()
-    paid = 0
-    for payout in due:
-        paid += _send_payout(payout, now)
-    return paid
+    return sum(_each(lambda payout: _send_payout(payout, now), due, "payout"))
 
 
 def _send_payout(payout: Payout, now: datetime) -> int:
@@ -311,7 +341,7 @@ def _send_payout(payout: Payout, now: datetime) -> int:
             amount=payout.amount, currency=payout.currency, destination=destination,
             idempotency_key=f"abode-payout-{payout.id}", description=f"Abode booking {payout.booking_id}")
     except PaymentError as error:
-        wait = min(PAYOUT_RETRY_MINUTES * 2 ** (payout.attempts - 1), PAYOUT_RETRY_MAX_MINUTES)
+        wait = _backoff(payout.attempts)
         payout.status, payout.last_error = "failed", str(error)[:255]
         payout.next_attempt_at = now + timedelta(minutes=wait)
         db.session.commit()
@@ -359,7 +389,7 @@ def ledger(booking_ids: Sequence[int] | None = None) -> list[LedgerLine]:
         settled = booking.status in ("completed", "canceled")
         fee_kept = min(booking.service_fee_amount, charged - refunded) if settled else 0
         lines.append(LedgerLine(booking.id, booking.currency, charged, refunded, payout, fee_kept,
-                                held=0 if settled else charged - refunded - payout))
+                                held=0 if settled else booking.paid_amount))
     return lines
 
 
@@ -372,13 +402,17 @@ PROGRESS = {"requires_payment": 0, "processing": 1, "failed": 2, "succeeded": 3}
 def handle_webhook(provider_name: str, payload: bytes, headers: Mapping[str, str]) -> str:
     """Verify a provider's event and apply it once: "applied", "ignored" (nothing to do) or "duplicate".
 
-    Raises InvalidSignature (the API answers 400 invalid_signature).
+    Raises InvalidSignature (400 invalid_signature), and a 503 when the provider cannot be reached to verify
+    or to read the charge: the event is not recorded, so the provider's redelivery is handled.
     """
     try:
         provider = get_provider(provider_name)
     except RuntimeError:  # not configured here: nothing can verify the delivery
         raise InvalidSignature(f"{provider_name} is not configured") from None
-    event = provider.parse_webhook(payload, headers)
+    try:
+        event = provider.parse_webhook(payload, headers)
+    except PaymentError as error:
+        raise _unavailable(error) from None
     db.session.add(WebhookEvent(provider=provider_name, event_id=event.id[:255], type=event.type[:100],
                                 received_at=utcnow()))
     try:
@@ -387,9 +421,7 @@ def handle_webhook(provider_name: str, payload: bytes, headers: Mapping[str, str
         db.session.rollback()
         logger.info("webhook %s %s seen before: ignored", provider_name, event.id)
         return "duplicate"
-    payment = db.session.scalar(select(Payment).where(Payment.provider == provider_name,
-                                                      Payment.provider_reference == event.charge_reference)
-                                ) if event.charge_reference else None
+    payment = _event_payment(provider_name, event)
     if payment is None or event.status not in PROGRESS or \
             PROGRESS.get(payment.status, 3) >= PROGRESS[event.status]:
         db.session.commit()
@@ -397,9 +429,40 @@ def handle_webhook(provider_name: str, payload: bytes, headers: Mapping[str, str
     if event.status == "failed":
         apply_charge(payment, Charge(payment.provider_reference or "", "failed", payment.amount, payment.currency,
                                      failure_code=event.data.get("failure_code") or "payment_failed"))
-    else:  # ask the provider how the charge stands (a PayPal order the buyer approved is captured here)
-        apply_charge(payment, _fetch(provider, payment))
+        return "applied"
+    if provider_name == "paypal" and payable_problem(payment.booking) is not None:
+        db.session.commit()  # reading a PayPal order captures it: not for a booking that can no longer take it
+        return "ignored"
+    try:
+        charge = provider.get_charge(payment.provider_reference or event.charge_reference or "")
+    except PaymentError as error:
+        db.session.rollback()
+        raise _unavailable(error) from None
+    apply_charge(payment, charge)  # commits the event row with the payment
     return "applied"
+
+
+def _unavailable(error: PaymentError) -> DomainError:
+    logger.warning("payment provider unreachable while handling a webhook: %s", error)
+    return DomainError("The payment provider could not be reached; deliver the event again later.",
+                       code="service_unavailable", status_code=503)
+
+
+def _event_payment(provider_name: str, event) -> Payment | None:
+    """The payment an event is about: by the provider's reference, or, when the charge call timed out before
+    Abode learnt the reference, by the payment id Abode put in the charge's metadata."""
+    if event.charge_reference:
+        payment = db.session.scalar(select(Payment).where(Payment.provider == provider_name,
+                                                          Payment.provider_reference == event.charge_reference))
+        if payment is not None:
+            return payment
+    metadata = event.data.get("metadata") or dict(parse_qsl(event.data.get("custom_id") or ""))
+    payment_id = str(metadata.get("payment_id") or "")
+    payment = db.session.get(Payment, int(payment_id)) if payment_id.isdigit() and len(payment_id) < 10 else None
+    if payment is None or payment.provider != provider_name or payment.provider_reference not in (
+            None, event.charge_reference):
+        return None
+    return payment
 
 
 def _fetch(provider, payment: Payment) -> Charge:
