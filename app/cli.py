@@ -85,13 +85,15 @@ def run_due(now_text: str | None) -> None:
         raise click.BadParameter("use ISO 8601, e.g. 2027-03-01T12:00:00Z", param_hint="--now") from None
     from .blueprints.auth.tokens import purge_expired
     from .blueprints.bookings.services import complete_due, expire_due
-    from .blueprints.payments.services import pay_payouts, retry_refunds
+    from .blueprints.payments.services import pay_payouts, retry_refunds, settle_missed
 
     utc = now.astimezone(UTC).replace(tzinfo=None)
-    expired, completed, refunded = expire_due(utc), complete_due(utc), retry_refunds(utc)
+    expired, completed, settled = expire_due(utc), complete_due(utc), settle_missed()
+    refunded = retry_refunds(utc)
     paid, removed = pay_payouts(utc), purge_expired(utc)
     click.echo(f"jobs run at {now.isoformat()}: {expired} booking(s) expired, {completed} stay(s) completed, "
-               f"{refunded} refund(s) sent, {paid} payout(s) paid, {removed} expired token row(s) purged")
+               f"{settled} missed settlement(s) owed, {refunded} refund(s) sent, {paid} payout(s) paid, "
+               f"{removed} expired token row(s) purged")
 
 
 @payments_cli.command("ledger")

@@ -260,3 +260,19 @@ def test_ledger_command_reports_every_booking_balanced(app, client, auth_headers
     result = app.test_cli_runner().invoke(args=["payments", "ledger", "--all"])
     assert result.exit_code == 0 and "1 booking(s) with payments, 0 not balancing" in result.output
     assert f"{booking.id:>8}  EUR" in result.output
+
+
+def test_a_settlement_lost_between_commits_is_owed_by_the_next_run(app, client, auth_headers, instant, guest):
+    booking = make_booking(instant, guest)
+    pay(client, auth_headers, guest, booking)
+    from app.blueprints.bookings import state
+
+    locked = bookings.locked_booking(booking.id)  # cancel as the service does, then "crash" before settling
+    state.cancel(locked, "guest", locked.created_at + timedelta(minutes=1))
+    db.session.commit()
+    assert PaymentRefund.query.count() == 0
+    output = run_due(app, locked.created_at + timedelta(minutes=2))
+    assert "1 missed settlement(s) owed" in output and "0 refund(s) sent" in output  # sent at once, when owed
+    refund = PaymentRefund.query.one()
+    assert (refund.status, refund.amount) == ("succeeded", booking.total_amount)
+    assert "0 missed settlement(s) owed" in run_due(app, locked.created_at + timedelta(minutes=3))
