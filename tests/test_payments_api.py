@@ -276,3 +276,9 @@ def test_a_settlement_lost_between_commits_is_owed_by_the_next_run(app, client, 
     refund = PaymentRefund.query.one()
     assert (refund.status, refund.amount) == ("succeeded", booking.total_amount)
     assert "0 missed settlement(s) owed" in run_due(app, locked.created_at + timedelta(minutes=3))
+
+
+@pytest.mark.parametrize("value", ["abc", "9223372036854775808", "-1", "0", "%C2%B2"])
+def test_payments_list_refuses_a_booking_id_that_is_not_one(client, auth_headers, guest, value):
+    response = client.get(f"/api/v1/payments?booking_id={value}", headers=auth_headers(guest))
+    assert response.status_code == 422 and "booking_id" in response.get_json()["error"]["fields"]

@@ -264,12 +264,11 @@ def list_payments(user: User, args: Mapping[str, Any], page: int, per_page: int)
     query = select(Payment).order_by(Payment.id.desc())
     if not user.is_admin:
         query = query.where(Payment.guest_id == user.id)
-    raw = args.get("booking_id")
+    raw = (args.get("booking_id") or "").strip()
     if raw:
-        try:
-            query = query.where(Payment.booking_id == int(raw))
-        except ValueError:
-            raise ValidationFailed({"booking_id": ["give a booking id"]}) from None
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) < 2**31:
+            raise ValidationFailed({"booking_id": ["give a booking id"]})
+        query = query.where(Payment.booking_id == int(raw))
     return paginate(query, page, per_page)
 
 
@@ -458,7 +457,8 @@ def _event_payment(provider_name: str, event) -> Payment | None:
             return payment
     metadata = event.data.get("metadata") or dict(parse_qsl(event.data.get("custom_id") or ""))
     payment_id = str(metadata.get("payment_id") or "")
-    payment = db.session.get(Payment, int(payment_id)) if payment_id.isdigit() and len(payment_id) < 10 else None
+    valid = payment_id.isascii() and payment_id.isdigit() and len(payment_id) < 10
+    payment = db.session.get(Payment, int(payment_id)) if valid else None
     if payment is None or payment.provider != provider_name or payment.provider_reference not in (
             None, event.charge_reference):
         return None
