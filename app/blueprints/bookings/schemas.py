@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from ...models import BOOKING_STATUSES, Booking
 from ...money import money
+from ...openapi import PageSchema
 from ..auth.schemas import isoformat
 from ..listings.schemas import MoneySchema
 from .services import Quote
@@ -67,12 +68,8 @@ class BookingListArgsSchema(Schema):
     per_page = fields.Integer()
 
 
-class BookingPageSchema(Schema):
+class BookingPageSchema(PageSchema):
     items = fields.List(fields.Nested(BookingSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
 
 
 def _price(currency: str, nightly: int, cleaning: int, service: int, total: int) -> dict:

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, Property, PropertyImage
 from ...money import money
+from ...openapi import PageSchema
 from ...storage import image_url
 from ..auth.schemas import PublicUserSchema, isoformat, public_user_to_dict
 
@@ -72,12 +73,8 @@ class PropertySchema(PropertyInputSchema):
     updated_at = fields.String()
 
 
-class PropertyPageSchema(Schema):
+class PropertyPageSchema(PageSchema):
     items = fields.List(fields.Nested(PropertySchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
 
 
 class DaySchema(Schema):

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from ...models import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment, Payout
 from ...money import money
+from ...openapi import PageSchema
 from ..auth.schemas import isoformat
 from ..listings.schemas import MoneySchema
 
@@ -37,12 +38,8 @@ class PageArgsSchema(Schema):
     per_page = fields.Integer()
 
 
-class PaymentPageSchema(Schema):
+class PaymentPageSchema(PageSchema):
     items = fields.List(fields.Nested(PaymentSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
 
 
 class PayoutSchema(Schema):
@@ -54,12 +51,8 @@ class PayoutSchema(Schema):
     paid_at = fields.DateTime(allow_none=True)
 
 
-class PayoutPageSchema(Schema):
+class PayoutPageSchema(PageSchema):
     items = fields.List(fields.Nested(PayoutSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
 
 
 def payout_to_dict(payout: Payout) -> dict:

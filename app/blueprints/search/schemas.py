@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ...models import PROPERTY_TYPES
+from ...openapi import PageSchema
 from ..listings.schemas import MoneySchema, RatingSchema
 from .services import SORTS
 
@@ -43,10 +44,6 @@ class SearchItemSchema(Schema):
     longitude = fields.Float(allow_none=True)
 
 
-class SearchPageSchema(Schema):
+class SearchPageSchema(PageSchema):
     items = fields.List(fields.Nested(SearchItemSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
     currency = fields.String()
