@@ -264,7 +264,7 @@ def list_payments(user: User, args: Mapping[str, Any], page: int, per_page: int)
     query = select(Payment).order_by(Payment.id.desc())
     if not user.is_admin:
         query = query.where(Payment.guest_id == user.id)
-    raw = (args.get("booking_id") or "").strip()
+    raw = str(args.get("booking_id") or "").strip()
     if raw:
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) < 2**31:
             raise ValidationFailed({"booking_id": ["give a booking id"]})
