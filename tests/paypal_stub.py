@@ -30,8 +30,9 @@ from typing import NamedTuple
 import pytest
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from .local_server import live_server
 
 CLIENT_ID, CLIENT_SECRET, WEBHOOK_ID = "stub-client-id", "stub-client-secret", "WHSTUB0000000001"
 SIGNING_KEY = b"paypal-stub-webhook-signing-key"
@@ -289,11 +290,5 @@ class PayPalStub:
 def paypal_stub_fixture() -> Iterator[PayPalStub]:
     """A PayPalStub listening on a free local port for one test."""
     stub = PayPalStub()
-    server = make_server("127.0.0.1", 0, stub.wsgi, threaded=True)
-    stub.url = f"http://127.0.0.1:{server.port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield stub
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with live_server(stub.wsgi) as stub.url:
+        yield stub

@@ -25,8 +25,9 @@ import pytest
 import stripe
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from .local_server import live_server
 
 API_KEY = "sk_test_stub_4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_stub_test_secret"
@@ -290,11 +291,5 @@ class StripeStub:
 def stripe_stub_fixture() -> Iterator[StripeStub]:
     """A StripeStub listening on a free local port for one test."""
     stub = StripeStub()
-    server = make_server("127.0.0.1", 0, stub.wsgi, threaded=True)
-    stub.url = f"http://127.0.0.1:{server.port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield stub
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with live_server(stub.wsgi) as stub.url:
+        yield stub
