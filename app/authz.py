@@ -21,6 +21,11 @@ def current_account() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
+def viewer_locale() -> str:
+    """The signed-in viewer's preferred language (for money and dates on pages), else English."""
+    return getattr(current_account(), "preferred_language", None) or "en"
+
+
 def roles_required(*roles: str, refresh: bool = False) -> Callable:
     """Require a signed-in user (any role when `roles` is empty); API: Bearer token, browser: session."""
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, session, url_for
 
 from ... import money
-from ...authz import current_account, host_required, login_required
+from ...authz import current_account, host_required, login_required, viewer_locale
 from ...errors import DomainError, NotFoundError, PermissionDenied
 from ...forms_util import show_error
 from ...models import BOOKING_STATUSES, Booking, Property, User, utcnow
@@ -149,11 +149,6 @@ def booked_message(booking: Booking) -> str:
     return f"Request sent! {held} Then the host has 24 hours to accept."
 
 
-def format_amount(amount: int, currency: str) -> str:
-    """Minor units as text in the viewer's language, like the templates' `money` filter."""
-    return money.format_money(amount, currency, getattr(current_account(), "preferred_language", None) or "en")
-
-
 def viewer_role(booking: Booking, user: User) -> str:
     """guest, host or admin: who is looking at (or canceling) the booking; decides the refund."""
     if user.id == booking.guest_id:
@@ -205,7 +200,7 @@ def cancel(booking_id: int):
 
 def canceled_message(booking: Booking, role: str) -> str:
     """What the canceler is told."""
-    refund = format_amount(booking.refund_amount or 0, booking.currency)
+    refund = money.format_money(booking.refund_amount or 0, booking.currency, viewer_locale())
     if role == "guest":
         return f"Your trip is canceled. Refund: {refund}."
     return f"The reservation is canceled. The guest gets back {refund}."

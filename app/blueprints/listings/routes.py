@@ -6,11 +6,10 @@ import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from babel.core import UnknownLocaleError
 from flask import flash, redirect, render_template, request, url_for
 
 from ... import geo, money
-from ...authz import current_account, host_required
+from ...authz import current_account, host_required, viewer_locale
 from ...errors import DomainError, ValidationFailed
 from ...models import Property
 from ...pagination import page_args
@@ -32,19 +31,10 @@ DASHBOARD_PER_PAGE = 12
 CHECK_IN_TIME, CHECK_OUT_TIME = "15:00", "11:00"
 
 
-def viewer_locale() -> str:
-    """The signed-in viewer's preferred language, else English."""
-    user = current_account()
-    return getattr(user, "preferred_language", None) or "en"
-
-
 @bp.app_template_filter("money")
 def money_filter(amount: int, currency: str) -> str:
     """Jinja `{{ amount|money(currency) }}`: minor units as text in the viewer's language ('$125.00')."""
-    try:
-        return money.format_money(amount, currency, viewer_locale())
-    except (UnknownLocaleError, ValueError):
-        return money.format_money(amount, currency, "en")
+    return money.format_money(amount, currency, viewer_locale())
 
 
 @bp.app_template_filter("country_name")

@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from ... import money, rates
-from ...authz import current_account, host_required, login_required
+from ...authz import current_account, host_required, login_required, viewer_locale
 from ...errors import DomainError, NotFoundError, PaymentFailed
 from ...forms_util import show_error
 from ...models import Booking, Payment, User, utcnow
@@ -22,7 +22,6 @@ from .forms import CardChoiceForm, CheckoutForm
 
 logger = logging.getLogger(__name__)
 
-CHARGED = ("succeeded", "partially_refunded", "refunded")  # money was taken (some may have gone back since)
 RECEIPTS_SHOWN, PAYOUTS_PER_PAGE = 10, 20
 
 
@@ -31,11 +30,6 @@ def stripe_key() -> str | None:
     if current_app.config.get("PAYMENT_PROVIDER") == "stripe":
         return current_app.config.get("STRIPE_PUBLISHABLE_KEY") or None
     return None
-
-
-def format_amount(amount: int, currency: str) -> str:
-    """Minor units as text in the viewer's language, like the templates' `money` filter."""
-    return money.format_money(amount, currency, getattr(current_account(), "preferred_language", None) or "en")
 
 
 def guest_booking(booking_id: int, user: User) -> Booking:
@@ -59,7 +53,7 @@ def booking_receipts(booking: Booking) -> list[Payment]:
     if user is None:
         return []
     page = services.list_payments(user, {"booking_id": booking.id}, 1, RECEIPTS_SHOWN)
-    return [payment for payment in page.items if payment.status in CHARGED]
+    return [payment for payment in page.items if payment.status in services.CHARGED]
 
 
 @bp.route("/bookings/<int:booking_id>/checkout", methods=["GET", "POST"])
@@ -125,8 +119,8 @@ def refused(message: str) -> str:
 
 def paid_message(payment: Payment) -> tuple[str, str]:
     """(what the guest is told after paying, the flash category)."""
-    booking, amount = payment.booking, format_amount(payment.amount, payment.currency)
-    if payment.status not in CHARGED:
+    booking, amount = payment.booking, money.format_money(payment.amount, payment.currency, viewer_locale())
+    if payment.status not in services.CHARGED:
         return (f"Your payment is {payment.status.replace('_', ' ')}. The booking moves on once it goes through.",
                 "info")
     if payment.status != "succeeded":
@@ -144,7 +138,7 @@ def paid_message(payment: Payment) -> tuple[str, str]:
 def detail(payment_id: int):
     """A payment's receipt: charged, refunded and net paid (its guest or an admin; anyone else gets 404)."""
     payment = services.visible_payment(payment_id, current_account())
-    charged = payment.amount if payment.status in CHARGED else 0
+    charged = payment.amount if payment.status in services.CHARGED else 0
     return render_template("payments/detail.html", payment=payment, booking=payment.booking,
                            charged=charged, net=charged - payment.refunded_amount)
 
