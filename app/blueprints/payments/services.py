@@ -33,6 +33,7 @@ from ..bookings import state
 logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH, MAX_METHOD_LENGTH = 255, 255
+CHARGED = ("succeeded", "partially_refunded", "refunded")  # money was taken (some may have gone back since)
 UNANSWERED = "provider_unavailable"  # failure_code of a payment whose provider did not answer: it may be retried
 
 
@@ -148,7 +149,7 @@ def apply_charge(payment: Payment, charge: Charge) -> None:
     booking = bookings.locked_booking(payment.booking_id)
     payment = db.session.scalars(select(Payment).where(Payment.id == payment.id).with_for_update()
                                  .execution_options(populate_existing=True)).one()
-    if payment.status in ("succeeded", "refunded", "partially_refunded"):
+    if payment.status in CHARGED:
         db.session.commit()
         return  # applied already: a late or repeated report never undoes a success
     takes_it = charge.status == "succeeded" and payable_problem(booking, besides=payment.id) is None
@@ -277,18 +278,6 @@ def list_payments(user: User, args: Mapping[str, Any], page: int, per_page: int)
 PAYOUT_RETRY_MINUTES, PAYOUT_RETRY_MAX_MINUTES = 5, 24 * 60
 
 
-def _charged(booking: Booking) -> int:
-    return sum(p.amount for p in _payments(booking) if p.status in ("succeeded", "refunded", "partially_refunded"))
-
-
-def _refunded(booking: Booking) -> int:
-    return sum(refund.amount for p in _payments(booking) for refund in p.refunds if refund.status == "succeeded")
-
-
-def _payments(booking: Booking) -> list[Payment]:
-    return list(db.session.scalars(select(Payment).where(Payment.booking_id == booking.id)))
-
-
 def payout_due(booking: Booking) -> int:
     """What the host is owed for a booking: what the guest paid and kept paid, minus the service fee Abode keeps
     (never more than what is left)."""
@@ -381,15 +370,26 @@ def ledger(booking_ids: Sequence[int] | None = None) -> list[LedgerLine]:
     """The ledger of the given bookings (default: every booking with a payment) for an admin to reconcile."""
     if booking_ids is None:
         booking_ids = list(db.session.scalars(select(Payment.booking_id).distinct()))
+    of_bookings = Payment.booking_id.in_(booking_ids)
+    charged_by = _sums(select(Payment.booking_id, func.sum(Payment.amount))
+                       .where(of_bookings, Payment.status.in_(CHARGED)).group_by(Payment.booking_id))
+    refunded_by = _sums(select(Payment.booking_id, func.sum(PaymentRefund.amount)).join(PaymentRefund.payment)
+                        .where(of_bookings, PaymentRefund.status == "succeeded").group_by(Payment.booking_id))
+    payout_by = _sums(select(Payout.booking_id, Payout.amount).where(Payout.booking_id.in_(booking_ids)))
     lines = []
     for booking in db.session.scalars(select(Booking).where(Booking.id.in_(booking_ids)).order_by(Booking.id)):
-        charged, refunded = _charged(booking), _refunded(booking)
-        payout = db.session.scalar(select(Payout.amount).where(Payout.booking_id == booking.id)) or 0
+        charged, refunded = charged_by.get(booking.id, 0), refunded_by.get(booking.id, 0)
+        payout = payout_by.get(booking.id, 0)
         settled = booking.status in ("completed", "canceled")
         fee_kept = min(booking.service_fee_amount, charged - refunded) if settled else 0
         lines.append(LedgerLine(booking.id, booking.currency, charged, refunded, payout, fee_kept,
                                 held=0 if settled else booking.paid_amount))
     return lines
+
+
+def _sums(statement) -> dict[int, int]:
+    """{booking id: amount} from a two-column query (SUM is a decimal on MariaDB)."""
+    return {booking_id: int(amount) for booking_id, amount in db.session.execute(statement).all()}
 
 
 # --- provider webhooks -------------------------------------------------------------------------------------------
