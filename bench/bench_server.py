@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import logging
 import os
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 logger = logging.getLogger("bench.server")
@@ -96,3 +98,25 @@ class Server:
                 self.proc.wait()
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
+
+
+def add_server_arguments(parser, *, workers: int) -> None:
+    """The gunicorn and results options every benchmark takes."""
+    parser.add_argument("--workers", type=int, default=workers, help=f"gunicorn workers (default {workers})")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--results-dir", type=Path, default=BENCH / "results", help="where the JSON goes")
+
+
+def run_and_report(args, run, render, name: str) -> dict:
+    """Run a benchmark (gunicorn is stopped however it ends, SIGTERM included), print its table and write its
+    report to <results-dir>/<name>-<time>.json. Returns the report."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops gunicorn on kill too
+    report = run(args)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    out = args.results_dir / f"{name}-{datetime.now():%Y%m%d-%H%M%S}.json"
+    out.write_text(json.dumps(report, indent=2, default=str))
+    sys.stdout.write(render(report) + f"\nresults: {out}\n")
+    return report

@@ -12,11 +12,9 @@ bench/results/bookings-<time>.json, and exits 1 on any 5xx, failed request or au
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import random
-import signal
 import sys
 import time
 from collections import Counter
@@ -34,7 +32,7 @@ import bench_seed  # noqa: E402
 import redis  # noqa: E402
 from bench_bookings_audit import run_audit  # noqa: E402
 from bench_load import Outcome, fetch_all, percentile, send_all  # noqa: E402
-from bench_server import Server, server_env  # noqa: E402
+from bench_server import Server, add_server_arguments, run_and_report, server_env  # noqa: E402
 
 logger = logging.getLogger("bench")
 
@@ -50,16 +48,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--hot-share", type=float, default=0.3,
                         help="fraction of requests for overlapping nights of the hot listings (default 0.3)")
     parser.add_argument("--hot-listings", type=int, default=5, help="how many listings are hot (default 5)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--database-url",
                         default="mysql+pymysql://root@127.0.0.1/abode_bench_bookings?charset=utf8mb4",
                         help="MariaDB URL; its database is DROPPED and re-created")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/10", help="Redis DB for the app (flushed)")
-    parser.add_argument("--port", type=int, default=0, help="gunicorn port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed for data and requests")
-    parser.add_argument("--results-dir", type=Path, default=BENCH / "results", help="where the JSON goes")
+    add_server_arguments(parser, workers=4)
     args = parser.parse_args(argv)
     if not 0 <= args.hot_share <= 1 or args.clients < 1 or args.requests < 1 or args.listings < 2:
         parser.error("need 0 <= --hot-share <= 1, --clients >= 1, --requests >= 1 and --listings >= 2")
@@ -183,13 +177,7 @@ def run(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops gunicorn on kill too
-    report = run(args)
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    out = args.results_dir / f"bookings-{datetime.now():%Y%m%d-%H%M%S}.json"
-    out.write_text(json.dumps(report, indent=2, default=str))
-    sys.stdout.write(render(report) + f"\nresults: {out}\n")
+    report = run_and_report(args, run, render, "bookings")
     failed = [name for name, ok in report["verdicts"].items() if not ok]
     if failed:
         logger.error("FAILED: %s", "; ".join(failed))

@@ -11,12 +11,10 @@ See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import platform
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -33,7 +31,7 @@ import bench_seed  # noqa: E402
 import redis  # noqa: E402
 from bench_load import PhaseResult, fetch_all, percentile, run_python, run_wrk, wrk_available  # noqa: E402
 from bench_queries import SHAPES, SearchMix  # noqa: E402
-from bench_server import Server  # noqa: E402
+from bench_server import Server, add_server_arguments, run_and_report  # noqa: E402
 
 logger = logging.getLogger("bench")
 
@@ -49,23 +47,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default="mysql+pymysql://root@127.0.0.1/abode_bench?charset=utf8mb4",
                         help="MariaDB URL; its database is dropped and re-created unless --reuse")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11", help="Redis DB for the app (flushed)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured phase (default 10)")
     parser.add_argument("--concurrency", type=int, default=16, help="connections in the throughput phases")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured searches first")
     parser.add_argument("--shape-samples", type=int, default=25,
                         help="uncached searches per query shape in the breakdown (0 skips it)")
     parser.add_argument("--reuse", action="store_true", help="keep the database when it already has N listings")
-    parser.add_argument("--port", type=int, default=0, help="gunicorn port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--no-wrk", action="store_true", help="use the Python load generator even if wrk exists")
     parser.add_argument("--seed", type=int, default=2026, help="random seed for data and queries")
-    parser.add_argument("--results-dir", type=Path, default=BENCH / "results", help="where the JSON goes")
     parser.add_argument("--check-targets", action="store_true", help="exit 2 when a target is missed")
     parser.add_argument("--buffer-pool-mb", type=int, default=1024,
                         help="raise MariaDB's InnoDB buffer pool to this for the run, as production would size it "
                              "to hold what search reads (default 1024; 0 leaves it; restored afterwards)")
+    add_server_arguments(parser, workers=2)
     return parser.parse_args(argv)
 
 
@@ -243,13 +237,7 @@ def run(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops gunicorn on kill too
-    report = run(args)
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    out = args.results_dir / f"search-{datetime.now():%Y%m%d-%H%M%S}.json"
-    out.write_text(json.dumps(report, indent=2, default=str))
-    sys.stdout.write(render(report) + f"\nresults: {out}\n")
+    report = run_and_report(args, run, render, "search")
     bad = sum(p["non_2xx"] + p["errors"] for p in report["phases"])
     missed = not (report["targets"]["uncached_p95_ok"] and report["targets"]["cached_share_ok"])
     if bad:
