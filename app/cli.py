@@ -75,8 +75,9 @@ def seed(listing_count: int, extra_users: int) -> None:
 @jobs_cli.command("run-due")
 @click.option("--now", "now_text", default=None, help="ISO-8601 instant to run as (default: the real time).")
 def run_due(now_text: str | None) -> None:
-    """Run every job that is due: expire unpaid or unanswered bookings, complete finished stays, purge expired
-    tokens. Idempotent: a second run at the same time does nothing more."""
+    """Run every job that is due: expire unpaid or unanswered bookings, complete finished stays, ask the provider
+    about payments whose outcome is unknown, send owed refunds and due payouts, purge expired tokens. Idempotent,
+    and safe to run in parallel: every row is claimed before it is acted on."""
     try:
         now = datetime.fromisoformat(now_text.replace("Z", "+00:00")) if now_text else datetime.now(UTC)
         if now.tzinfo is None:
@@ -85,14 +86,16 @@ def run_due(now_text: str | None) -> None:
         raise click.BadParameter("use ISO 8601, e.g. 2027-03-01T12:00:00Z", param_hint="--now") from None
     from .blueprints.auth.tokens import purge_expired
     from .blueprints.bookings.services import complete_due, expire_due
-    from .blueprints.payments.services import pay_payouts, retry_refunds, settle_missed
+    from .blueprints.payments.payouts import pay_payouts
+    from .blueprints.payments.reconcile import reconcile_payments
+    from .blueprints.payments.refunds import retry_refunds
 
     utc = now.astimezone(UTC).replace(tzinfo=None)
-    expired, completed, settled = expire_due(utc), complete_due(utc), settle_missed()
+    expired, completed, reconciled = expire_due(utc), complete_due(utc), reconcile_payments()
     refunded = retry_refunds(utc)
     paid, removed = pay_payouts(utc), purge_expired(utc)
     click.echo(f"jobs run at {now.isoformat()}: {expired} booking(s) expired, {completed} stay(s) completed, "
-               f"{settled} missed settlement(s) owed, {refunded} refund(s) sent, {paid} payout(s) paid, "
+               f"{reconciled} payment(s) reconciled, {refunded} refund(s) sent, {paid} payout(s) paid, "
                f"{removed} expired token row(s) purged")
 
 
@@ -100,7 +103,7 @@ def run_due(now_text: str | None) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Print every booking, not only those that do not balance.")
 def payments_ledger(show_all: bool) -> None:
     """Per booking: charged - refunded - paid out - service fee kept - still held = 0. Exits 1 if any is not."""
-    from .blueprints.payments.services import ledger
+    from .blueprints.payments.ledger import ledger
 
     lines = ledger()
     wrong = [line for line in lines if line.balance]

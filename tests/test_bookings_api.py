@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from app.blueprints.bookings import services
+from app.blueprints.bookings import services, state
 from app.blueprints.listings import calendar
 from app.extensions import db
 from app.models import Booking, NightHold, utcnow
@@ -361,3 +361,46 @@ def test_week_dates_are_not_dates(client, auth_headers, listing, guest):
     response = client.post("/api/v1/bookings", json={**stay(listing), "check_in": "2027-W10-1"},
                            headers=auth_headers(guest))
     assert response.status_code == 422 and "check_in" in response.get_json()["error"]["fields"]
+
+
+def test_a_retry_that_spells_out_the_default_party_size_is_the_same_request(client, auth_headers, listing, guest):
+    headers = {**auth_headers(guest), "Idempotency-Key": "defaults"}
+    body = stay(listing)
+    del body["guests"]
+    first = client.post("/api/v1/bookings", json=body, headers=headers)
+    again = client.post("/api/v1/bookings", json={**body, "guests": 1}, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201), again.get_json()
+    assert again.get_json()["id"] == first.get_json()["id"] and again.headers["Idempotent-Replayed"] == "true"
+    assert first.get_json()["guests"] == 1 and Booking.query.count() == 1
+
+
+def test_a_long_stay_at_the_highest_nightly_price_in_yen_is_quoted_and_booked_exactly(client, auth_headers, guest):
+    top = make_listing(price_per_night={"amount": 100_000_000, "currency": "JPY"}, cleaning_fee=None, min_nights=1,
+                       max_nights=60, instant_book=True)
+    nights = 22  # 2.2 billion yen of nights: past what a 32-bit column holds
+    quote = client.get(f"/api/v1/properties/{top.id}/quote?check_in={SOON}&check_out={SOON + timedelta(days=nights)}"
+                       "&guests=1")
+    assert quote.status_code == 200 and quote.get_json()["available"] is True
+    booked = book(client, auth_headers, guest, top, nights=nights, guests=1)
+    nightly = 100_000_000 * nights
+    assert booked["price"]["nightly"] == {"amount": nightly, "currency": "JPY"}
+    assert booked["price"]["total"]["amount"] == nightly + nightly * 12 // 100 == quote.get_json()["price"]["total"][
+        "amount"]
+    db.session.expire_all()
+    assert db.session.get(Booking, booked["id"]).total_amount == booked["price"]["total"]["amount"]
+
+
+def test_moving_the_listing_to_another_time_zone_keeps_a_booking_where_it_was_promised(client, auth_headers, guest):
+    listing = make_listing(timezone="Europe/Paris", min_nights=1, instant_book=True, cancellation_policy="flexible")
+    booked = book(client, auth_headers, guest, listing, nights=2)
+    booking = db.session.get(Booking, booked["id"])
+    check_in, deadline = state.check_in_at(booking), state.refund_deadline(booking)[0]
+    moved = client.patch(f"/api/v1/properties/{listing.id}", json={"timezone": "Pacific/Auckland"},
+                         headers=auth_headers(listing.host))
+    assert moved.status_code == 200
+    db.session.expire_all()
+    booking = db.session.get(Booking, booked["id"])
+    assert booking.listing.timezone == "Pacific/Auckland" and booking.timezone == "Europe/Paris"
+    assert (state.check_in_at(booking), state.refund_deadline(booking)[0]) == (check_in, deadline)
+    page = client.get(f"/api/v1/bookings/{booking.id}", headers=auth_headers(guest))
+    assert page.status_code == 200

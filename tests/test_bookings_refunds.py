@@ -32,13 +32,12 @@ def paid_booking(policy: str, *, zone: str = "Europe/Paris", pay: bool = True) -
     return booking
 
 
-def test_check_in_is_15_00_in_the_listings_time_zone_across_dst(app):
-    booking = Booking(check_in=CHECK_IN, check_out=CHECK_IN + timedelta(days=1))
-    booking.listing = make_listing(timezone="Europe/Paris")
+def test_check_in_is_15_00_in_the_booked_time_zone_across_dst(app):
+    booking = Booking(check_in=CHECK_IN, check_out=CHECK_IN + timedelta(days=1), timezone="Europe/Paris")
     assert state.check_in_at(booking) == CHECK_IN_UTC  # 15:00 CEST
     booking.check_in = date(2027, 3, 27)
     assert state.check_in_at(booking) == datetime(2027, 3, 27, 14, 0)  # 15:00 CET, the day before the change
-    booking.listing = make_listing(timezone="Asia/Tokyo")
+    booking.timezone = "Asia/Tokyo"
     assert state.check_in_at(booking) == datetime(2027, 3, 27, 6, 0)
 
 
@@ -79,3 +78,27 @@ def test_unpaid_booking_refunds_nothing_whoever_cancels(app):
     assert canceled.refund_amount == 0
     db.session.refresh(canceled)
     assert canceled.canceled_by == "host"
+
+
+# New York and Adak spring forward on 2027-03-14. A flexible stay checking in that day at 15:00 EDT (19:00 UTC) is
+# refunded until 24 elapsed hours before: 19:00 UTC on the 13th, which is 14:00 EST, not the 15:00 a wall-clock
+# subtraction gives (in Adak too: 14:00 HST on the 13th, check-in being 15:00 HDT).
+@pytest.mark.parametrize("zone, shown, last_minute", [
+    ("America/New_York", "Sat 13 Mar 2027, 14:00", datetime(2027, 3, 13, 19, 0)),
+    ("America/Adak", "Sat 13 Mar 2027, 14:00", datetime(2027, 3, 14, 0, 0)),
+])
+def test_the_deadline_the_page_shows_is_the_one_enforced_across_dst(app, client, login, zone, shown, last_minute):
+    listing = make_listing(timezone=zone, cancellation_policy="flexible", min_nights=1, instant_book=True)
+    guest = make_user()
+    booking, _ = services.create_booking(guest, {
+        "property_id": listing.id, "check_in": "2027-03-14", "check_out": "2027-03-16", "guests": 1},
+        now=datetime(2027, 1, 1))
+    services.record_payment(booking.id, booking.total_amount, now=datetime(2027, 1, 1, 0, 5))
+    login(client, guest)
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert f"before {shown} ({zone} time)" in " ".join(page.split())
+    assert state.refund_for(booking, "guest", last_minute) == booking.total_amount
+    assert state.refund_for(booking, "guest", last_minute + MINUTE) == 0
+    # 14:30 on the last day: before the 15:00 a wall-clock page would have shown, after the real deadline
+    half_past = last_minute + timedelta(minutes=30)
+    assert services.cancel_booking(booking.id, guest, now=half_past).refund_amount == 0

@@ -91,3 +91,37 @@ def test_0004_fills_the_search_keys_of_existing_listings(empty_database_url):
         db.session.remove()
         downgrade(directory=MIGRATIONS, revision="base")
         db.engine.dispose()
+
+
+def test_0007_keeps_the_provider_keys_rows_were_sent_with_and_freezes_the_time_zone(empty_database_url):
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0006")
+        now = datetime.now().replace(microsecond=0)
+        db.session.execute(text(
+            "INSERT INTO users (id, email, name, role, is_active, preferred_currency, preferred_language, created_at,"
+            " updated_at) VALUES (1, 'h@example.com', 'H', 'host', 1, 'USD', 'en', :now, :now)"), {"now": now})
+        db.session.execute(text(
+            "INSERT INTO properties (id, host_id, status, title, description, property_type, address_line1, city,"
+            " state, country, postal_code, timezone, currency, price_per_night_amount, cleaning_fee_amount,"
+            " max_guests, bedrooms, beds, bathrooms, min_nights, max_nights, cancellation_policy, instant_book,"
+            " rating_count, rating_sum, price_usd_micros, rating_score, rank_score, held_nights, amenity_mask,"
+            " created_at, updated_at) VALUES (1, 1, 'active', 'T', '', 'house', '', 'Porto', 'Norte', 'PT', '',"
+            " 'America/Adak', 'EUR', 9000, 0, 4, 1, 1, 1, 1, 30, 'flexible', 1, 0, 0, 97826087, 0, 5, '', 0, :now,"
+            " :now)"), {"now": now})
+        db.session.execute(text(
+            "INSERT INTO bookings (id, property_id, guest_id, check_in, check_out, nights, guests, status, currency,"
+            " nightly_amount, cleaning_fee_amount, service_fee_amount, total_amount, cancellation_policy,"
+            " instant_book, paid_amount, created_at, updated_at) VALUES (7, 1, 1, '2027-01-02', '2027-01-03', 1, 1,"
+            " 'confirmed', 'EUR', 9000, 0, 1080, 10080, 'flexible', 1, 10080, :now, :now)"), {"now": now})
+        db.session.execute(text(
+            "INSERT INTO payments (id, booking_id, guest_id, provider, amount, currency, status, refunded_amount,"
+            " key_hash, request_hash, created_at, updated_at) VALUES (3, 7, 1, 'stripe', 10080, 'EUR', 'succeeded',"
+            " 0, 'k', 'r', :now, :now)"), {"now": now})
+        db.session.commit()
+        upgrade(directory=MIGRATIONS)
+        assert db.session.execute(text("SELECT provider_key FROM payments")).scalar() == "abode-payment-3"
+        assert db.session.execute(text("SELECT timezone FROM bookings")).scalar() == "America/Adak"
+        db.session.remove()
+        downgrade(directory=MIGRATIONS, revision="base")
+        db.engine.dispose()

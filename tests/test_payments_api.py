@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from app.blueprints.bookings import services as bookings
-from app.blueprints.payments import services as payments
+from app.blueprints.payments import ledger as payments
 from app.extensions import db
 from app.models import Booking, Payment, PaymentRefund, Payout
 
@@ -95,7 +95,7 @@ def test_only_the_guest_pays_a_pending_unpaid_booking(client, auth_headers, inst
     assert pay(client, auth_headers, stranger, booking, status=404).get_json()["error"]["code"] == "not_found"
     pay(client, auth_headers, guest, booking)
     paid_again = pay(client, auth_headers, guest, booking, key="pay-again", status=409)
-    assert paid_again.get_json()["error"]["code"] == "invalid_state"
+    assert paid_again.get_json()["error"]["code"] == "payment_in_progress"  # API.md: charged at most once, whatever the keys
     bad = client.post("/api/v1/payments", json={"booking_id": "one"}, headers=auth_headers(guest))
     assert bad.status_code == 422 and "booking_id" in bad.get_json()["error"]["fields"]
 
@@ -262,20 +262,35 @@ def test_ledger_command_reports_every_booking_balanced(app, client, auth_headers
     assert f"{booking.id:>8}  EUR" in result.output
 
 
-def test_a_settlement_lost_between_commits_is_owed_by_the_next_run(app, client, auth_headers, instant, guest):
+def test_a_cancellation_commits_its_refund_and_a_crash_before_sending_leaves_it_owed(app, client, auth_headers,
+                                                                                    instant, guest):
     booking = make_booking(instant, guest)
     pay(client, auth_headers, guest, booking)
     from app.blueprints.bookings import state
 
-    locked = bookings.locked_booking(booking.id)  # cancel as the service does, then "crash" before settling
+    locked = bookings.locked_booking(booking.id)  # cancel as the service does, then "crash" before sending
     state.cancel(locked, "guest", locked.created_at + timedelta(minutes=1))
     db.session.commit()
-    assert PaymentRefund.query.count() == 0
-    output = run_due(app, locked.created_at + timedelta(minutes=2))
-    assert "1 missed settlement(s) owed" in output and "0 refund(s) sent" in output  # sent at once, when owed
-    refund = PaymentRefund.query.one()
-    assert (refund.status, refund.amount) == ("succeeded", booking.total_amount)
-    assert "0 missed settlement(s) owed" in run_due(app, locked.created_at + timedelta(minutes=3))
+    refund = PaymentRefund.query.one()  # owed in the cancellation's own transaction
+    assert (refund.status, refund.amount) == ("pending", booking.total_amount)
+    assert "1 refund(s) sent" in run_due(app, locked.created_at + timedelta(minutes=2))
+    db.session.refresh(refund)
+    assert refund.status == "succeeded" and db.session.get(Payment, refund.payment_id).refunded_amount \
+        == booking.total_amount
+    assert "0 refund(s) sent" in run_due(app, locked.created_at + timedelta(minutes=3))
+    assert PaymentRefund.query.count() == 1
+
+
+def test_a_rolled_back_cancellation_owes_nothing(app, client, auth_headers, instant, guest):
+    booking = make_booking(instant, guest)
+    pay(client, auth_headers, guest, booking)
+    from app.blueprints.bookings import state
+
+    locked = bookings.locked_booking(booking.id)
+    state.cancel(locked, "guest", locked.created_at + timedelta(minutes=1))
+    db.session.rollback()
+    assert PaymentRefund.query.count() == 0 and Payout.query.count() == 0
+    assert db.session.get(Booking, booking.id).status == "confirmed"
 
 
 @pytest.mark.parametrize("value", ["abc", "9223372036854775808", "-1", "0", "%C2%B2"])

@@ -56,7 +56,9 @@ def test_server_side_card_payment_charges_stripe_once_with_our_key(client, auth_
     assert pay(client, auth_headers, booking, "pm_card_visa").get_json() == first.get_json()
     [call] = stripe_stub.calls("/v1/payment_intents", "POST")
     assert (call.params["amount"], call.params["currency"], call.params["confirm"]) == ("22400", "usd", "true")
-    assert call.idempotency_key == f"abode-payment-{first.get_json()['id']}"
+    payment = db.session.get(Payment, first.get_json()["id"])
+    assert call.idempotency_key == payment.provider_key  # random, stored: never a row id another database reuses
+    assert call.idempotency_key.startswith("abode-payment-") and len(call.idempotency_key) == len("abode-payment-") + 32
     db.session.refresh(booking)
     assert booking.status == "confirmed"
 

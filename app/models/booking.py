@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -42,13 +42,17 @@ class Booking(TimestampMixin, db.Model):
     guests: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
-    nightly_amount: Mapped[int] = mapped_column(Integer, nullable=False)  # all nights together
-    cleaning_fee_amount: Mapped[int] = mapped_column(Integer, nullable=False)
-    service_fee_amount: Mapped[int] = mapped_column(Integer, nullable=False)
-    total_amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Amounts in minor units; BIGINT, as a long stay at a high nightly price in yen passes 2**31.
+    nightly_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)  # all nights together
+    cleaning_fee_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    service_fee_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    total_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     cancellation_policy: Mapped[str] = mapped_column(String(10), nullable=False)
     instant_book: Mapped[bool] = mapped_column(nullable=False)
-    paid_amount: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The listing's time zone when it was booked: check-in, check-out and the refund deadline stay where they were
+    # promised even if the host later moves the listing to another zone.
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC")
+    paid_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     paid_at: Mapped[datetime | None] = mapped_column()
     expires_at: Mapped[datetime | None] = mapped_column()  # UTC; while pending
     approved_at: Mapped[datetime | None] = mapped_column()
@@ -56,7 +60,7 @@ class Booking(TimestampMixin, db.Model):
     canceled_at: Mapped[datetime | None] = mapped_column()
     canceled_by: Mapped[str | None] = mapped_column(String(10))  # one of CANCELERS
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
-    refund_amount: Mapped[int | None] = mapped_column(Integer)  # set when canceled
+    refund_amount: Mapped[int | None] = mapped_column(BigInteger)  # set when canceled
 
     listing = relationship("Property", lazy="joined")
     guest = relationship("User", lazy="joined")

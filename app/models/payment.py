@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedText
@@ -13,6 +14,15 @@ from .base import TimestampMixin
 
 PAYMENT_STATUSES = ("requires_payment", "processing", "succeeded", "failed", "refunded", "partially_refunded")
 PAYOUT_STATUSES = ("scheduled", "paid", "failed")
+
+
+def provider_key(kind: str):
+    """A column default: a random idempotency key for the provider, stored on the row and sent on every retry.
+
+    Random rather than derived from the row id, so a restored database, or staging and production sharing one
+    Stripe account, never sends a key that already names another charge, refund or payout.
+    """
+    return lambda: f"abode-{kind}-{secrets.token_hex(16)}"
 
 
 class Payment(TimestampMixin, db.Model):
@@ -35,15 +45,21 @@ class Payment(TimestampMixin, db.Model):
     guest_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     provider: Mapped[str] = mapped_column(String(10), nullable=False)
     provider_reference: Mapped[str | None] = mapped_column(String(255))
-    amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    provider_key: Mapped[str] = mapped_column(String(64), nullable=False, unique=True, default=provider_key("payment"))
+    payment_method: Mapped[str | None] = mapped_column(String(255))  # as sent (pm_card_visa): a retry re-sends it
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    # processing: the provider is being asked, or did not answer (outcome unknown): no other payment may start
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="requires_payment")
-    refunded_amount: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Succeeded refunds added up, written under the payment's row lock from its refund rows.
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     failure_code: Mapped[str | None] = mapped_column(String(40))
     failure_message: Mapped[str | None] = mapped_column(String(255))
     client_secret: Mapped[str | None] = mapped_column(EncryptedText)  # lets the guest's browser confirm
     key_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # SHA-256 of the Idempotency-Key
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # of the body that key came with
+    # While a request is talking to the provider about this payment: others wait for its answer until then.
+    claimed_until: Mapped[datetime | None] = mapped_column()
 
     booking = relationship("Booking", lazy="joined")
     refunds: Mapped[list[PaymentRefund]] = relationship(back_populates="payment", order_by="PaymentRefund.id")
@@ -57,13 +73,15 @@ class PaymentRefund(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), nullable=False, index=True)
-    amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     provider_reference: Mapped[str | None] = mapped_column(String(255))
     # pending (owed; retried after next_attempt_at), succeeded, failed (the provider refused: needs a person)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    provider_key: Mapped[str] = mapped_column(String(64), nullable=False, unique=True, default=provider_key("refund"))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column()
+    claimed_until: Mapped[datetime | None] = mapped_column()  # a sender holds it until then (see Payout)
     last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     succeeded_at: Mapped[datetime | None] = mapped_column()
@@ -84,7 +102,7 @@ class Payout(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), nullable=False)
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
-    amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="scheduled")
     scheduled_for: Mapped[date] = mapped_column(Date, nullable=False)
@@ -92,7 +110,11 @@ class Payout(TimestampMixin, db.Model):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(String(255))
     provider: Mapped[str] = mapped_column(String(10), nullable=False)
+    provider_key: Mapped[str] = mapped_column(String(64), nullable=False, unique=True, default=provider_key("payout"))
     provider_reference: Mapped[str | None] = mapped_column(String(255))
+    # A job sending it holds it until then; past that (the job died mid-call) the next run asks again, with the
+    # same provider_key, so the provider answers with what it did the first time.
+    claimed_until: Mapped[datetime | None] = mapped_column()
     paid_at: Mapped[datetime | None] = mapped_column()
 
 

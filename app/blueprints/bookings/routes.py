@@ -149,19 +149,11 @@ def booked_message(booking: Booking) -> str:
     return f"Request sent! {held} Then the host has 24 hours to accept."
 
 
-def viewer_role(booking: Booking, user: User) -> str:
-    """guest, host or admin: who is looking at (or canceling) the booking; decides the refund."""
-    if user.id == booking.guest_id:
-        return "guest"
-    return "host" if user.id == booking.listing.host_id else "admin"
-
-
 def free_cancellation(booking: Booking) -> tuple[datetime, str]:
-    """(the listing-local moment the guest's refund shrinks, what they get back before it)."""
-    notice, share = state.GUEST_REFUNDS[booking.cancellation_policy]
-    deadline = datetime.combine(booking.check_in, state.CHECK_IN_TIME) - notice
-    return deadline, ("the whole total" if share == "total"
-                      else "half of the nights and cleaning fee (the service fee is kept)")
+    """(the wall-clock time where the stay is until which the guest's refund holds, what they get back before it):
+    the instant state.refund_for enforces, shown in the booking's time zone."""
+    deadline, share = state.refund_deadline(booking)
+    return state.local_time(booking, deadline), share
 
 
 @bp.get("/bookings/<int:booking_id>")
@@ -170,7 +162,7 @@ def detail(booking_id: int):
     """One booking: dates, status, price, and what its guest or host can do now."""
     user = current_account()
     booking = services.visible_booking(booking_id, user)
-    return render_template("bookings/detail.html", booking=booking, role=viewer_role(booking, user),
+    return render_template("bookings/detail.html", booking=booking, role=services.canceler(booking, user),
                            policy=free_cancellation(booking), canceled_by=CANCELED_BY, answer_form=AnswerForm(),
                            now=utcnow())
 
@@ -181,7 +173,7 @@ def cancel(booking_id: int):
     """Show the refund the viewer's cancellation gives now; the POST cancels."""
     user = current_account()
     booking = services.visible_booking(booking_id, user)
-    role = viewer_role(booking, user)
+    role = services.canceler(booking, user)
     if booking.status not in ("pending", "confirmed"):
         flash(f"This booking is {booking.status} and can no longer be canceled.", "warning")
         return redirect(url_for(".detail", booking_id=booking.id))

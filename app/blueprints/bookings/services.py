@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import and_, case, func, insert, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ... import money, search_cache
+from ... import money, search_cache, transactions
 from ...errors import BadRequest, Conflict, NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...models import BOOKING_STATUSES, Booking, IdempotencyKey, NightHold, NightPrice, Property, User, utcnow
@@ -154,7 +154,9 @@ def _active_listing(listing_id: Any) -> Property | None:
 
 
 def _request_hash(data: Mapping) -> str:
-    fields = {name: data.get(name) for name in ("property_id", "check_in", "check_out", "guests")}
+    """The request as it means: a retry that spells out a default (`"guests": 1`) is the same request."""
+    fields = {name: data.get(name) for name in ("property_id", "check_in", "check_out")}
+    fields["guests"] = data.get("guests", 1)
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -232,6 +234,7 @@ def _hold_stay(guest: User, listing: Property, stay: Stay, now: datetime) -> Boo
                       nightly_amount=price.nightly, cleaning_fee_amount=price.cleaning_fee,
                       service_fee_amount=price.service_fee, total_amount=price.total,
                       cancellation_policy=listing.cancellation_policy, instant_book=listing.instant_book,
+                      timezone=listing.timezone or "UTC",
                       expires_at=now + timedelta(minutes=current_app.config["BOOKING_PAYMENT_MINUTES"]))
     db.session.add(booking)
     db.session.flush()
@@ -321,11 +324,12 @@ def locked_booking(booking_id: int) -> Booking:
 
 
 def _change(booking_id: int, apply, what: str) -> Booking:
-    """Run one transition under the listing's lock and commit it."""
+    """Run one transition under the listing's lock and commit it (with what its signal's receivers wrote); what
+    they deferred to after the commit (a refund sent to the provider) runs then."""
     try:
         booking = locked_booking(booking_id)
         apply(booking)
-        db.session.commit()
+        transactions.commit()
     except Exception:
         db.session.rollback()
         raise
@@ -348,17 +352,14 @@ def approve_booking(booking_id: int, actor: User, now: datetime | None = None) -
 def decline_booking(booking_id: int, actor: User, now: datetime | None = None) -> Booking:
     """The host refuses a paid request to book: canceled, full refund."""
     _hosts(visible_booking(booking_id, actor), actor)
-    return _refunded(_change(booking_id, lambda booking: state.cancel(booking, "declined", now or utcnow()),
-                             "declined"))
+    return _change(booking_id, lambda booking: state.cancel(booking, "declined", now or utcnow()), "declined")
 
 
-def _refunded(booking: Booking) -> Booking:
-    """After a cancellation is committed, send its refund through the provider that charged, and owe the host
-    what the guest keeps paid (payments.services)."""
-    from ..payments.services import settle_canceled_booking  # payments builds on bookings: imported late
-
-    settle_canceled_booking(booking)
-    return booking
+def canceler(booking: Booking, user: User) -> str:
+    """Who `user` is to the booking when canceling it: guest, host or admin (it decides the refund)."""
+    if user.id == booking.guest_id:
+        return "guest"
+    return "host" if user.id == booking.listing.host_id else "admin"
 
 
 def cancel_booking(booking_id: int, actor: User, reason: Any = None, now: datetime | None = None) -> Booking:
@@ -366,10 +367,9 @@ def cancel_booking(booking_id: int, actor: User, reason: Any = None, now: dateti
     booking = visible_booking(booking_id, actor)
     if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH):
         raise ValidationFailed({"reason": [f"give a text of at most {MAX_REASON_LENGTH} characters"]})
-    canceled_by = ("guest" if actor.id == booking.guest_id else "host" if actor.id == booking.listing.host_id
-                   else "admin")
-    return _refunded(_change(booking_id, lambda locked: state.cancel(locked, canceled_by, now or utcnow(),
-                                                                     reason or None), f"canceled by the {canceled_by}"))
+    canceled_by = canceler(booking, actor)
+    return _change(booking_id, lambda locked: state.cancel(locked, canceled_by, now or utcnow(), reason or None),
+                   f"canceled by the {canceled_by}")
 
 
 def record_payment(booking_id: int, amount: int, now: datetime | None = None) -> Booking:
@@ -382,16 +382,22 @@ def expire_due(now: datetime) -> int:
     """Cancel every pending booking whose time ran out (unpaid, or unanswered by its host). Idempotent."""
     due = db.session.scalars(select(Booking.id).where(Booking.status == "pending", Booking.expires_at <= now)).all()
     db.session.rollback()
+    return _each_due(due, lambda booking: state.cancel(booking, "expired", now), "expired")
+
+
+def _each_due(booking_ids: list[int], apply, what: str) -> int:
+    """Apply one transition to each booking on its own; how many took it. A booking that moved on meanwhile is
+    skipped, and one booking's trouble must not stop the others."""
     done = 0
-    for booking_id in due:
+    for booking_id in booking_ids:
         try:
-            _refunded(_change(booking_id, lambda booking: state.cancel(booking, "expired", now), "expired"))
+            _change(booking_id, apply, what)
             done += 1
-        except state.InvalidState:  # paid or answered meanwhile
+        except state.InvalidState:  # paid, answered or canceled meanwhile; or not yet 11:00 where the stay is
             continue
-        except Exception:  # one booking's trouble must not stop the others
+        except Exception:
             db.session.rollback()
-            logger.exception("booking %s could not be expired; it will be tried again", booking_id)
+            logger.exception("booking %s could not be %s; it will be tried again", booking_id, what)
     return done
 
 
@@ -400,18 +406,4 @@ def complete_due(now: datetime) -> int:
     due = db.session.scalars(select(Booking.id).where(Booking.status == "confirmed",
                                                       Booking.check_out <= now.date() + timedelta(days=1))).all()
     db.session.rollback()
-    done = 0
-    for booking_id in due:
-        try:
-            booking = _change(booking_id, lambda booking: state.complete(booking, now), "completed")
-            from ..payments.services import settle_completed_booking  # payments builds on bookings
-
-            settle_completed_booking(booking)
-            done += 1
-        except state.InvalidState:  # not yet 11:00 where the listing is
-            continue
-        except Exception:  # one booking's trouble must not stop the others
-            db.session.rollback()
-            logger.exception("booking %s could not be completed; it will be tried again", booking_id)
-    return done
-
+    return _each_due(due, lambda booking: state.complete(booking, now), "completed")

@@ -7,7 +7,8 @@
     pending ──expire (unpaid 30 min, or awaiting approval 24 h)──► canceled (full refund of what was paid)
 
 Any other event in any other state raises InvalidState (409 `invalid_state`). The caller holds the listing's
-row lock and commits; leaving pending or confirmed for canceled frees the held nights in that transaction.
+row lock and commits; leaving pending or confirmed for canceled frees the held nights in that transaction. Each
+transition sends its signal (signals.py) in that same transaction, so what depends on it is written with it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ...errors import Conflict
 from ...extensions import db
 from ...models import Booking, NightHold
 from ..listings import holds
+from . import signals
 
 CHECK_IN_TIME = time(15, 0)  # refunds are measured from 15:00 on the check-in day, in the listing's time zone
 CHECK_OUT_TIME = time(11, 0)  # a stay is complete from 11:00 on the check-out day
@@ -37,9 +39,14 @@ class InvalidState(Conflict):
 
 
 def _local(booking: Booking, day, at: time) -> datetime:
-    """`at` o'clock on `day` in the listing's time zone, as naive UTC."""
-    local = datetime.combine(day, at, tzinfo=ZoneInfo(booking.listing.timezone or "UTC"))
+    """`at` o'clock on `day` in the booking's time zone (the listing's when it was booked), as naive UTC."""
+    local = datetime.combine(day, at, tzinfo=ZoneInfo(booking.timezone or "UTC"))
     return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def local_time(booking: Booking, instant: datetime) -> datetime:
+    """A naive UTC instant as the wall-clock time where the stay is (aware, in the booking's time zone)."""
+    return instant.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(booking.timezone or "UTC"))
 
 
 def check_in_at(booking: Booking) -> datetime:
@@ -52,6 +59,15 @@ def check_out_at(booking: Booking) -> datetime:
     return _local(booking, booking.check_out, CHECK_OUT_TIME)
 
 
+def refund_deadline(booking: Booking) -> tuple[datetime, str]:
+    """(the instant, naive UTC, until which a guest's cancellation still gets the policy's refund, what it gives
+    back). The notice is elapsed time before check-in, so across a DST change the deadline's wall-clock time
+    differs from check-in's; pages show this instant, refund_for enforces it."""
+    notice, share = GUEST_REFUNDS[booking.cancellation_policy]
+    return check_in_at(booking) - notice, ("the whole total" if share == "total"
+                                           else "half of the nights and cleaning fee (the service fee is kept)")
+
+
 def refund_for(booking: Booking, canceled_by: str, now: datetime) -> int:
     """What goes back to the guest when `canceled_by` cancels at `now` (naive UTC): never more than was paid.
 
@@ -61,8 +77,8 @@ def refund_for(booking: Booking, canceled_by: str, now: datetime) -> int:
     """
     if canceled_by != "guest":
         return booking.paid_amount
-    notice, share = GUEST_REFUNDS[booking.cancellation_policy]
-    if check_in_at(booking) - now < notice:
+    _notice, share = GUEST_REFUNDS[booking.cancellation_policy]
+    if now > refund_deadline(booking)[0]:
         return 0
     if share == "total":
         due = booking.total_amount
@@ -93,11 +109,25 @@ def pay(booking: Booking, amount: int, now: datetime) -> None:
         booking.status, booking.expires_at = "confirmed", None
     else:
         booking.expires_at = now + timedelta(hours=current_app.config["BOOKING_APPROVAL_HOURS"])
+    signals.booking_paid.send(booking, amount=amount)
+    if booking.status == "confirmed":
+        signals.booking_confirmed.send(booking)
 
 
 def approve(booking: Booking, now: datetime) -> None:
     _require(booking, booking.awaiting_approval and not _expired(booking, now), "approved")
     booking.status, booking.approved_at, booking.expires_at = "confirmed", now, None
+    signals.booking_confirmed.send(booking)
+
+
+def take_back_late_payment(booking: Booking, amount: int) -> None:
+    """Money that arrived after the booking was canceled (a capture that completed late) goes straight back: it
+    counts as paid and as refunded, so the booking's refund stays what went back and the host's share is unchanged.
+    The caller refunds it (payments) in the same transaction."""
+    _require(booking, booking.status == "canceled", "paid")
+    booking.paid_amount += amount
+    booking.refund_amount = (booking.refund_amount or 0) + amount
+    booking.paid_at = booking.paid_at or booking.canceled_at
 
 
 def cancel(booking: Booking, canceled_by: str, now: datetime, reason: str | None = None) -> None:
@@ -114,9 +144,11 @@ def cancel(booking: Booking, canceled_by: str, now: datetime, reason: str | None
     db.session.execute(delete(NightHold).where(NightHold.property_id == booking.property_id,
                                                NightHold.booking_id == booking.id))
     holds.refresh_held_nights(booking.listing)
+    signals.booking_canceled.send(booking)
 
 
 def complete(booking: Booking, now: datetime) -> None:
     """The stay is over (the scheduler, from 11:00 listing-local on the check-out day)."""
     _require(booking, booking.status == "confirmed" and check_out_at(booking) <= now, "completed")
     booking.status, booking.completed_at = "completed", now
+    signals.booking_completed.send(booking)

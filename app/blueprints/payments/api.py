@@ -11,7 +11,7 @@ from ...openapi import api_doc
 from ...pagination import page_args
 from ...payment_providers import InvalidSignature
 from ...validation import json_object
-from . import api_bp, schemas, services
+from . import api_bp, payouts, schemas, services, webhooks
 
 
 @api_bp.post("/payments")
@@ -20,7 +20,8 @@ from . import api_bp, schemas, services
          status=201, errors=(402, 404, 409, 422))
 def create_payment():
     """Send an `Idempotency-Key`: a repeat with the same body gets the first answer and never a second charge.
-    402 `card_declined` or `payment_failed` when the provider refuses."""
+    402 `card_declined` or `payment_failed` when the provider refuses; 409 `payment_in_progress` while another
+    payment of the booking is processing or has succeeded."""
     payment, replayed = services.create_payment(get_current_user(), json_object(),
                                                 idempotency_key=request.headers.get("Idempotency-Key"))
     return schemas.payment_to_dict(payment), 201, ({"Idempotent-Replayed": "true"} if replayed else {})
@@ -37,7 +38,7 @@ def confirm_payment(payment_id: int):
 
 def _webhook(provider: str):
     try:
-        outcome = services.handle_webhook(provider, request.get_data(), request.headers)
+        outcome = webhooks.handle_webhook(provider, request.get_data(), request.headers)
     except InvalidSignature:
         raise BadRequest("The webhook signature does not verify.", code="invalid_signature") from None
     return {"received": True, "outcome": outcome}
@@ -82,4 +83,4 @@ def get_payment(payment_id: int):
 def list_payouts():
     """Latest scheduled first; a failed payout is retried and stays failed until it is paid."""
     page, per_page = page_args(request.args)
-    return services.list_payouts(get_current_user(), page, per_page).to_dict(schemas.payout_to_dict)
+    return payouts.list_payouts(get_current_user(), page, per_page).to_dict(schemas.payout_to_dict)

@@ -18,6 +18,7 @@ from ...pagination import page_args
 from ..bookings import services as bookings
 from ..bookings import state
 from . import bp, services
+from . import payouts as host_payouts
 from .forms import CardChoiceForm, CheckoutForm
 
 logger = logging.getLogger(__name__)
@@ -64,17 +65,21 @@ def checkout(booking_id: int):
     booking = guest_booking(booking_id, user)
     publishable_key = stripe_key()
     form = CheckoutForm() if publishable_key else CardChoiceForm()
-    stripe_payment = None
+    stripe_payment = retry_key = None
     if form.validate_on_submit():
         data = {"booking_id": booking.id}
         if not publishable_key:
             data["payment_method"] = form.payment_method.data
         try:
             payment, _replayed = services.create_payment(user, data, idempotency_key=form.idempotency_key.data)
+        except services.ProviderUnanswered as exc:
+            logger.warning("checkout of booking %s: the provider did not answer", booking.id)
+            flash(exc.message, "warning")
+            retry_key = form.idempotency_key.data  # "Pay" again asks about this same payment
         except PaymentFailed as exc:
             logger.warning("checkout of booking %s refused: %s", booking.id, exc.code)
             flash(refused(exc.message), "danger")
-        except state.InvalidState as exc:
+        except (state.InvalidState, services.PaymentInProgress) as exc:
             flash(exc.message, "warning")
             return redirect(url_for("bookings.detail", booking_id=booking.id))
         except DomainError as exc:
@@ -87,10 +92,10 @@ def checkout(booking_id: int):
     elif form.is_submitted() and ({"csrf_token", "idempotency_key"} & form.errors.keys()):
         flash("The form expired; please try again.", "danger")
     now = utcnow()
-    if stripe_payment is None and (problem := services.payable_problem(booking, now)):
-        flash(problem, "info")
+    if stripe_payment is None and retry_key is None and (problem := services.payable_problem(booking, now)):
+        flash(problem.message, "info")
         return redirect(url_for("bookings.detail", booking_id=booking.id))
-    form.idempotency_key.data = uuid.uuid4().hex  # a new attempt, after a decline, is a new payment
+    form.idempotency_key.data = retry_key or uuid.uuid4().hex  # after a decline, a new attempt is a new payment
     return render_template("payments/checkout.html", booking=booking, form=form,
                            minutes_left=minutes_left(booking, now), publishable_key=publishable_key,
                            stripe_payment=stripe_payment, in_your_currency=in_guest_currency(booking))
@@ -167,7 +172,7 @@ def confirm(payment_id: int):
 def payouts():
     """The host's payouts: what each booking pays them, when, and whether it has been paid."""
     page, _per_page = page_args(request.args)
-    result = services.list_payouts(current_account(), page, PAYOUTS_PER_PAGE)
+    result = host_payouts.list_payouts(current_account(), page, PAYOUTS_PER_PAGE)
     shown = bookings.bookings_by_id([payout.booking_id for payout in result.items])
     listings = {booking.id: booking.listing for booking in shown}
     return render_template("payments/payouts.html", result=result, listings=listings)

@@ -1,0 +1,57 @@
+"""The ledger an admin reconciles: per booking, charged − refunded − paid out − service fee kept − held = 0."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ...extensions import db
+from ...models import Booking, Payment, PaymentRefund, Payout
+from .services import CHARGED
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One booking's money. Once it is settled (completed or canceled), charged − refunded − payout − service
+    fee kept is 0; before, what was charged and not refunded is held until it settles."""
+
+    booking_id: int
+    currency: str
+    charged: int
+    refunded: int
+    payout: int  # paid or still owed to the host
+    fee_kept: int
+    held: int
+
+    @property
+    def balance(self) -> int:
+        return self.charged - self.refunded - self.payout - self.fee_kept - self.held
+
+
+def ledger(booking_ids: Sequence[int] | None = None) -> list[LedgerLine]:
+    """The ledger of the given bookings (default: every booking with a payment). A refund owed but not sent yet
+    leaves its booking off balance until it goes through: that money is still to be given back."""
+    if booking_ids is None:
+        booking_ids = list(db.session.scalars(select(Payment.booking_id).distinct()))
+    of_bookings = Payment.booking_id.in_(booking_ids)
+    charged_by = _sums(select(Payment.booking_id, func.sum(Payment.amount))
+                       .where(of_bookings, Payment.status.in_(CHARGED)).group_by(Payment.booking_id))
+    refunded_by = _sums(select(Payment.booking_id, func.sum(PaymentRefund.amount)).join(PaymentRefund.payment)
+                        .where(of_bookings, PaymentRefund.status == "succeeded").group_by(Payment.booking_id))
+    payout_by = _sums(select(Payout.booking_id, Payout.amount).where(Payout.booking_id.in_(booking_ids)))
+    lines = []
+    for booking in db.session.scalars(select(Booking).where(Booking.id.in_(booking_ids)).order_by(Booking.id)):
+        charged, refunded = charged_by.get(booking.id, 0), refunded_by.get(booking.id, 0)
+        payout = payout_by.get(booking.id, 0)
+        settled = booking.status in ("completed", "canceled")
+        fee_kept = min(booking.service_fee_amount, charged - refunded) if settled else 0
+        lines.append(LedgerLine(booking.id, booking.currency, charged, refunded, payout, fee_kept,
+                                held=0 if settled else booking.paid_amount))
+    return lines
+
+
+def _sums(statement) -> dict[int, int]:
+    """{booking id: amount} from a two-column query (SUM is a decimal on MariaDB)."""
+    return {booking_id: int(amount) for booking_id, amount in db.session.execute(statement).all()}
