@@ -29,6 +29,7 @@ from ...pagination import Page, paginate
 from ...payment_providers import Charge, InvalidSignature, PaymentError, get_provider
 from ..bookings import services as bookings
 from ..bookings import state
+from . import payout_accounts
 
 logger = logging.getLogger(__name__)
 
@@ -319,12 +320,11 @@ def pay_payouts(now: datetime) -> int:
 
 
 def _send_payout(payout: Payout, now: datetime) -> int:
-    host = db.session.get(User, payout.host_id)
-    destination = host.payout_account or (f"acct_fake_host_{host.id}" if payout.provider == "fake" else None)
+    destination = payout_accounts.payout_destination(db.session.get(User, payout.host_id), payout.provider)
+    if destination is None:  # no account of this provider yet: the payout waits, and the host is told
+        return payout_accounts.wait_for_account(payout)
     payout.attempts += 1
     try:
-        if destination is None:
-            raise PaymentError("The host has not set where to be paid.", retryable=True)
         transfer = get_provider(payout.provider).pay_out(
             amount=payout.amount, currency=payout.currency, destination=destination,
             idempotency_key=f"abode-payout-{payout.id}", description=f"Abode booking {payout.booking_id}")
