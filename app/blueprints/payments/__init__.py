@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("payments", __name__)
 api_bp = Blueprint("payments_api", __name__)
 
-from . import api, routes  # noqa: E402,F401
+from . import account_api, account_routes, api, routes  # noqa: E402,F401
