@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app.blueprints.bookings import services as bookings
 from app.blueprints.payments import payout_accounts
+from app.errors import PermissionDenied
 from app.extensions import db
 from app.models import Booking, Payout, User
 
@@ -166,6 +167,13 @@ def test_payout_destination_per_provider(app, host):
     assert payout_accounts.payout_destination(host, "stripe") is None  # a PayPal account is not Stripe's
     assert payout_accounts.payout_destination(host, "paypal") == "jane@example.com"
     assert payout_accounts.payout_destination(host, "fake") == "jane@example.com"
+
+
+def test_set_payout_account_is_for_hosts_only(app, guest):
+    with pytest.raises(PermissionDenied):
+        payout_accounts.set_payout_account(guest, {"provider": "stripe", "account_id": CONNECTED_ACCOUNT})
+    db.session.refresh(guest)
+    assert guest.payout_account is None
 
 
 @pytest.mark.parametrize("provider, destination, masked", [
