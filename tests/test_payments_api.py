@@ -95,7 +95,7 @@ def test_only_the_guest_pays_a_pending_unpaid_booking(client, auth_headers, inst
     assert pay(client, auth_headers, stranger, booking, status=404).get_json()["error"]["code"] == "not_found"
     pay(client, auth_headers, guest, booking)
     paid_again = pay(client, auth_headers, guest, booking, key="pay-again", status=409)
-    assert paid_again.get_json()["error"]["code"] == "payment_in_progress"  # API.md: charged at most once, whatever the keys
+    assert paid_again.get_json()["error"]["code"] == "payment_in_progress"
     bad = client.post("/api/v1/payments", json={"booking_id": "one"}, headers=auth_headers(guest))
     assert bad.status_code == 422 and "booking_id" in bad.get_json()["error"]["fields"]
 

@@ -32,8 +32,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     role: Mapped[str] = mapped_column(String(10), nullable=False, default="guest")
     is_active: Mapped[bool] = mapped_column(default=True, nullable=False)
     phone: Mapped[str | None] = mapped_column(EncryptedText)  # contact data, encrypted at rest
-    # Where a host's payouts go: a Stripe connected account id, a PayPal email; None until the host sets it.
+    # Where a host's payouts go: a Stripe connected account id, a PayPal email; None until the host sets it
+    # (payments/payout_accounts.py). payout_provider says whose it is ("stripe", "paypal"); it is not secret.
     payout_account: Mapped[str | None] = mapped_column(EncryptedText)
+    payout_provider: Mapped[str | None] = mapped_column(String(10))
     bio: Mapped[str | None] = mapped_column(Text)
     avatar_key: Mapped[str | None] = mapped_column(String(255))
     preferred_currency: Mapped[str] = mapped_column(String(3), nullable=False, default="USD")

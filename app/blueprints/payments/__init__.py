@@ -5,4 +5,5 @@ from flask import Blueprint
 bp = Blueprint("payments", __name__)
 api_bp = Blueprint("payments_api", __name__)
 
-from . import api, receivers, routes  # noqa: E402,F401 (receivers connects to the bookings signals)
+# receivers connects to the bookings signals
+from . import account_api, account_routes, api, receivers, routes  # noqa: E402,F401

@@ -17,6 +17,7 @@ from ...extensions import db
 from ...models import Booking, Payment, Payout, User
 from ...pagination import Page, paginate
 from ...payment_providers import PaymentError, Transfer, get_provider
+from . import payout_accounts
 from .claims import claim, is_free
 from .refunds import backoff
 
@@ -70,19 +71,16 @@ def pay_payouts(now: datetime) -> int:
     return paid
 
 
-def _destination(payout: Payout) -> str | None:
-    host = db.session.get(User, payout.host_id)
-    return host.payout_account or (f"acct_fake_host_{host.id}" if payout.provider == "fake" else None)
-
-
 def send_payout(payout_id: int, now: datetime) -> bool:
     """Claim the payout and send it to the host's account. True when it was paid."""
     if not claim(Payout, payout_id, *_due(now)):
         return False
     payout = db.session.get(Payout, payout_id, populate_existing=True)
+    destination = payout_accounts.payout_destination(db.session.get(User, payout.host_id), payout.provider)
+    if destination is None:  # no account of this provider yet: the payout waits, and the host is told
+        payout.claimed_until = None
+        return bool(payout_accounts.wait_for_account(payout))
     try:
-        if (destination := _destination(payout)) is None:
-            raise PaymentError("The host has not set where to be paid.", retryable=True)
         transfer = get_provider(payout.provider).pay_out(
             amount=payout.amount, currency=payout.currency, destination=destination,
             idempotency_key=payout.provider_key, description=f"Abode booking {payout.booking_id}")
