@@ -102,16 +102,17 @@ def run_due(now_text: str | None) -> None:
 @payments_cli.command("ledger")
 @click.option("--all", "show_all", is_flag=True, help="Print every booking, not only those that do not balance.")
 def payments_ledger(show_all: bool) -> None:
-    """Per booking: charged - refunded - paid out - service fee kept - still held = 0. Exits 1 if any is not."""
+    """Per booking: charged - refunded - paid out - service fee kept - still held = 0, and the payments' own
+    `refunded` equals their succeeded refunds. Exits 1 if any booking is off."""
     from .blueprints.payments.ledger import ledger
 
     lines = ledger()
-    wrong = [line for line in lines if line.balance]
+    wrong = [line for line in lines if not line.balanced]
     click.echo(f"{'booking':>8} {'cur':>4} {'charged':>10} {'refunded':>10} {'payout':>10} {'fee kept':>10} "
-               f"{'held':>10} {'balance':>8}")
+               f"{'held':>10} {'balance':>8} {'recorded':>10}")
     for line in lines if show_all else wrong:
         click.echo(f"{line.booking_id:>8} {line.currency:>4} {line.charged:>10} {line.refunded:>10} {line.payout:>10} "
-                   f"{line.fee_kept:>10} {line.held:>10} {line.balance:>8}")
+                   f"{line.fee_kept:>10} {line.held:>10} {line.balance:>8} {line.recorded_refunded:>10}")
     click.echo(f"{len(lines)} booking(s) with payments, {len(wrong)} not balancing")
     if wrong:
         raise SystemExit(1)

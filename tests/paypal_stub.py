@@ -104,6 +104,7 @@ class PayPalStub:
         self._captures: dict[str, str] = {}  # capture id -> order id
         self._replies: dict[tuple[str, str], tuple[int, dict]] = {}
         self._declined, self._failures, self._lock = set(), 0, threading.Lock()
+        self._pending: set[str] = set()  # orders whose capture PayPal holds as PENDING (e.g. an eCheck)
 
     def calls(self, path_prefix: str) -> list[Recorded]:
         """The recorded requests whose path starts with `path_prefix`."""
@@ -115,6 +116,17 @@ class PayPalStub:
             self.orders[order_id].update(status="APPROVED",
                                          payer={"payer_id": paypal_id(13), "email_address": "buyer@example.com"})
             (self._declined.add if declined else self._declined.discard)(order_id)
+
+    def hold_capture(self, order_id: str) -> None:
+        """Capture this order as PENDING (PayPal still clearing the funds) until `complete_capture`."""
+        self._pending.add(order_id)
+
+    def complete_capture(self, order_id: str) -> dict:
+        """PayPal finishes a PENDING capture: returns the COMPLETED capture (the resource of its webhook)."""
+        with self._lock:
+            capture = self.orders[order_id]["purchase_units"][0]["payments"]["captures"][0]
+            capture["status"] = "COMPLETED"
+            return copy.deepcopy(capture)
 
     def fail_next(self, count: int = 1) -> None:
         """Answer the next `count` requests (any endpoint) with a 500."""
@@ -226,7 +238,7 @@ class PayPalStub:
             return error(422, "UNPROCESSABLE_ENTITY", "ORDER_NOT_APPROVED", "Payer has not yet approved the Order.")
         if order_id in self._declined:
             return error(422, "UNPROCESSABLE_ENTITY", "INSTRUMENT_DECLINED", "The instrument presented was declined.")
-        self._add_capture(order, "COMPLETED")
+        self._add_capture(order, "PENDING" if order_id in self._pending else "COMPLETED")
         return 201, order
 
     def _refund(self, _request: Request, body: dict | None, capture_id: str) -> tuple[int, dict]:

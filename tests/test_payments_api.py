@@ -297,3 +297,15 @@ def test_a_rolled_back_cancellation_owes_nothing(app, client, auth_headers, inst
 def test_payments_list_refuses_a_booking_id_that_is_not_one(client, auth_headers, guest, value):
     response = client.get(f"/api/v1/payments?booking_id={value}", headers=auth_headers(guest))
     assert response.status_code == 422 and "booking_id" in response.get_json()["error"]["fields"]
+
+
+def test_ledger_command_flags_a_payment_whose_refunded_disagrees_with_its_refunds(app, client, auth_headers,
+                                                                                 instant, guest):
+    booking = make_booking(instant, guest)
+    pay(client, auth_headers, guest, booking)
+    bookings.cancel_booking(booking.id, guest)
+    payment = Payment.query.one()
+    payment.refunded_amount = payment.amount - 1  # a lost update, as a read-modify-write would make
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["payments", "ledger"])
+    assert result.exit_code == 1 and "1 not balancing" in result.output

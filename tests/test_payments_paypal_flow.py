@@ -74,3 +74,55 @@ def test_approval_webhook_captures_once(client, auth_headers, booking, paypal_st
     assert booking.status == "confirmed"
     forged = dict(headers, **{"PAYPAL-TRANSMISSION-SIG": "AAAA"})
     assert client.post("/api/v1/payments/webhooks/paypal", data=body, headers=forged).status_code == 400
+
+
+def capture_completed(paypal_stub: PayPalStub, order_id: str, event_id: str = "WH-CAPTURE-1") -> tuple[bytes, dict]:
+    """PayPal finishes clearing a held capture and says so: a signed PAYMENT.CAPTURE.COMPLETED delivery."""
+    return paypal_stub.sign({"id": event_id, "create_time": "2026-11-23T10:05:00Z", "resource_type": "capture",
+                             "event_type": "PAYMENT.CAPTURE.COMPLETED",
+                             "resource": paypal_stub.complete_capture(order_id)})
+
+
+def test_a_capture_that_completes_after_confirm_pays_the_booking_by_webhook(client, auth_headers, booking,
+                                                                            paypal_stub):
+    created = start(client, auth_headers, booking)
+    order_id = created["client_secret"]
+    paypal_stub.hold_capture(order_id)
+    paypal_stub.approve(order_id)
+    confirmed = client.post(f"/api/v1/payments/{created['id']}/confirm", headers=auth_headers(booking.guest))
+    assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "processing"
+    db.session.refresh(booking)
+    assert booking.status == "pending" and not booking.paid
+    other = client.post("/api/v1/payments", json={"booking_id": booking.id},
+                        headers={**auth_headers(booking.guest), "Idempotency-Key": "pp-2"})
+    assert other.status_code == 409 and other.get_json()["error"]["code"] == "payment_in_progress"
+    body, headers = capture_completed(paypal_stub, order_id)
+    delivered = client.post("/api/v1/payments/webhooks/paypal", data=body, headers=headers)
+    assert delivered.get_json()["outcome"] == "applied"  # was "ignored": its own payment counted as under way
+    db.session.expire_all()
+    assert db.session.get(Payment, created["id"]).status == "succeeded"
+    assert db.session.get(Booking, booking.id).status == "confirmed"
+    assert sum(1 for call in paypal_stub.requests if call.path.endswith("/capture")) == 1
+
+
+def test_a_capture_that_completes_after_the_booking_expired_goes_back_to_the_guest(app, client, auth_headers,
+                                                                                   booking, paypal_stub):
+    created = start(client, auth_headers, booking)
+    order_id = created["client_secret"]
+    paypal_stub.hold_capture(order_id)
+    paypal_stub.approve(order_id)
+    client.post(f"/api/v1/payments/{created['id']}/confirm", headers=auth_headers(booking.guest))
+    expired = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", (
+        booking.created_at + timedelta(minutes=31)).isoformat() + "Z"])
+    assert "1 booking(s) expired" in expired.output
+    body, headers = capture_completed(paypal_stub, order_id)
+    assert client.post("/api/v1/payments/webhooks/paypal", data=body, headers=headers).get_json()["outcome"] \
+        == "applied"
+    db.session.expire_all()
+    expired_booking, payment = db.session.get(Booking, booking.id), db.session.get(Payment, created["id"])
+    assert expired_booking.status == "canceled"
+    assert expired_booking.refund_amount == expired_booking.paid_amount == booking.total_amount
+    assert (payment.status, payment.refunded_amount) == ("refunded", booking.total_amount)
+    assert any(call.path.endswith("/refund") for call in paypal_stub.requests)
+    ledger = app.test_cli_runner().invoke(args=["payments", "ledger"])
+    assert ledger.exit_code == 0, ledger.output

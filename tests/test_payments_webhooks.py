@@ -217,3 +217,19 @@ def test_a_refund_stripe_could_not_take_is_retried_after_a_wait(app, client, aut
     assert "1 refund(s) sent" in run(refund.next_attempt_at)
     db.session.refresh(refund)
     assert refund.status == "succeeded" and db.session.get(Payment, refund.payment_id).status == "refunded"
+
+
+def test_a_card_retried_on_the_same_intent_after_a_decline_confirms(client, auth_headers, booking, stripe_stub):
+    created = pay(client, auth_headers, booking).get_json()
+    intent = db.session.get(Payment, created["id"]).provider_reference
+    stripe_stub.confirm(intent, "pm_card_chargeDeclined")  # Stripe.js: the first card is refused
+    declined = stripe_stub.sign(stripe_stub.event("payment_intent.payment_failed", intent))
+    assert deliver(client, *declined).get_json()["outcome"] == "applied"
+    refused = client.post(f"/api/v1/payments/{created['id']}/confirm", headers=auth_headers(booking.guest))
+    assert refused.status_code == 402 and refused.get_json()["error"]["code"] == "card_declined"
+    stripe_stub.confirm(intent, "pm_card_visa")  # the guest tries another card in the same Elements form
+    confirmed = client.post(f"/api/v1/payments/{created['id']}/confirm", headers=auth_headers(booking.guest))
+    assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "succeeded"
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "confirmed"
+    assert [i["status"] for i in stripe_stub.intents.values()] == ["succeeded"]  # one intent, charged once

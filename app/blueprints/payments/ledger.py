@@ -24,10 +24,16 @@ class LedgerLine:
     payout: int  # paid or still owed to the host
     fee_kept: int
     held: int
+    recorded_refunded: int = 0  # what the payments say went back (their `refunded`): must equal `refunded`
 
     @property
     def balance(self) -> int:
         return self.charged - self.refunded - self.payout - self.fee_kept - self.held
+
+    @property
+    def balanced(self) -> bool:
+        """The identity holds, and the payments' own `refunded` agrees with their refund rows."""
+        return self.balance == 0 and self.recorded_refunded == self.refunded
 
 
 def ledger(booking_ids: Sequence[int] | None = None) -> list[LedgerLine]:
@@ -40,6 +46,8 @@ def ledger(booking_ids: Sequence[int] | None = None) -> list[LedgerLine]:
                        .where(of_bookings, Payment.status.in_(CHARGED)).group_by(Payment.booking_id))
     refunded_by = _sums(select(Payment.booking_id, func.sum(PaymentRefund.amount)).join(PaymentRefund.payment)
                         .where(of_bookings, PaymentRefund.status == "succeeded").group_by(Payment.booking_id))
+    recorded_by = _sums(select(Payment.booking_id, func.sum(Payment.refunded_amount))
+                        .where(of_bookings).group_by(Payment.booking_id))
     payout_by = _sums(select(Payout.booking_id, Payout.amount).where(Payout.booking_id.in_(booking_ids)))
     lines = []
     for booking in db.session.scalars(select(Booking).where(Booking.id.in_(booking_ids)).order_by(Booking.id)):
@@ -48,7 +56,8 @@ def ledger(booking_ids: Sequence[int] | None = None) -> list[LedgerLine]:
         settled = booking.status in ("completed", "canceled")
         fee_kept = min(booking.service_fee_amount, charged - refunded) if settled else 0
         lines.append(LedgerLine(booking.id, booking.currency, charged, refunded, payout, fee_kept,
-                                held=0 if settled else booking.paid_amount))
+                                held=0 if settled else booking.paid_amount,
+                                recorded_refunded=recorded_by.get(booking.id, 0)))
     return lines
 
 
