@@ -4,7 +4,8 @@ It reads form-encoded bodies as the SDK sends them (`metadata[booking_id]=42`, `
 answers with Stripe-shaped JSON objects and error envelopes, checks the secret key, records every request and
 honours Idempotency-Key like Stripe: the same key with the same parameters replays the first answer (2xx or 402),
 with other parameters or another endpoint it is a 400 idempotency_error. Test payment methods: `pm_card_visa`
-and `pm_card_mastercard` succeed, `pm_card_chargeDeclined` is declined with Stripe's 402 card_error.
+and `pm_card_mastercard` succeed, `pm_card_chargeDeclined` is declined with Stripe's 402 card_error. An intent
+that waits for its customer can be canceled (then Stripe.js can no longer confirm it).
 Levers: `confirm(pi_id, payment_method)` plays Stripe.js confirming a client_secret, `fail_next(n)` answers the
 next n requests with 500, `event(type, object_id)` builds a webhook event and `sign(event, secret)` signs it.
 """
@@ -39,6 +40,7 @@ DECLINING = {"pm_card_chargeDeclined": "generic_decline", "pm_card_chargeDecline
 
 URLS = Map([Rule(path, methods=[method], endpoint=endpoint) for method, path, endpoint in (
     ("POST", "/v1/payment_intents", "create_intent"), ("GET", "/v1/payment_intents/<intent_id>", "get_intent"),
+    ("POST", "/v1/payment_intents/<intent_id>/cancel", "cancel_intent"),
     ("POST", "/v1/refunds", "create_refund"), ("POST", "/v1/transfers", "create_transfer"))])
 
 
@@ -241,6 +243,18 @@ class StripeStub:
         if intent_id not in self.intents:
             return error(404, f"No such payment_intent: '{intent_id}'", param="intent", code="resource_missing")
         return 200, copy.deepcopy(self.intents[intent_id])
+
+    def _cancel_intent(self, params: dict, intent_id: str) -> tuple[int, dict]:
+        intent = self.intents.get(intent_id)
+        if intent is None:
+            return error(404, f"No such payment_intent: '{intent_id}'", param="intent", code="resource_missing")
+        if intent["status"] in ("succeeded", "canceled", "processing"):
+            return error(400, "You cannot cancel this PaymentIntent because it has a status of "
+                         f"{intent['status']}.", code="payment_intent_unexpected_state",
+                         payment_intent=copy.deepcopy(intent))
+        intent.update(status="canceled", canceled_at=int(time.time()),
+                      cancellation_reason=params.get("cancellation_reason"))
+        return 200, copy.deepcopy(intent)
 
     def _create_refund(self, params: dict) -> tuple[int, dict]:
         intent = self.intents.get(params.get("payment_intent") or "")

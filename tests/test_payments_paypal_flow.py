@@ -126,3 +126,18 @@ def test_a_capture_that_completes_after_the_booking_expired_goes_back_to_the_gue
     assert any(call.path.endswith("/refund") for call in paypal_stub.requests)
     ledger = app.test_cli_runner().invoke(args=["payments", "ledger"])
     assert ledger.exit_code == 0, ledger.output
+
+
+def test_confirming_a_second_approved_order_of_a_paid_booking_captures_nothing(client, auth_headers, booking,
+                                                                              paypal_stub):
+    first = start(client, auth_headers, booking)
+    paypal_stub.approve(first["client_secret"])  # approved in one window...
+    other = client.post("/api/v1/payments", json={"booking_id": booking.id},
+                        headers={**auth_headers(booking.guest), "Idempotency-Key": "pp-2"}).get_json()
+    assert db.session.get(Payment, first["id"]).status == "failed"  # closed by the new one: never captured
+    paypal_stub.approve(other["client_secret"])
+    assert client.post(f"/api/v1/payments/{other['id']}/confirm",
+                       headers=auth_headers(booking.guest)).get_json()["status"] == "succeeded"
+    again = client.post(f"/api/v1/payments/{first['id']}/confirm", headers=auth_headers(booking.guest))
+    assert again.status_code in (402, 409)
+    assert sum(1 for call in paypal_stub.requests if call.path.endswith("/capture")) == 1

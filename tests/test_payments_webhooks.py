@@ -233,3 +233,31 @@ def test_a_card_retried_on_the_same_intent_after_a_decline_confirms(client, auth
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == "confirmed"
     assert [i["status"] for i in stripe_stub.intents.values()] == ["succeeded"]  # one intent, charged once
+
+
+def test_a_new_payment_closes_the_bookings_open_browser_payment_so_only_one_can_charge(client, auth_headers,
+                                                                                      booking, stripe_stub):
+    first = pay(client, auth_headers, booking, key="tab-1").get_json()  # Stripe Elements open in one tab
+    second = pay(client, auth_headers, booking, key="tab-2").get_json()  # and again in another
+    old_intent = db.session.get(Payment, first["id"]).provider_reference
+    assert stripe_stub.intents[old_intent]["status"] == "canceled"
+    late = stripe_stub.confirm(old_intent, "pm_card_visa")  # the first tab's card is submitted: Stripe refuses
+    assert late["status"] == "canceled" and late["latest_charge"] is None
+    replay = pay(client, auth_headers, booking, key="tab-1")
+    assert replay.status_code == 402 and "replaced" in replay.get_json()["error"]["message"]
+    stripe_stub.confirm(db.session.get(Payment, second["id"]).provider_reference, "pm_card_visa")
+    confirmed = client.post(f"/api/v1/payments/{second['id']}/confirm", headers=auth_headers(booking.guest))
+    assert confirmed.get_json()["status"] == "succeeded"
+    assert [intent["status"] for intent in stripe_stub.intents.values()] == ["canceled", "succeeded"]
+
+
+def test_a_browser_payment_that_went_through_meanwhile_is_kept_and_the_new_one_refused(client, auth_headers,
+                                                                                      booking, stripe_stub):
+    first = pay(client, auth_headers, booking, key="tab-1").get_json()
+    stripe_stub.confirm(db.session.get(Payment, first["id"]).provider_reference, "pm_card_visa")  # no webhook yet
+    second = pay(client, auth_headers, booking, "pm_card_visa", key="tab-2")
+    assert second.status_code == 409 and second.get_json()["error"]["code"] == "payment_in_progress"
+    db.session.expire_all()
+    assert db.session.get(Payment, first["id"]).status == "succeeded"
+    assert db.session.get(Booking, booking.id).status == "confirmed"
+    assert len(stripe_stub.intents) == 1

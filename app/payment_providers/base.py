@@ -85,6 +85,10 @@ class PaymentProvider(Protocol):
     def get_charge(self, reference: str) -> Charge:
         """The charge as it is now (after client-side confirmation, for instance)."""
 
+    def cancel_charge(self, reference: str) -> Charge:
+        """Close a charge that waits for the customer, so it can never be confirmed (an abandoned Stripe.js form);
+        returns it as it ends up: "failed", or what it had already become (e.g. "succeeded")."""
+
     def refund(self, *, charge_reference: str, amount: int, currency: str, idempotency_key: str) -> Refund:
         """Give back `amount` of a succeeded charge."""
 

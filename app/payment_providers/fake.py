@@ -45,6 +45,9 @@ class FakeProvider:
     def get_charge(self, reference: str) -> Charge:
         raise PaymentError("The fake provider keeps no charges to look up.")
 
+    def cancel_charge(self, reference: str) -> Charge:
+        return Charge(reference, "failed", 0, "", failure_code="payment_failed", failure_message="Canceled.")
+
     def refund(self, *, charge_reference: str, amount: int, currency: str, idempotency_key: str) -> Refund:
         return Refund(_reference("re", idempotency_key), amount, currency)
 

@@ -100,6 +100,15 @@ class PayPalProvider:
             return self._capture(reference)
         return _order_charge(order)
 
+    def cancel_charge(self, reference: str) -> Charge:
+        """Orders v2 has no cancel: an order is only money once Abode captures it, so one not captured is
+        returned as failed (Abode will never capture it; PayPal lets it expire); a captured one as it is."""
+        charge = _order_charge(self._order(reference))
+        if charge.status in ("succeeded", "failed") or self._order(reference).get("status") == "COMPLETED":
+            return charge
+        return Charge(reference=charge.reference, status="failed", amount=charge.amount, currency=charge.currency,
+                      failure_code="payment_failed", failure_message="Closed by Abode before it was captured.")
+
     def _capture(self, order_id: str) -> Charge:
         # A fresh request id each time: PayPal refuses a second capture itself, and a declined buyer may re-approve.
         try:

@@ -81,6 +81,19 @@ class StripeProvider:
         """The PaymentIntent as a Charge now (e.g. after Stripe.js confirmed it). Raises PaymentError."""
         return _charge(_call("retrieve payment intent", self.client.v1.payment_intents.retrieve, reference))
 
+    def cancel_charge(self, reference: str) -> Charge:
+        """Cancel a PaymentIntent that still waits for its customer; one Stripe will not cancel (it succeeded or
+        is processing) is read and returned as it is. Raises PaymentError."""
+        try:
+            intent = _call("cancel payment intent", self.client.v1.payment_intents.cancel, reference,
+                           params={"cancellation_reason": "abandoned"})
+        except PaymentError as error:
+            if error.retryable:
+                raise
+            return self.get_charge(reference)
+        logger.info("stripe payment intent %s canceled", reference)
+        return _charge(intent)
+
     def refund(self, *, charge_reference: str, amount: int, currency: str, idempotency_key: str) -> Refund:
         """Refund `amount` of the PaymentIntent `charge_reference`. Raises PaymentError."""
         done = _call("create refund", self.client.v1.refunds.create,

@@ -39,6 +39,9 @@ UNDER_WAY = ("processing", "succeeded", "partially_refunded", "refunded")  # a n
 UNANSWERED = "provider_unavailable"  # failure_code of a payment whose provider did not answer: asked again later
 ASKING = timedelta(seconds=60)  # longer than a provider call may take (payment_providers: 35 s at most)
 WAIT_FOR_ANSWER, POLL = 40.0, 0.05  # seconds a repeated request waits for the first one's answer
+# Providers whose charge is taken by reading it once the customer approved (PayPal: get_charge captures an approved
+# order), and the event that says so: neither a confirmation nor a webhook may read one the booking cannot take.
+CAPTURES_ON_READ = {"paypal": "CHECKOUT.ORDER.APPROVED"}
 
 
 class PaymentInProgress(Conflict):
@@ -107,6 +110,7 @@ def create_payment(guest: User, data: Mapping, *, idempotency_key: str | None = 
     booking = db.session.get(Booking, booking_id)
     if booking is None or booking.guest_id != guest.id:
         raise NotFoundError("Booking not found.")
+    _close_open_charges(booking.id)
     try:
         payment, earlier = _start(guest, booking_id, key_hash, request_hash, method)
     except IntegrityError:  # a parallel request with this key inserted first
@@ -142,6 +146,32 @@ def _start(guest: User, booking_id: int, key_hash: str, request_hash: str,
         db.session.rollback()
         raise
     return payment, None
+
+
+def _close_open_charges(booking_id: int) -> None:
+    """Before a new payment of the booking: close its payments that still wait for the guest's browser (a Stripe
+    Elements form left open in another tab), so that only one payment of a booking can ever be charged. One that
+    went through meanwhile is applied, and the new payment then finds the booking paid. Raises PaymentInProgress
+    when the provider cannot say."""
+    waiting = db.session.scalars(select(Payment.id).where(
+        Payment.booking_id == booking_id, Payment.status == "requires_payment",
+        Payment.provider_reference.is_not(None))).all()
+    for payment_id in waiting:
+        if not claim_payment(payment_id):
+            raise PaymentInProgress("A payment of this booking is being confirmed right now.")
+        payment = db.session.get(Payment, payment_id, populate_existing=True)
+        try:
+            charge = get_provider(payment.provider).cancel_charge(payment.provider_reference)
+        except PaymentError as error:
+            logger.warning("payment %s could not be closed: %s", payment_id, error)
+            payment.claimed_until = None
+            db.session.commit()
+            raise PaymentInProgress("An earlier payment of this booking is still open; try again in a moment.") \
+                from None
+        if charge.status == "failed":
+            charge = Charge(charge.reference, "failed", payment.amount, payment.currency, failure_code="payment_failed",
+                            failure_message="This payment was replaced by a newer one for the same booking.")
+        apply_charge(payment, charge)
 
 
 def _replayed(payment: Payment) -> tuple[Payment, bool]:
@@ -266,6 +296,8 @@ def confirm_payment(payment_id: int, guest: User) -> Payment:
     if payment is None or payment.guest_id != guest.id:
         raise NotFoundError("Payment not found.")
     if payment.status in ("requires_payment", "processing", "failed") and payment.provider_reference:
+        if payment.provider in CAPTURES_ON_READ and (problem := payable_problem(payment.booking, besides=payment.id)):
+            raise problem  # reading an approved PayPal order would capture money the booking cannot take
         charge = ask_provider(payment)
         if charge is not None and (payment.status != "failed" or charge.status in ("processing", "succeeded")):
             apply_charge(payment, charge)

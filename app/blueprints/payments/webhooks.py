@@ -13,15 +13,12 @@ from ...errors import DomainError
 from ...extensions import db
 from ...models import Payment, WebhookEvent, utcnow
 from ...payment_providers import Charge, InvalidSignature, PaymentError, get_provider
-from .services import apply_charge, payable_problem
+from .services import CAPTURES_ON_READ, apply_charge, payable_problem
 
 logger = logging.getLogger(__name__)
 
 # How far each charge status has got: an event never moves a payment back (events may arrive out of order).
 PROGRESS = {"requires_payment": 0, "processing": 1, "failed": 2, "succeeded": 3}
-# Reading an order PayPal reports approved captures it (payment_providers/paypal.py): not for a booking that can
-# no longer take the money. Every other event is about money already taken or refused, and is applied.
-CAPTURES_ON_READ = {"paypal": "CHECKOUT.ORDER.APPROVED"}
 
 
 def handle_webhook(provider_name: str, payload: bytes, headers: Mapping[str, str]) -> str:
@@ -57,7 +54,8 @@ def handle_webhook(provider_name: str, payload: bytes, headers: Mapping[str, str
         return "applied"
     if CAPTURES_ON_READ.get(provider_name) == event.type and payable_problem(payment.booking,
                                                                             besides=payment.id) is not None:
-        db.session.commit()
+        db.session.commit()  # the approval of an order the booking cannot take: never captured; every other
+        # event is about money already taken or refused, and is applied
         return "ignored"
     try:
         charge = provider.get_charge(payment.provider_reference or event.charge_reference or "")
