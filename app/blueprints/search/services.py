@@ -155,8 +155,7 @@ def _item(row, covers: dict[int, str], query: SearchQuery, table: dict) -> dict:
         "id": row.id, "title": row.title, "city": row.city, "country": row.country,
         "property_type": row.property_type, "max_guests": row.max_guests,
         "price_per_night": money.money(row.price_per_night_amount, row.currency),
-        "display_price": money.money(rates.from_usd_micros(row.price_usd_micros, query.currency, table)
-                                     if row.currency != query.currency else row.price_per_night_amount,
+        "display_price": money.money(rates.convert(row.price_per_night_amount, row.currency, query.currency, table),
                                      query.currency),
         "rating": {"average": average, "count": row.rating_count},
         "thumbnail_url": image_url(covers.get(row.id)), "latitude": row.latitude, "longitude": row.longitude,
