@@ -82,7 +82,8 @@ class Filters:
     listing: list[ColumnElement]
     place: list[ColumnElement]
     place_kinds: tuple[str, ...] = ()  # the kinds of place the location finds listings by (see place_kinds_statement)
-    place_complete: bool = True  # the place conditions are all of them but the status (no amenity beyond the mask)
+    place_complete: bool = True  # the place conditions are all of them but the status (no amenity beyond the mask,
+    # no time zone rule)
 
 
 def filters(query, table: dict, amenity_ids: Sequence[int], place_kinds: Sequence[str] = ()) -> Filters:
@@ -96,10 +97,14 @@ def filters(query, table: dict, amenity_ids: Sequence[int], place_kinds: Sequenc
     link = property_amenities.c
     conditions += [exists().where(link.property_id == Property.id, link.amenity_id == amenity_id)
                    for amenity_id in amenity_ids if amenity_id not in MASKED_AMENITY_IDS]
+    if query.zones is not None:  # place rows carry no time zone: such a search is answered on the listing rows
+        zone = Property.timezone
+        conditions.append(zone.in_(query.zones.names) if query.zones.inside else zone.not_in(query.zones.names))
     prices = rates.price_window(query.min_price, query.max_price, query.currency, table)
     return Filters(listing=conditions + _copied_filters(Property, query, prices, amenity_ids),
                    place=_copied_filters(PropertyPlace, query, prices, amenity_ids), place_kinds=tuple(place_kinds),
-                   place_complete=all(amenity_id in MASKED_AMENITY_IDS for amenity_id in amenity_ids))
+                   place_complete=query.zones is None and all(amenity_id in MASKED_AMENITY_IDS
+                                                              for amenity_id in amenity_ids))
 
 
 def _copied_filters(row, query, prices: rates.PriceWindow, amenity_ids: Sequence[int]) -> list[ColumnElement]:
