@@ -26,8 +26,8 @@ class HasTimezone(Protocol):
 
 @cache
 def zone(name: str) -> ZoneInfo:
-    """The time zone named `name`, kept once loaded (ZoneInfo only holds a few zones it is not handed back).
-    Raises ZoneInfoNotFoundError for an unknown name."""
+    """The time zone named `name`, kept once loaded: ZoneInfo's own cache lets go of zones nobody holds, and
+    reading one again from disk costs ~70 µs. Raises ZoneInfoNotFoundError for an unknown name."""
     return ZoneInfo(name)
 
 
