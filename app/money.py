@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 
 # ISO 4217 code -> digits after the decimal point (the minor unit). JPY and KRW have none.
 CURRENCIES: dict[str, int] = {
@@ -21,8 +22,11 @@ def minor_units(code: str) -> int:
     return CURRENCIES[code]
 
 
-def round_half_even(value: Decimal) -> int:
-    """Round a Decimal amount of minor units to an integer, half to even (the contract's rule)."""
+def round_half_even(value: Decimal | Fraction) -> int:
+    """Round an amount of minor units (a Decimal, or an exact Fraction) to an integer, half to even (the
+    contract's rule)."""
+    if isinstance(value, Fraction):
+        return round(value)  # Fraction rounds exactly, half to even
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 

@@ -1,9 +1,12 @@
-"""Exchange rates: converting prices between currencies, and the normalised USD price search filters on."""
+"""Exchange rates: converting prices between currencies exactly, and the normalised USD price search filters on."""
 
 from __future__ import annotations
 
 import logging
+import math
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 from sqlalchemy import bindparam, select, update
 
@@ -27,49 +30,97 @@ def current_rates() -> dict[str, Decimal]:
 
 
 def to_usd_micros(amount: int, currency: str, rates: dict[str, Decimal]) -> int:
-    """An amount in minor units of `currency` as millionths of a dollar (half-even)."""
+    """An amount in minor units of `currency` as millionths of a dollar (half-even): the normalised search key.
+
+    Never shown: it orders and bounds prices across currencies (see price_window), while every price shown is
+    convert()'s exact conversion.
+    """
     major = Decimal(amount).scaleb(-money.minor_units(currency))
     return money.round_half_even(major / rates[currency] * Decimal(10) ** MICROS)
 
 
-def from_usd_micros(micros: int, currency: str, rates: dict[str, Decimal]) -> int:
-    """Millionths of a dollar in minor units of `currency` (half-even)."""
-    major = Decimal(micros).scaleb(-MICROS) * rates[currency]
-    return money.round_half_even(major.scaleb(money.minor_units(currency)))
+def factor(source: str, target: str, rates: dict[str, Decimal]) -> Fraction:
+    """Minor units of `target` per minor unit of `source`, exactly (rates are units per USD)."""
+    digits = money.minor_units(target) - money.minor_units(source)
+    return Fraction(rates[target]) / Fraction(rates[source]) * Fraction(10) ** digits
 
 
-def convert(amount: int, source: str, target: str, rates: dict[str, Decimal]) -> int:
-    """An amount in `source` minor units shown in `target` minor units; exact when both are the same."""
+def convert(amount: int | Fraction, source: str, target: str, rates: dict[str, Decimal]) -> int:
+    """An amount of `source` minor units (an exact Fraction for an average) in `target` minor units: the exact
+    conversion, rounded half-even once at the end (the contract's rule). Raises KeyError for an unknown currency."""
     if source == target:
-        return amount
-    return from_usd_micros(to_usd_micros(amount, source, rates), target, rates)
+        return money.round_half_even(Fraction(amount))
+    return money.round_half_even(Fraction(amount) * factor(source, target, rates))
 
 
-def micros_bound(amount: int, currency: str, rates: dict[str, Decimal], *, upper: bool) -> int:
-    """The normalised bound matching a price bound in `currency`.
+def least_amount(shown: int, source: str, target: str, rates: dict[str, Decimal]) -> int:
+    """The least amount of `source` minor units that convert() shows as at least `shown` minor units of `target`
+    (0 when every amount is). convert() never decreases as the amount grows, so the amounts shown at least
+    `shown` are exactly those from this one on."""
+    exact = max(0, math.ceil((shown - Fraction(1, 2)) / factor(source, target, rates)))
+    return exact if convert(exact, source, target, rates) >= shown else exact + 1  # a tie that rounds down
 
-    Lower bound: the least micros whose shown price is >= amount; upper: the most whose shown price is <= amount.
-    from_usd_micros is monotonic, so a search around the estimate finds the exact edge.
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Listings priced in `currency` whose normalised price lies in [micros_from, micros_to] but whose shown
+    price misses the bound: amount below `below` (a lower bound's), or above `above` (an upper bound's)."""
+
+    currency: str
+    micros_from: int
+    micros_to: int
+    below: int | None = None
+    above: int | None = None
+
+    def holds(self, micros: int, currency: str, amount: int) -> bool:
+        """True for a listing this exclusion leaves out."""
+        return (currency == self.currency and self.micros_from <= micros <= self.micros_to
+                and (self.below is None or amount < self.below) and (self.above is None or amount > self.above))
+
+
+@dataclass(frozen=True)
+class PriceWindow:
+    """A price bound in one currency as conditions on the normalised price: `low <= price_usd_micros <= high`
+    (None: unbounded), less the listings of each exclusion. A listing passes exactly when the price convert()
+    shows it at is within the bounds."""
+
+    low: int | None
+    high: int | None
+    exclusions: tuple[Exclusion, ...] = ()
+
+    def admits(self, micros: int, currency: str, amount: int) -> bool:
+        """True for a listing that passes (what the SQL of search.query says, for one listing)."""
+        return ((self.low is None or micros >= self.low) and (self.high is None or micros <= self.high)
+                and not any(exclusion.holds(micros, currency, amount) for exclusion in self.exclusions))
+
+
+def price_window(low: int | None, high: int | None, currency: str, rates: dict[str, Decimal]) -> PriceWindow:
+    """The normalised bounds of shown prices [low, high] in `currency` minor units (None: unbounded).
+
+    For each listing currency, the shown price passes from one amount on (least_amount), and to_usd_micros never
+    decreases with the amount. The lower bound is the least normalised price of a first passing amount; a
+    currency whose last failing amount has a normalised price at or above it (the two lie within a micro, rare)
+    gets an exclusion. The upper bound is the mirror image. Exact for listings whose stored normalised price is
+    to_usd_micros() under these rates, which rates.set_rate keeps true.
     """
-    estimate = to_usd_micros(amount, currency, rates)
-    if upper:
-        return _last_true(lambda micros: from_usd_micros(micros, currency, rates) <= amount, estimate)
-    return _last_true(lambda micros: from_usd_micros(micros, currency, rates) < amount, estimate) + 1
-
-
-def _last_true(holds, start: int) -> int:
-    """The largest n for which `holds` (true up to some n, false after) is true, searched from `start`:
-    widening steps to bracket the edge, then bisection."""
-    step = 1
-    while not holds(start):
-        start, step = start - step, step * 2
-    low, high, step = start, start + 1, 1
-    while holds(high):
-        low, high, step = high, high + step, step * 2
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (middle, high) if holds(middle) else (low, middle)
-    return low
+    codes = sorted(code for code in rates if money.is_supported(code))
+    exclusions: list[Exclusion] = []
+    low_micros = high_micros = None
+    if low is not None:
+        firsts = {code: least_amount(low, code, currency, rates) for code in codes}
+        low_micros = min(to_usd_micros(first, code, rates) for code, first in firsts.items())
+        for code, first in firsts.items():
+            failing = to_usd_micros(first - 1, code, rates) if first > 0 else None
+            if failing is not None and failing >= low_micros:
+                exclusions.append(Exclusion(code, low_micros, failing, below=first))
+    if high is not None:
+        lasts = {code: least_amount(high + 1, code, currency, rates) - 1 for code in codes}
+        high_micros = max(to_usd_micros(last, code, rates) for code, last in lasts.items())
+        for code, last in lasts.items():
+            failing = to_usd_micros(last + 1, code, rates)
+            if failing <= high_micros:
+                exclusions.append(Exclusion(code, failing, high_micros, above=last))
+    return PriceWindow(low_micros, high_micros, tuple(exclusions))
 
 
 def set_rate(code: str, rate: str | Decimal) -> ExchangeRate:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from app import clock
 from app.extensions import db
 from app.models import NightHold, NightPrice
 
@@ -132,8 +133,10 @@ def test_availability_bad_query_is_4xx(client, app, query, status):
 
 
 def test_past_nights_are_not_available(client, app):
-    listing = make_listing()
-    assert [d["available"] for d in read(client, listing, -2, 1)] == [False, False, True]
+    listing = make_listing(timezone="UTC")  # the listing's today is the UTC date (see test_listing_today.py)
+    local = clock.listing_today(listing)
+    days = read(client, listing, (local - TODAY).days - 2, (local - TODAY).days + 1)
+    assert [d["available"] for d in days] == [False, False, True]
 
 
 def test_deleted_listing_calendar_is_404(client, app, auth_headers):

@@ -4,7 +4,7 @@ their calendars say."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -32,19 +32,19 @@ def test_held_nights_string_marks_each_held_night_from_its_start():
 
 
 def test_calendar_changes_rewrite_the_held_nights(app):
-    listing = make_listing()
-    today = date.today()
-    night = today + timedelta(days=3)
-    calendar.set_availability(listing, actor=listing.host, ranges=[
+    listing = make_listing(timezone="UTC")
+    now = datetime(2026, 12, 3, 7, 30, tzinfo=UTC)  # 2 December somewhere on Earth (UTC-12) until noon UTC
+    start = date(2026, 12, 1)  # the string starts a day before the earliest today: no search's check-in is earlier
+    night = date(2026, 12, 6)
+    calendar.set_availability(listing, actor=listing.host, now=now, ranges=[
         {"start": night.isoformat(), "end": (night + timedelta(days=2)).isoformat(), "available": False}])
-    assert (listing.held_from, listing.held_nights) == (today - timedelta(days=1), "000011")
-    calendar.set_availability(listing, actor=listing.host, ranges=[
+    assert (listing.held_from, listing.held_nights) == (start, "0000011")
+    calendar.set_availability(listing, actor=listing.host, now=now, ranges=[
         {"start": (night + timedelta(days=1)).isoformat(), "end": (night + timedelta(days=2)).isoformat(),
          "available": True}])
-    assert listing.held_nights == "00001"  # reopening the last held night shortens the string
+    assert listing.held_nights == "000001"  # reopening the last held night shortens the string
     place_rows = db.session.query(PropertyPlace).filter_by(property_id=listing.id).all()
-    assert place_rows and {(row.held_from, row.held_nights) for row in place_rows} == {(today - timedelta(days=1),
-                                                                                       "00001")}
+    assert place_rows and {(row.held_from, row.held_nights) for row in place_rows} == {(start, "000001")}
 
 
 def test_a_night_held_years_ahead_keeps_that_stay_out_of_search(client, app):

@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, case, func, insert, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ... import money, search_cache, transactions
+from ...clock import listing_today
 from ...errors import BadRequest, Conflict, NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...models import BOOKING_STATUSES, Booking, IdempotencyKey, NightHold, NightPrice, Property, User, utcnow
@@ -91,11 +91,6 @@ def _guests_value(data: Mapping, source: str) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise _fail(source, "guests", "must be a whole number")
     return raw
-
-
-def listing_today(listing: Property) -> date:
-    """Today where the listing is."""
-    return datetime.now(ZoneInfo(listing.timezone or "UTC")).date()
 
 
 def parse_stay(listing: Property, data: Mapping, *, source: str = "body", today: date | None = None) -> Stay:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from flask import request
 from flask_jwt_extended import get_current_user
 
+from ... import clock
 from ...authz import host_required, login_required
 from ...errors import BadRequest, ValidationFailed
 from ...money import money
@@ -112,9 +113,9 @@ def _date_arg(name: str, default: date) -> date:
 @api_doc(summary="Availability and price of each night in [from, to)", query=schemas.AvailabilityQuerySchema,
          response=schemas.AvailabilitySchema, errors=(400, 404, 422))
 def get_property_availability(property_id: int):
-    """Defaults: from today, 30 nights."""
+    """Defaults: from the listing's today (its own time zone's date, see calendar.get_calendar), 30 nights."""
     listing = services.get_listing(property_id)
-    start = _date_arg("from", date.today())
+    start = _date_arg("from", clock.listing_today(listing))
     end = _date_arg("to", start + timedelta(days=DEFAULT_CALENDAR_DAYS))
     return _days_payload(calendar.get_calendar(listing, start, end))
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from ... import search_cache
+from ... import clock, search_cache
 from ...errors import Conflict, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...models import NightHold, NightPrice, Property, User
@@ -43,9 +43,9 @@ def nights(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days)]
 
 
-def check_range(start: date, end: date, *, field: str = "to", today: date | None = None) -> None:
-    """Raise ValidationFailed unless [start, end) is a non-empty range of at most a year, within reach."""
-    today = today or date.today()
+def check_range(start: date, end: date, *, today: date, field: str = "to") -> None:
+    """Raise ValidationFailed unless [start, end) is a non-empty range of at most a year, within reach of the
+    listing's `today`: from a year before it to three years after."""
     if end <= start:
         raise ValidationFailed({field: ["Must be after the start date."]})
     if (end - start).days > MAX_RANGE_DAYS:
@@ -55,8 +55,15 @@ def check_range(start: date, end: date, *, field: str = "to", today: date | None
 
 
 def get_calendar(listing: Property, start: date, end: date, today: date | None = None) -> list[CalendarDay]:
-    """Each night of [start, end) with its availability and price (custom or the base price)."""
-    today = today or date.today()
+    """Each night of [start, end) with its availability and price (custom or the base price).
+
+    `today` is the listing's own date (clock.listing_today, the default; a page that marks it passes the one it
+    shows). `start` may be any date from a year before it, and the range spans at most a year and ends at most
+    three years after it. Nights before the listing's today are never available, whatever the server's date: a
+    listing already on tomorrow's date does not offer the server's today, and one still on yesterday's offers
+    the server's yesterday, its tonight. Raises ValidationFailed.
+    """
+    today = today or clock.listing_today(listing)
     check_range(start, end, today=today)
     holds = dict(db.session.execute(
         select(NightHold.night, NightHold.booking_id)
@@ -138,14 +145,15 @@ def _set_prices(listing: Property, start: date, end: date, amount: int | None) -
         db.session.flush()
 
 
-def set_availability(listing: Property, *, actor: User, ranges: Any, today: date | None = None) -> None:
-    """Apply every range (block, reopen, price) in one transaction, or none of them.
+def set_availability(listing: Property, *, actor: User, ranges: Any, now: datetime | None = None) -> None:
+    """Apply every range (block, reopen, price) in one transaction, or none of them. A range may not start before
+    the listing's today at `now` (clock.listing_today; default the real time): past nights cannot be changed.
 
     Raises PermissionDenied, ValidationFailed, DatesUnavailable (a night in the range is held by a booking).
     """
     if not can_manage(actor, listing):
         raise PermissionDenied("Only the listing's host or an admin can change its calendar.")
-    today = today or date.today()
+    today = clock.listing_today(listing, now)
     if not isinstance(ranges, list) or not ranges:
         raise ValidationFailed({"ranges": ["Give a non-empty list of ranges."]})
     if len(ranges) > 100:
@@ -160,7 +168,7 @@ def set_availability(listing: Property, *, actor: User, ranges: Any, today: date
                 _reopen(listing, item["start"], item["end"])
             if "price" in item:
                 _set_prices(listing, item["start"], item["end"], item["price"])
-        holds.refresh_held_nights(listing, today)
+        holds.refresh_held_nights(listing, now)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -11,11 +11,12 @@ string changes in the same transaction as the rows it mirrors, and writers of on
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, cast, func, select
 from sqlalchemy import Integer as SqlInteger
 
+from ... import clock
 from ...extensions import db
 from ...models import NightHold, Property
 from . import places
@@ -45,12 +46,13 @@ def held_nights_string(nights: Iterable[date], start: date) -> str:
     return "".join(chars)
 
 
-def refresh_held_nights(listing: Property, today: date | None = None) -> None:
-    """Rebuild the listing's held-nights string from night_holds, from yesterday on, on the listing and its place
-    rows. (Yesterday: a search whose clock is a little behind, around midnight, still finds its check-in
-    night in the string.) Call it under lock_listing, after this transaction's own hold changes.
+def refresh_held_nights(listing: Property, now: datetime | None = None) -> None:
+    """Rebuild the listing's held-nights string from night_holds, on the listing and its place rows, from the day
+    before the earliest date that is today anywhere at `now` (clock.earliest_today; default the real time): no
+    search check-in is earlier, as none is in the past everywhere, and the spare day covers a search whose
+    clock is a little behind. Call it under lock_listing, after this transaction's own hold changes.
     """
-    start = (today or date.today()) - timedelta(days=1)
+    start = clock.earliest_today(now) - timedelta(days=1)
     db.session.flush()
     held = db.session.scalars(select(NightHold.night)
                               .where(NightHold.property_id == listing.id, NightHold.night >= start))
@@ -61,7 +63,8 @@ def refresh_held_nights(listing: Property, today: date | None = None) -> None:
 
 def stay_is_free(check_in: date, nights: int, row=Property) -> ColumnElement[bool]:
     """SQL: none of the `nights` nights from `check_in` is held, on `row` (Property or PropertyPlace). Needs
-    held_from <= check_in: it is the day before the string was built, and a search's check-in is never past."""
+    held_from <= check_in: it is before the earliest today when the string was built, and a search's check-in is
+    never before the earliest today (see refresh_held_nights)."""
     if db.engine.dialect.name == "sqlite":
         offset = cast(func.julianday(check_in.isoformat()) - func.julianday(row.held_from), SqlInteger)
     else:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 
-from ... import geo, money
+from ... import clock, geo, money
 from ...authz import current_account, host_required, viewer_locale
 from ...errors import DomainError, ValidationFailed
 from ...models import Property
@@ -171,7 +171,7 @@ def change_summary(form: CalendarForm) -> str:
 def calendar_page(listing_id: int):
     """A month of the listing's calendar; the form blocks, reopens or prices a range of nights."""
     listing = services.get_managed_listing(listing_id, current_account())
-    today = date.today()
+    today = clock.listing_today(listing)  # the listing's date: its past nights are the ones shown as past
     first = month_arg(today)
     form = CalendarForm(currency=listing.currency)
     if form.validate_on_submit():

@@ -9,7 +9,7 @@ from typing import IO, Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from ... import geo, money, rates, search_cache, storage
+from ... import clock, geo, money, rates, search_cache, storage
 from ...errors import Conflict, NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...models import (
@@ -252,8 +252,9 @@ def update_listing(listing: Property, *, actor: User, data: dict) -> Property:
 
 
 def has_active_bookings(listing: Property, today: date | None = None) -> bool:
-    """True while a pending or confirmed booking holds any night from today on."""
-    today = today or date.today()
+    """True while a pending or confirmed booking holds any night from the listing's today on (its own date,
+    clock.listing_today)."""
+    today = today or clock.listing_today(listing)
     return db.session.scalar(
         select(NightHold.night).where(NightHold.property_id == listing.id, NightHold.booking_id.is_not(None),
                                       NightHold.night >= today).limit(1)

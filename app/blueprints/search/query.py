@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, exists, func, not_, or_, select
 
 from ... import rates
 from ...extensions import db
@@ -82,7 +82,8 @@ class Filters:
     listing: list[ColumnElement]
     place: list[ColumnElement]
     place_kinds: tuple[str, ...] = ()  # the kinds of place the location finds listings by (see place_kinds_statement)
-    place_complete: bool = True  # the place conditions are all of them but the status (no amenity beyond the mask)
+    place_complete: bool = True  # the place conditions are all of them but the status (no amenity beyond the mask,
+    # no time zone rule)
 
 
 def filters(query, table: dict, amenity_ids: Sequence[int], place_kinds: Sequence[str] = ()) -> Filters:
@@ -96,18 +97,19 @@ def filters(query, table: dict, amenity_ids: Sequence[int], place_kinds: Sequenc
     link = property_amenities.c
     conditions += [exists().where(link.property_id == Property.id, link.amenity_id == amenity_id)
                    for amenity_id in amenity_ids if amenity_id not in MASKED_AMENITY_IDS]
-    prices = (None if query.min_price is None else rates.micros_bound(query.min_price, query.currency, table,
-                                                                      upper=False),
-              None if query.max_price is None else rates.micros_bound(query.max_price, query.currency, table,
-                                                                      upper=True))
+    if query.zones is not None:  # place rows carry no time zone: such a search is answered on the listing rows
+        zone = Property.timezone
+        conditions.append(zone.in_(query.zones.names) if query.zones.inside else zone.not_in(query.zones.names))
+    prices = rates.price_window(query.min_price, query.max_price, query.currency, table)
     return Filters(listing=conditions + _copied_filters(Property, query, prices, amenity_ids),
                    place=_copied_filters(PropertyPlace, query, prices, amenity_ids), place_kinds=tuple(place_kinds),
-                   place_complete=all(amenity_id in MASKED_AMENITY_IDS for amenity_id in amenity_ids))
+                   place_complete=query.zones is None and all(amenity_id in MASKED_AMENITY_IDS
+                                                              for amenity_id in amenity_ids))
 
 
-def _copied_filters(row, query, prices: tuple, amenity_ids: Sequence[int]) -> list[ColumnElement]:
+def _copied_filters(row, query, prices: rates.PriceWindow, amenity_ids: Sequence[int]) -> list[ColumnElement]:
     """The conditions on the columns that properties and property_places both have (`row` is either), given
-    the price bounds in micros (None: unbounded)."""
+    the price bounds as normalised prices."""
     conditions = []
     if query.check_in:
         conditions += [row.min_nights <= query.nights, row.max_nights >= query.nights,
@@ -118,15 +120,30 @@ def _copied_filters(row, query, prices: tuple, amenity_ids: Sequence[int]) -> li
         conditions.append(row.property_type == query.property_type)
     if query.instant_book is not None:
         conditions.append(row.instant_book == query.instant_book)
-    low, high = prices
-    if low is not None:
-        conditions.append(row.price_usd_micros >= low)
-    if high is not None:
-        conditions.append(row.price_usd_micros <= high)
+    if prices.low is not None:
+        conditions.append(row.price_usd_micros >= prices.low)
+    if prices.high is not None:
+        conditions.append(row.price_usd_micros <= prices.high)
+    conditions += [_excluded(row, exclusion) for exclusion in prices.exclusions]
     mask = amenity_mask(amenity_ids)
     if mask:
         conditions.append(row.amenity_mask.op("&")(mask) == mask)
     return conditions
+
+
+def _excluded(row, exclusion: rates.Exclusion) -> ColumnElement:
+    """SQL: the listing of `row` is not one that `exclusion` leaves out (see rates.price_window). Place rows carry
+    no currency or amount: they look up the excluded listings, a short range of the price index."""
+    matches = [Property.currency == exclusion.currency,
+               Property.price_usd_micros.between(exclusion.micros_from, exclusion.micros_to)]
+    if exclusion.below is not None:
+        matches.append(Property.price_per_night_amount < exclusion.below)
+    if exclusion.above is not None:
+        matches.append(Property.price_per_night_amount > exclusion.above)
+    if row is Property:
+        return not_(and_(*matches))
+    excluded = select(Property.id).where(Property.status == "active", *matches).correlate(None)  # never the outer row
+    return row.property_id.not_in(excluded)
 
 
 # The index that delivers each sort in order; "relevance" near a point sorts by distance, which none does.

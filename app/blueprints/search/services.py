@@ -7,23 +7,32 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from ... import geo, money, rates, search_cache
+from ... import clock, geo, money, rates, search_cache
 from ...errors import BadRequest, ValidationFailed
 from ...extensions import db
 from ...models import PROPERTY_TYPES, Amenity
 from ...pagination import MAX_PAGE, MAX_PER_PAGE
 from ...storage import image_url
+from ..listings.calendar import MAX_FUTURE_DAYS
 from . import query as sql
 
 SORTS = ("relevance", "price_asc", "price_desc", "rating", "newest")
 DEFAULT_RADIUS_KM, MAX_RADIUS_KM = 25.0, 500.0
-MAX_STAY_NIGHTS, MAX_AHEAD_DAYS = 365, 3 * 366
+MAX_STAY_NIGHTS, MAX_AHEAD_DAYS = 365, MAX_FUTURE_DAYS  # a stay ends at most this far after its listing's today
 MAX_PRICE, MAX_LOCATION = 10**9, 100
 CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class ZoneRule:
+    """The listings' time zones a search keeps: those in `names` when `inside`, else all but those."""
+
+    names: tuple[str, ...]
+    inside: bool
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,7 @@ class SearchQuery:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    zones: ZoneRule | None = None  # with dates near today only: see _zone_rule
 
     @property
     def nights(self) -> int | None:
@@ -81,18 +91,22 @@ def _date(args: Mapping, name: str) -> date | None:
         raise BadRequest(f"{name} must be a date as YYYY-MM-DD.", fields={name: ["must be YYYY-MM-DD"]}) from None
 
 
-def _dates(args: Mapping, today: date) -> tuple[date | None, date | None]:
+def _dates(args: Mapping, now: datetime) -> tuple[date | None, date | None]:
+    """check_in and check_out, checked against every listing's clock at once: check_in today somewhere on Earth
+    or later (clock.earliest_today), check_out within reach of the latest today; _zone_rule narrows that down
+    to the listings' own dates."""
     check_in, check_out = _date(args, "check_in"), _date(args, "check_out")
     if (check_in is None) != (check_out is None):
         missing = "check_out" if check_out is None else "check_in"
         raise ValidationFailed({missing: ["give both check_in and check_out"]})
     if check_in is None:
         return None, None
-    if check_in < today:
+    if check_in < clock.earliest_today(now):
         raise ValidationFailed({"check_in": ["must not be in the past"]})
     if check_out <= check_in:
         raise ValidationFailed({"check_out": ["must be after check_in"]})
-    if (check_out - check_in).days > MAX_STAY_NIGHTS or check_out > today + timedelta(days=MAX_AHEAD_DAYS):
+    last_check_out = clock.latest_today(now) + timedelta(days=MAX_AHEAD_DAYS)
+    if (check_out - check_in).days > MAX_STAY_NIGHTS or check_out > last_check_out:
         raise ValidationFailed({"check_out": [f"stays are at most {MAX_STAY_NIGHTS} nights, within three years"]})
     return check_in, check_out
 
@@ -133,10 +147,31 @@ def _choices(args: Mapping) -> dict:
             "instant_book": None if instant == "" else instant in ("true", "1")}
 
 
-def parse_search(args: Mapping, today: date | None = None) -> SearchQuery:
-    """Turn query-string arguments into a SearchQuery. Raises BadRequest (unparsable), ValidationFailed (invalid)."""
-    today = today or date.today()
-    check_in, check_out = _dates(args, today)
+def _zone_rule(check_in: date | None, check_out: date | None, now: datetime) -> ZoneRule | None:
+    """The time zones whose listings can take the stay at `now`, by the rules a booking is checked by: check_in
+    not before the listing's today (clock.listing_today) and check_out at most MAX_AHEAD_DAYS after it.
+
+    None when every zone can, which is every search whose check-in is on or after the latest date that is today
+    anywhere (and ends within reach of the earliest). Otherwise the dates that are today somewhere are two or
+    three, and each zone's date is looked up (about a millisecond): the rule names the shorter list, of the zones
+    kept or of those left out, an exact test of the listing row. It is part of the query and so of its cache key:
+    a cached answer never outlives a listing's midnight.
+    """
+    reach = timedelta(days=MAX_AHEAD_DAYS)
+    if check_in is None or (check_in >= clock.latest_today(now) and check_out <= clock.earliest_today(now) + reach):
+        return None
+    zones = geo.timezones()
+    kept = clock.zones_with_today_between(check_out - reach, check_in, zones, now)
+    if len(kept) <= len(zones) // 2:
+        return ZoneRule(tuple(sorted(kept)), inside=True)
+    return ZoneRule(tuple(sorted(zones - kept)), inside=False)
+
+
+def parse_search(args: Mapping, now: datetime | None = None) -> SearchQuery:
+    """Turn query-string arguments into a SearchQuery, as at `now` (default the real time). Raises BadRequest
+    (unparsable), ValidationFailed (invalid)."""
+    now = clock.instant(now)  # one instant for every check
+    check_in, check_out = _dates(args, now)
     min_price = _number(args, "min_price", int, 0, MAX_PRICE)
     max_price = _number(args, "max_price", int, 0, MAX_PRICE)
     if min_price is not None and max_price is not None and min_price > max_price:
@@ -144,7 +179,8 @@ def parse_search(args: Mapping, today: date | None = None) -> SearchQuery:
     page = _number(args, "page", int, 1, MAX_PAGE) or 1
     per_page = _number(args, "per_page", int, -MAX_PRICE, MAX_PRICE)
     per_page = min(max(per_page or 20, 1), MAX_PER_PAGE)
-    return SearchQuery(check_in=check_in, check_out=check_out, guests=_number(args, "guests", int, 1, 100),
+    return SearchQuery(check_in=check_in, check_out=check_out, zones=_zone_rule(check_in, check_out, now),
+                       guests=_number(args, "guests", int, 1, 100),
                        min_price=min_price, max_price=max_price, page=page, per_page=per_page,
                        **_place(args), **_choices(args))
 
@@ -155,8 +191,7 @@ def _item(row, covers: dict[int, str], query: SearchQuery, table: dict) -> dict:
         "id": row.id, "title": row.title, "city": row.city, "country": row.country,
         "property_type": row.property_type, "max_guests": row.max_guests,
         "price_per_night": money.money(row.price_per_night_amount, row.currency),
-        "display_price": money.money(rates.from_usd_micros(row.price_usd_micros, query.currency, table)
-                                     if row.currency != query.currency else row.price_per_night_amount,
+        "display_price": money.money(rates.convert(row.price_per_night_amount, row.currency, query.currency, table),
                                      query.currency),
         "rating": {"average": average, "count": row.rating_count},
         "thumbnail_url": image_url(covers.get(row.id)), "latitude": row.latitude, "longitude": row.longitude,
