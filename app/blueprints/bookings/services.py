@@ -1,7 +1,7 @@
-"""Bookings: quotes, creation that never double-books, the host's answer, cancellation, and the scheduler's jobs.
+"""Bookings: creation that never double-books, the host's answer, cancellation, and the scheduler's jobs.
 
-Every change to a booking runs in one transaction that first locks its listing's row (listings/holds.py), so
-the writers of one calendar queue; the status itself only changes in state.py.
+quotes.py checks a stay and prices it. Every change to a booking runs in one transaction that first locks its
+listing's row (listings/holds.py), so the writers of one calendar queue; the status only changes in state.py.
 """
 
 from __future__ import annotations
@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,133 +17,21 @@ from flask import current_app
 from sqlalchemy import and_, case, func, insert, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ... import money, search_cache, transactions
+from ... import search_cache, transactions
 from ...clock import listing_today
-from ...errors import BadRequest, Conflict, NotFoundError, PermissionDenied, ValidationFailed
+from ...errors import Conflict, NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
-from ...models import BOOKING_STATUSES, Booking, IdempotencyKey, NightHold, NightPrice, Property, User, utcnow
+from ...models import BOOKING_STATUSES, Booking, IdempotencyKey, NightHold, Property, User, utcnow
 from ...pagination import Page, paginate
 from ..listings import holds
-from ..listings.calendar import MAX_FUTURE_DAYS, DatesUnavailable
+from ..listings.calendar import DatesUnavailable
 from ..listings.calendar import nights as nights_between
 from . import state
+from .quotes import Quote, Stay, active_listing, get_quote, parse_stay, quote  # noqa: F401 (the bookings API)
 
 logger = logging.getLogger(__name__)
 
-MAX_KEY_LENGTH, MAX_REASON_LENGTH, MAX_GUESTS = 255, 500, 100
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-@dataclass(frozen=True)
-class Stay:
-    """Checked dates and party size for one listing."""
-
-    check_in: date
-    check_out: date
-    guests: int
-
-    @property
-    def nights(self) -> int:
-        return (self.check_out - self.check_in).days
-
-
-@dataclass(frozen=True)
-class Quote:
-    """What a booking made now would cost, in the listing's currency and minor units."""
-
-    nights: int
-    currency: str
-    nightly: int
-    cleaning_fee: int
-    service_fee: int
-    total: int
-    available: bool
-
-
-def _fail(source: str, field: str, message: str):
-    """An unparsable value: 400 in a query string (the contract's rule), 422 in a JSON body."""
-    if source == "query":
-        return BadRequest(f"{field} {message}.", fields={field: [message]})
-    return ValidationFailed({field: [message]})
-
-
-def _date_value(data: Mapping, field: str, source: str) -> date:
-    raw = data.get(field)
-    if raw is None or raw == "":
-        raise ValidationFailed({field: ["required"]})
-    try:
-        if isinstance(raw, str) and ISO_DATE.fullmatch(raw):
-            return date.fromisoformat(raw)
-    except ValueError:
-        pass
-    raise _fail(source, field, "must be a date as YYYY-MM-DD")
-
-
-def _guests_value(data: Mapping, source: str) -> int:
-    raw = data.get("guests", 1)
-    if isinstance(raw, str) and source == "query":
-        try:
-            raw = int(raw.strip())
-        except ValueError:
-            raise _fail(source, "guests", "must be a whole number") from None
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise _fail(source, "guests", "must be a whole number")
-    return raw
-
-
-def parse_stay(listing: Property, data: Mapping, *, source: str = "body", today: date | None = None) -> Stay:
-    """check_in, check_out and guests checked against the listing's rules. Raises BadRequest, ValidationFailed."""
-    check_in, check_out = _date_value(data, "check_in", source), _date_value(data, "check_out", source)
-    guests = _guests_value(data, source)
-    today = today or listing_today(listing)
-    errors: dict[str, list[str]] = {}
-    if check_in < today:
-        errors["check_in"] = ["must not be in the past"]
-    if check_out <= check_in:
-        errors["check_out"] = ["must be after check_in"]
-    elif check_out > today + timedelta(days=MAX_FUTURE_DAYS):
-        errors["check_out"] = ["must be within three years"]
-    else:
-        nights = (check_out - check_in).days
-        if not listing.min_nights <= nights <= listing.max_nights:
-            errors["check_out"] = [f"stays here are {listing.min_nights} to {listing.max_nights} nights"]
-    if not 1 <= guests <= min(listing.max_guests, MAX_GUESTS):
-        errors["guests"] = [f"this place sleeps 1 to {listing.max_guests}"]
-    if errors:
-        raise ValidationFailed(errors)
-    return Stay(check_in, check_out, guests)
-
-
-def quote(listing: Property, stay: Stay) -> Quote:
-    """The price of `stay` now: each night at its own price or the base price, the cleaning fee, and the
-    service fee (SERVICE_FEE_PERCENT of both); and whether every night is free."""
-    custom = dict(db.session.execute(
-        select(NightPrice.night, NightPrice.amount)
-        .where(NightPrice.property_id == listing.id, NightPrice.night >= stay.check_in,
-               NightPrice.night < stay.check_out)).all())
-    nightly = sum(custom.get(night, listing.price_per_night_amount)
-                  for night in nights_between(stay.check_in, stay.check_out))
-    cleaning = listing.cleaning_fee_amount
-    service = money.percentage(nightly + cleaning, current_app.config["SERVICE_FEE_PERCENT"])
-    taken = db.session.scalar(select(NightHold.night).where(
-        NightHold.property_id == listing.id, NightHold.night >= stay.check_in,
-        NightHold.night < stay.check_out).limit(1))
-    return Quote(nights=stay.nights, currency=listing.currency, nightly=nightly, cleaning_fee=cleaning,
-                 service_fee=service, total=nightly + cleaning + service, available=taken is None)
-
-
-def get_quote(listing_id: int, args: Mapping) -> Quote:
-    """The quote endpoint: the same checks as booking. Raises NotFoundError, BadRequest, ValidationFailed."""
-    listing = _active_listing(listing_id)
-    if listing is None:
-        raise NotFoundError("Listing not found.")
-    return quote(listing, parse_stay(listing, args, source="query"))
-
-
-def _active_listing(listing_id: Any) -> Property | None:
-    valid = isinstance(listing_id, int) and not isinstance(listing_id, bool) and 1 <= listing_id < 2**31
-    listing = db.session.get(Property, listing_id) if valid else None
-    return listing if listing is not None and listing.is_active else None
+MAX_KEY_LENGTH, MAX_REASON_LENGTH = 255, 500
 
 
 def _request_hash(data: Mapping) -> str:
@@ -183,13 +69,13 @@ def create_booking(guest: User, data: Mapping, *, idempotency_key: str | None = 
     request_hash = _request_hash(data)
     if idempotency_key and (earlier := _replay(guest, idempotency_key, request_hash)) is not None:
         return earlier, True
-    listing = _active_listing(data.get("property_id"))
+    listing = active_listing(data.get("property_id"))
     if listing is None:
         raise ValidationFailed({"property_id": ["no such listing"]})
     if listing.host_id == guest.id:
         raise PermissionDenied("Hosts cannot book their own listing.")
-    stay = parse_stay(listing, data)
     now = now or utcnow()
+    stay = parse_stay(listing, data, today=listing_today(listing, now))
     try:
         booking = _hold_stay(guest, listing, stay, now)
         if idempotency_key:
@@ -222,7 +108,7 @@ def _hold_stay(guest: User, listing: Property, stay: Stay, now: datetime) -> Boo
     if not listing.is_active:
         raise ValidationFailed({"property_id": ["no such listing"]})
     stay = parse_stay(listing, {"check_in": stay.check_in.isoformat(), "check_out": stay.check_out.isoformat(),
-                                "guests": stay.guests})
+                                "guests": stay.guests}, today=listing_today(listing, now))
     price = quote(listing, stay)
     booking = Booking(property_id=listing.id, guest_id=guest.id, check_in=stay.check_in, check_out=stay.check_out,
                       nights=stay.nights, guests=stay.guests, status="pending", currency=price.currency,

@@ -1,0 +1,136 @@
+"""Quotes: a stay checked against a listing's rules, and what it costs now (the same numbers a booking gets)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from ... import money
+from ...clock import listing_today
+from ...errors import BadRequest, NotFoundError, ValidationFailed
+from ...extensions import db
+from ...models import NightHold, NightPrice, Property
+from ..listings.calendar import MAX_FUTURE_DAYS
+from ..listings.calendar import nights as nights_between
+
+MAX_GUESTS = 100
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class Stay:
+    """Checked dates and party size for one listing."""
+
+    check_in: date
+    check_out: date
+    guests: int
+
+    @property
+    def nights(self) -> int:
+        return (self.check_out - self.check_in).days
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a booking made now would cost, in the listing's currency and minor units."""
+
+    nights: int
+    currency: str
+    nightly: int
+    cleaning_fee: int
+    service_fee: int
+    total: int
+    available: bool
+
+
+def _fail(source: str, field: str, message: str):
+    """An unparsable value: 400 in a query string (the contract's rule), 422 in a JSON body."""
+    if source == "query":
+        return BadRequest(f"{field} {message}.", fields={field: [message]})
+    return ValidationFailed({field: [message]})
+
+
+def _date_value(data: Mapping, field: str, source: str) -> date:
+    raw = data.get(field)
+    if raw is None or raw == "":
+        raise ValidationFailed({field: ["required"]})
+    try:
+        if isinstance(raw, str) and ISO_DATE.fullmatch(raw):
+            return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise _fail(source, field, "must be a date as YYYY-MM-DD")
+
+
+def _guests_value(data: Mapping, source: str) -> int:
+    raw = data.get("guests", 1)
+    if isinstance(raw, str) and source == "query":
+        try:
+            raw = int(raw.strip())
+        except ValueError:
+            raise _fail(source, "guests", "must be a whole number") from None
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise _fail(source, "guests", "must be a whole number")
+    return raw
+
+
+def parse_stay(listing: Property, data: Mapping, *, source: str = "body", today: date | None = None) -> Stay:
+    """check_in, check_out and guests checked against the listing's rules. Raises BadRequest, ValidationFailed."""
+    check_in, check_out = _date_value(data, "check_in", source), _date_value(data, "check_out", source)
+    guests = _guests_value(data, source)
+    today = today or listing_today(listing)
+    errors: dict[str, list[str]] = {}
+    if check_in < today:
+        errors["check_in"] = ["must not be in the past"]
+    if check_out <= check_in:
+        errors["check_out"] = ["must be after check_in"]
+    elif check_out > today + timedelta(days=MAX_FUTURE_DAYS):
+        errors["check_out"] = ["must be within three years"]
+    else:
+        nights = (check_out - check_in).days
+        if not listing.min_nights <= nights <= listing.max_nights:
+            errors["check_out"] = [f"stays here are {listing.min_nights} to {listing.max_nights} nights"]
+    if not 1 <= guests <= min(listing.max_guests, MAX_GUESTS):
+        errors["guests"] = [f"this place sleeps 1 to {listing.max_guests}"]
+    if errors:
+        raise ValidationFailed(errors)
+    return Stay(check_in, check_out, guests)
+
+
+def quote(listing: Property, stay: Stay) -> Quote:
+    """The price of `stay` now: each night at its own price or the base price, the cleaning fee, and the
+    service fee (SERVICE_FEE_PERCENT of both); and whether every night is free."""
+    custom = dict(db.session.execute(
+        select(NightPrice.night, NightPrice.amount)
+        .where(NightPrice.property_id == listing.id, NightPrice.night >= stay.check_in,
+               NightPrice.night < stay.check_out)).all())
+    nightly = sum(custom.get(night, listing.price_per_night_amount)
+                  for night in nights_between(stay.check_in, stay.check_out))
+    cleaning = listing.cleaning_fee_amount
+    service = money.percentage(nightly + cleaning, current_app.config["SERVICE_FEE_PERCENT"])
+    taken = db.session.scalar(select(NightHold.night).where(
+        NightHold.property_id == listing.id, NightHold.night >= stay.check_in,
+        NightHold.night < stay.check_out).limit(1))
+    return Quote(nights=stay.nights, currency=listing.currency, nightly=nightly, cleaning_fee=cleaning,
+                 service_fee=service, total=nightly + cleaning + service, available=taken is None)
+
+
+def get_quote(listing_id: int, args: Mapping) -> Quote:
+    """The quote endpoint: the same checks as booking. Raises NotFoundError, BadRequest, ValidationFailed."""
+    listing = active_listing(listing_id)
+    if listing is None:
+        raise NotFoundError("Listing not found.")
+    return quote(listing, parse_stay(listing, args, source="query"))
+
+
+def active_listing(listing_id: Any) -> Property | None:
+    """The listing if `listing_id` names an active one, else None (a value that is not an id included)."""
+    valid = isinstance(listing_id, int) and not isinstance(listing_id, bool) and 1 <= listing_id < 2**31
+    listing = db.session.get(Property, listing_id) if valid else None
+    return listing if listing is not None and listing.is_active else None
