@@ -27,7 +27,7 @@ from ... import geo, money
 from ...errors import DomainError
 from ...forms_util import show_error
 from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, Property
-from ..main.services import list_amenities
+from . import services
 
 # One sentence per policy, as the bookings service computes refunds (measured from the 15:00 check-in).
 POLICY_SUMMARIES = {
@@ -88,7 +88,7 @@ def major_text(amount: int | None, currency: str) -> str:
 
 def amenity_choices() -> list[SelectChoice]:
     """The amenity catalogue as checkbox choices, by name."""
-    return [SelectChoice(row.code, row.name) for row in list_amenities()]
+    return [SelectChoice(row.code, row.name) for row in services.list_amenities()]
 
 
 def timezone_choices() -> list[SelectChoice]:

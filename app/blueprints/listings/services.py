@@ -66,6 +66,11 @@ def get_managed_listing(listing_id: int, user: User) -> Property:
     return listing
 
 
+def list_amenities() -> list[Amenity]:
+    """Every amenity of the catalogue, by name."""
+    return list(db.session.scalars(select(Amenity).order_by(Amenity.name)))
+
+
 def list_host_listings(host: User, page: int = 1, per_page: int = 20) -> Page:
     """The host's active listings, newest first."""
     query = (select(Property).where(Property.host_id == host.id, Property.status == "active")

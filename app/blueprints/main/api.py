@@ -7,6 +7,7 @@ from marshmallow import Schema, fields
 from ... import money
 from ...extensions import limiter
 from ...openapi import api_doc
+from ..listings import services as listings
 from . import api_bp, services
 
 
@@ -41,7 +42,7 @@ def health():
 @api_doc(summary="The amenity catalogue", response=AmenitySchema(many=True))
 def list_amenities():
     """Codes to use in listings and search filters."""
-    return [{"code": a.code, "name": a.name} for a in services.list_amenities()]
+    return [{"code": a.code, "name": a.name} for a in listings.list_amenities()]
 
 
 @api_bp.get("/currencies")

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from ...extensions import cache, db
-from ...models import Amenity
 
 logger = logging.getLogger(__name__)
-
-
-def list_amenities() -> list[Amenity]:
-    """Every amenity of the catalogue, by name."""
-    return list(db.session.scalars(select(Amenity).order_by(Amenity.name)))
 
 
 def check_database() -> bool:

@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 
 from ...authz import current_account
 from ...errors import DomainError
-from ..main.services import list_amenities
+from ..listings.services import list_amenities
 from . import bp, services
 from .forms import (
     FILTER_ARGS,
