@@ -41,4 +41,5 @@ def commit() -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
-    session.info.pop(_KEY, None)
+    if not session.in_transaction():  # the whole transaction, not a savepoint inside it
+        session.info.pop(_KEY, None)

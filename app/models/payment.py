@@ -60,6 +60,10 @@ class Payment(TimestampMixin, db.Model):
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # of the body that key came with
     # While a request is talking to the provider about this payment: others wait for its answer until then.
     claimed_until: Mapped[datetime | None] = mapped_column()
+    # The payment whose success paid the booking (one per booking): its refunds are the booking's refund.
+    pays_booking: Mapped[bool] = mapped_column(nullable=False, default=False)
+    # When Abode closed it at the provider (a newer payment of the booking replaced it): it can no longer be charged.
+    closed_at: Mapped[datetime | None] = mapped_column()
 
     booking = relationship("Booking", lazy="joined")
     refunds: Mapped[list[PaymentRefund]] = relationship(back_populates="payment", order_by="PaymentRefund.id")

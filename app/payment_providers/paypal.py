@@ -103,8 +103,9 @@ class PayPalProvider:
     def cancel_charge(self, reference: str) -> Charge:
         """Orders v2 has no cancel: an order is only money once Abode captures it, so one not captured is
         returned as failed (Abode will never capture it; PayPal lets it expire); a captured one as it is."""
-        charge = _order_charge(self._order(reference))
-        if charge.status in ("succeeded", "failed") or self._order(reference).get("status") == "COMPLETED":
+        order = self._order(reference)
+        charge = _order_charge(order)
+        if charge.status in ("succeeded", "failed") or order.get("status") == "COMPLETED":
             return charge
         return Charge(reference=charge.reference, status="failed", amount=charge.amount, currency=charge.currency,
                       failure_code="payment_failed", failure_message="Closed by Abode before it was captured.")

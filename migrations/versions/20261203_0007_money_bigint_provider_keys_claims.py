@@ -50,11 +50,21 @@ def upgrade():
             batch_op.add_column(sa.Column('claimed_until', sa.DateTime(), nullable=True))
             if table == 'payments':
                 batch_op.add_column(sa.Column('payment_method', sa.String(length=255), nullable=True))
+                batch_op.add_column(sa.Column('pays_booking', sa.Boolean(), nullable=False,
+                                              server_default=sa.false()))
+                batch_op.add_column(sa.Column('closed_at', sa.DateTime(), nullable=True))
         rows = sa.table(table, sa.column('id', sa.Integer()), sa.column('provider_key', sa.String(64)))
         op.execute(rows.update().values(provider_key=sa.literal(f'abode-{kind}-') + sa.cast(rows.c.id, sa.String(20))))
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.alter_column('provider_key', existing_type=sa.String(length=64), nullable=False)
             batch_op.create_unique_constraint(batch_op.f(f'uq_{table}_provider_key'), ['provider_key'])
+    # Before this revision a booking took the first success and refunded any later one at once: the first
+    # charged payment of a paid booking is the one that paid it.
+    op.execute("UPDATE payments SET pays_booking = 1 WHERE id IN (SELECT id FROM (SELECT MIN(p.id) AS id"
+               " FROM payments p JOIN bookings b ON b.id = p.booking_id WHERE b.paid_amount > 0"
+               " AND p.status IN ('succeeded', 'partially_refunded', 'refunded') GROUP BY p.booking_id) AS firsts)")
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.alter_column('pays_booking', existing_type=sa.Boolean(), server_default=None)
 
 
 def downgrade():
@@ -65,6 +75,8 @@ def downgrade():
             batch_op.drop_column('provider_key')
             if table == 'payments':
                 batch_op.drop_column('payment_method')
+                batch_op.drop_column('pays_booking')
+                batch_op.drop_column('closed_at')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_column('timezone')
     for table in AMOUNTS:

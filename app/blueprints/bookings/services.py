@@ -21,6 +21,7 @@ from ... import search_cache, transactions
 from ...clock import listing_today
 from ...errors import Conflict, NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
+from ...locking import locked
 from ...models import BOOKING_STATUSES, Booking, IdempotencyKey, NightHold, Property, User, utcnow
 from ...pagination import Page, paginate
 from ..listings import holds
@@ -200,8 +201,7 @@ def locked_booking(booking_id: int) -> Booking:
     lasts until the caller commits. Payments take it before paying a booking."""
     listing_id = db.session.scalar(select(Booking.property_id).where(Booking.id == booking_id))
     holds.lock_listing(listing_id)
-    return db.session.scalars(select(Booking).where(Booking.id == booking_id).with_for_update()
-                              .execution_options(populate_existing=True)).one()
+    return locked(Booking, booking_id)
 
 
 def _change(booking_id: int, apply, what: str) -> Booking:

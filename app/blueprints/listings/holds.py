@@ -18,6 +18,7 @@ from sqlalchemy import Integer as SqlInteger
 
 from ... import clock
 from ...extensions import db
+from ...locking import locked
 from ...models import NightHold, Property
 from . import places
 
@@ -26,13 +27,12 @@ HELD, FREE = "1", "0"
 
 def lock_listing(listing_id: int) -> Property | None:
     """Take the listing row's write lock for the rest of the transaction and return the listing as last committed
-    (the locking read refreshes the loaded object; SQLite ignores the lock, as it locks the whole file).
+    (app/locking.py: the locking read refreshes the loaded object; on SQLite the database's write lock).
 
     Every writer of a listing, its calendar or its bookings takes it first, so two of them never interleave;
     at READ COMMITTED (the app's isolation on MariaDB) what each reads after it is what the other committed.
     """
-    return db.session.scalars(select(Property).where(Property.id == listing_id).with_for_update()
-                              .execution_options(populate_existing=True)).one_or_none()
+    return locked(Property, listing_id)
 
 
 def held_nights_string(nights: Iterable[date], start: date) -> str:

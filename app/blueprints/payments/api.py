@@ -30,7 +30,7 @@ def create_payment():
 @api_bp.post("/payments/<int:payment_id>/confirm")
 @login_required
 @api_doc(summary="Check a payment the guest confirmed in the browser (Stripe.js, PayPal)",
-         response=schemas.PaymentSchema, errors=(402, 404))
+         response=schemas.PaymentSchema, errors=(402, 404, 409))
 def confirm_payment(payment_id: int):
     """Asks the provider how the charge stands and applies it; the webhook would do the same a moment later."""
     return schemas.payment_to_dict(services.confirm_payment(payment_id, get_current_user()))
@@ -45,14 +45,14 @@ def _webhook(provider: str):
 
 
 @api_bp.post("/payments/webhooks/stripe")
-@api_doc(summary="Stripe's events (signed with Stripe-Signature)", errors=(400,))
+@api_doc(summary="Stripe's events (signed with Stripe-Signature)", errors=(400, 503))
 def stripe_webhook():
     """A bad signature is 400 `invalid_signature`; an event delivered again changes nothing."""
     return _webhook("stripe")
 
 
 @api_bp.post("/payments/webhooks/paypal")
-@api_doc(summary="PayPal's events (verified with PayPal)", errors=(400,))
+@api_doc(summary="PayPal's events (verified with PayPal)", errors=(400, 503))
 def paypal_webhook():
     """An event PayPal does not vouch for is 400 `invalid_signature`; one delivered again changes nothing."""
     return _webhook("paypal")

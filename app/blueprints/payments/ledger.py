@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Booking, Payment, PaymentRefund, Payout
-from .services import CHARGED
+from .charges import CHARGED
 
 
 @dataclass(frozen=True)

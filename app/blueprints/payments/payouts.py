@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from ...extensions import db
+from ...locking import locked
 from ...models import Booking, Payment, Payout, User
 from ...pagination import Page, paginate
 from ...payment_providers import PaymentError, Transfer, get_provider
@@ -47,9 +48,10 @@ def schedule_payout(booking: Booking) -> Payout | None:
 
 
 def _provider_of(booking: Booking) -> str:
-    charged = db.session.scalar(select(Payment.provider).where(Payment.booking_id == booking.id,
-                                                               Payment.status != "failed").limit(1))
-    return charged or get_provider().name
+    """The provider that took the guest's money pays the host (the configured one for a payment made elsewhere)."""
+    paid_by = db.session.scalar(select(Payment.provider).where(Payment.booking_id == booking.id,
+                                                               Payment.pays_booking))
+    return paid_by or get_provider().name
 
 
 def _due(now: datetime):
@@ -103,8 +105,10 @@ def _paid(payout: Payout, transfer: Transfer, now: datetime) -> bool:
 
 
 def _failed(payout: Payout, error: PaymentError, now: datetime) -> None:
-    payout = db.session.scalars(select(Payout).where(Payout.id == payout.id).with_for_update()
-                                .execution_options(populate_existing=True)).one()
+    payout = locked(Payout, payout.id)
+    if payout.status == "paid":  # paid by a run that took over after this one's claim ran out: keep that
+        db.session.commit()
+        return
     payout.attempts += 1
     wait = backoff(payout.attempts)
     payout.status, payout.last_error = "failed", str(error)[:255]

@@ -17,10 +17,9 @@ from . import payouts, refunds
 
 @signals.booking_canceled.connect
 def settle_cancellation(booking: Booking, **_kw) -> None:
-    """Owe back what the cancellation gives (booking.refund_amount) on the payment that charged, and the host
-    whatever the guest did not get back, less the service fee."""
-    payment = db.session.scalar(select(Payment).where(Payment.booking_id == booking.id,
-                                                      Payment.status.in_(("succeeded", "partially_refunded"))))
+    """Owe back what the cancellation gives (booking.refund_amount) on the payment that paid the booking, and the
+    host whatever the guest did not get back, less the service fee."""
+    payment = db.session.scalar(select(Payment).where(Payment.booking_id == booking.id, Payment.pays_booking))
     if payment is not None and booking.refund_amount:
         refunds.owe_refund(payment, booking.refund_amount)
     payouts.schedule_payout(booking)

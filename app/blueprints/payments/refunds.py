@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 
 from ... import transactions
 from ...extensions import db
+from ...locking import locked
 from ...models import Payment, PaymentRefund, utcnow
 from ...payment_providers import PaymentError, Refund, get_provider
 from .claims import claim, is_free
@@ -30,11 +31,6 @@ def backoff(attempts: int) -> int:
     return min(RETRY_MINUTES * 2 ** (max(attempts, 1) - 1), RETRY_MAX_MINUTES)
 
 
-def _locked(payment_id: int) -> Payment:
-    return db.session.scalars(select(Payment).where(Payment.id == payment_id).with_for_update()
-                              .execution_options(populate_existing=True)).one()
-
-
 def asked_back(payment: Payment) -> int:
     """What has been asked back on the payment so far: its refunds that succeeded or are still owed."""
     return db.session.scalar(select(func.coalesce(func.sum(PaymentRefund.amount), 0)).where(
@@ -45,7 +41,7 @@ def owe_refund(payment: Payment, total: int) -> PaymentRefund | None:
     """In the caller's transaction, under the payment's row lock: make what is asked back on `payment` come to
     `total` (never more than it charged), and send the new refund once the transaction commits. None when
     nothing more is owed."""
-    payment = _locked(payment.id)
+    payment = locked(Payment, payment.id)
     amount = min(total, payment.amount) - asked_back(payment)
     if amount <= 0:
         return None
@@ -80,16 +76,14 @@ def send_refund(refund_id: int, now: datetime | None = None) -> bool:
     except PaymentError as error:
         _failed(refund_id, error, now)
         return False
-    _succeeded(refund_id, done, now)
+    _succeeded(refund_id, payment.id, done, now)
     return True
 
 
-def _succeeded(refund_id: int, done: Refund, now: datetime) -> None:
-    refund = db.session.get(PaymentRefund, refund_id)
-    payment = _locked(refund.payment_id)
-    refund = db.session.scalars(select(PaymentRefund).where(PaymentRefund.id == refund_id).with_for_update()
-                                .execution_options(populate_existing=True)).one()
-    if refund.status == "pending":
+def _succeeded(refund_id: int, payment_id: int, done: Refund, now: datetime) -> None:
+    payment = locked(Payment, payment_id)
+    refund = locked(PaymentRefund, refund_id)
+    if refund.status != "succeeded":  # the provider gave it back: that stands, whatever was recorded meanwhile
         refund.status, refund.provider_reference, refund.succeeded_at = "succeeded", done.reference, now
         refund.attempts += 1
     refund.next_attempt_at = refund.claimed_until = None
@@ -103,8 +97,10 @@ def _succeeded(refund_id: int, done: Refund, now: datetime) -> None:
 
 
 def _failed(refund_id: int, error: PaymentError, now: datetime) -> None:
-    refund = db.session.scalars(select(PaymentRefund).where(PaymentRefund.id == refund_id).with_for_update()
-                                .execution_options(populate_existing=True)).one()
+    refund = locked(PaymentRefund, refund_id)
+    if refund.status != "pending":  # sent by a run that took over after this one's claim ran out: keep that
+        db.session.commit()
+        return
     refund.attempts += 1
     refund.last_error, refund.claimed_until = str(error)[:255], None
     if error.retryable:

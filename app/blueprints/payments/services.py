@@ -14,38 +14,37 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ... import search_cache, transactions
-from ...errors import Conflict, DomainError, NotFoundError, PaymentFailed, ValidationFailed
+from ...errors import Conflict, NotFoundError, PaymentFailed, ValidationFailed
 from ...extensions import db
 from ...models import Booking, Payment, User, utcnow
 from ...pagination import Page, paginate
-from ...payment_providers import Charge, PaymentError, get_provider
+from ...payment_providers import PaymentError, get_provider
 from ..bookings import services as bookings
-from ..bookings import state
-from . import refunds
-from .claims import claim
+from .charges import (  # noqa: F401 (CHARGED, PaymentInProgress and payable_problem are the pages' too)
+    ASKING,
+    CAPTURES_ON_READ,
+    CHARGED,
+    UNANSWERED,
+    PaymentInProgress,
+    apply_charge,
+    ask_provider,
+    charge,
+    claim_payment,
+    close,
+    may_create_again,
+    payable_problem,
+    release,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH, MAX_METHOD_LENGTH = 255, 255
-CHARGED = ("succeeded", "partially_refunded", "refunded")  # money was taken (some may have gone back since)
-UNDER_WAY = ("processing", "succeeded", "partially_refunded", "refunded")  # a new payment of the booking waits
-UNANSWERED = "provider_unavailable"  # failure_code of a payment whose provider did not answer: asked again later
-ASKING = timedelta(seconds=60)  # longer than a provider call may take (payment_providers: 35 s at most)
 WAIT_FOR_ANSWER, POLL = 40.0, 0.05  # seconds a repeated request waits for the first one's answer
-# Providers whose charge is taken by reading it once the customer approved (PayPal: get_charge captures an approved
-# order), and the event that says so: neither a confirmation nor a webhook may read one the booking cannot take.
-CAPTURES_ON_READ = {"paypal": "CHECKOUT.ORDER.APPROVED"}
-
-
-class PaymentInProgress(Conflict):
-    code = "payment_in_progress"
 
 
 class ProviderUnanswered(PaymentFailed):
@@ -68,12 +67,6 @@ def _checked(data: Mapping) -> tuple[int, str | None]:
     return booking_id, method
 
 
-def lock_payment(payment_id: int) -> Payment:
-    """The payment re-read under its row lock (until the caller commits). Lock order: listing, booking, payment."""
-    return db.session.scalars(select(Payment).where(Payment.id == payment_id).with_for_update()
-                              .execution_options(populate_existing=True)).one()
-
-
 def _replay(guest: User, key_hash: str, request_hash: str) -> Payment | None:
     payment = db.session.scalar(select(Payment).where(Payment.guest_id == guest.id, Payment.key_hash == key_hash)
                                 .execution_options(populate_existing=True))
@@ -84,7 +77,7 @@ def _replay(guest: User, key_hash: str, request_hash: str) -> Payment | None:
 
 def _answer(payment: Payment) -> Payment:
     """The payment, or the 402 it ended in (a replay gets the same answer as the first request)."""
-    if payment.failure_code == UNANSWERED:
+    if payment.failure_code == UNANSWERED and payment.status in ("requires_payment", "processing"):
         raise ProviderUnanswered("The payment service did not answer. Try again: the same payment is asked about "
                                  "again, so it is never charged twice.")
     if payment.status == "failed":
@@ -120,8 +113,8 @@ def create_payment(guest: User, data: Mapping, *, idempotency_key: str | None = 
             raise
     if earlier is not None:
         return _replayed(earlier)
-    _charge(payment)
-    return _answer(payment), False
+    charge(payment)
+    return _answer(db.session.get(Payment, payment.id, populate_existing=True)), False
 
 
 def _start(guest: User, booking_id: int, key_hash: str, request_hash: str,
@@ -133,7 +126,7 @@ def _start(guest: User, booking_id: int, key_hash: str, request_hash: str,
         if (earlier := _replay(guest, key_hash, request_hash)) is not None:
             db.session.rollback()
             return None, earlier
-        if (problem := payable_problem(booking)) is not None:
+        if (problem := payable_problem(booking, starting=True)) is not None:
             raise problem
         provider = get_provider()
         payment = Payment(booking_id=booking.id, guest_id=guest.id, provider=provider.name, payment_method=method,
@@ -149,38 +142,33 @@ def _start(guest: User, booking_id: int, key_hash: str, request_hash: str,
 
 
 def _close_open_charges(booking_id: int) -> None:
-    """Before a new payment of the booking: close its payments that still wait for the guest's browser (a Stripe
-    Elements form left open in another tab), so that only one payment of a booking can ever be charged. One that
-    went through meanwhile is applied, and the new payment then finds the booking paid. Raises PaymentInProgress
-    when the provider cannot say."""
-    waiting = db.session.scalars(select(Payment.id).where(
-        Payment.booking_id == booking_id, Payment.status == "requires_payment",
-        Payment.provider_reference.is_not(None))).all()
-    for payment_id in waiting:
+    """Before a new payment of the booking: close its payments that the guest's browser could still confirm (an
+    Elements form open in another tab, a declined intent Stripe.js may retry), so that only one payment of a
+    booking can ever be charged. One that went through meanwhile is applied, and the new payment then finds the
+    booking paid. Raises PaymentInProgress when one is being asked about, or the provider cannot say."""
+    open_ids = db.session.scalars(select(Payment.id).where(
+        Payment.booking_id == booking_id, Payment.status.in_(("requires_payment", "failed")),
+        Payment.provider_reference.is_not(None), Payment.closed_at.is_(None))).all()
+    for payment_id in open_ids:
         if not claim_payment(payment_id):
             raise PaymentInProgress("A payment of this booking is being confirmed right now.")
         payment = db.session.get(Payment, payment_id, populate_existing=True)
         try:
-            charge = get_provider(payment.provider).cancel_charge(payment.provider_reference)
+            close(payment)
         except PaymentError as error:
             logger.warning("payment %s could not be closed: %s", payment_id, error)
-            payment.claimed_until = None
-            db.session.commit()
+            release(payment)
             raise PaymentInProgress("An earlier payment of this booking is still open; try again in a moment.") \
                 from None
-        if charge.status == "failed":
-            charge = Charge(charge.reference, "failed", payment.amount, payment.currency, failure_code="payment_failed",
-                            failure_message="This payment was replaced by a newer one for the same booking.")
-        apply_charge(payment, charge)
 
 
 def _replayed(payment: Payment) -> tuple[Payment, bool]:
     """The first request's answer for a repeat: waited for while it is being asked; asked again (same provider
     key) when the provider did not answer it."""
     payment = _wait_for_answer(payment)
-    if payment.failure_code == UNANSWERED and payment.provider_reference is None and claim_payment(payment.id):
-        _charge(payment)
-        return _answer(payment), False
+    if payment.failure_code == UNANSWERED and may_create_again(payment) and claim_payment(payment.id):
+        charge(payment)
+        return _answer(db.session.get(Payment, payment.id, populate_existing=True)), False
     return _answer(payment), True
 
 
@@ -192,100 +180,6 @@ def _wait_for_answer(payment: Payment) -> Payment:
         time.sleep(POLL)
         payment = db.session.get(Payment, payment.id, populate_existing=True)
     return payment
-
-
-def claim_payment(payment_id: int) -> bool:
-    """Mark the payment as being asked about, unless another request or job is asking now; commits."""
-    return claim(Payment, payment_id, Payment.status.in_(("requires_payment", "processing")), lease=ASKING)
-
-
-def _charge(payment: Payment) -> None:
-    """Ask the provider to charge, with the payment's own idempotency key (asking twice charges once). A refusal
-    fails the payment; no answer leaves it processing (with a method: the outcome is unknown, so no other payment
-    may start), and a repeat of the request or `jobs run-due` asks again."""
-    try:
-        charge = get_provider(payment.provider).create_charge(
-            amount=payment.amount, currency=payment.currency, idempotency_key=payment.provider_key,
-            description=f"Abode booking {payment.booking_id}", payment_method=payment.payment_method,
-            metadata={"booking_id": str(payment.booking_id), "payment_id": str(payment.id)})
-    except PaymentError as error:
-        if error.retryable:
-            unanswered(payment, error)
-            return
-        charge = Charge(payment.provider_reference or "", "failed", payment.amount, payment.currency,
-                        failure_code=error.code, failure_message=str(error))
-    apply_charge(payment, charge)
-
-
-def unanswered(payment: Payment, error: PaymentError) -> None:
-    """The provider did not answer about the payment: it stays as it was, marked to be asked again."""
-    payment = lock_payment(payment.id)
-    payment.failure_code, payment.failure_message, payment.claimed_until = UNANSWERED, str(error)[:255], None
-    db.session.commit()
-    logger.warning("payment %s: the provider did not answer (%s); it will be asked again", payment.id, error)
-
-
-def payable_problem(booking: Booking, now: datetime | None = None, *, besides: int | None = None
-                    ) -> DomainError | None:
-    """Why the booking cannot take a payment now, or None: it must be pending, unpaid, not expired, and no other
-    payment of it (but payment `besides`) may be under way or have succeeded (payment_in_progress)."""
-    under_way = db.session.scalar(select(Payment.id).where(
-        Payment.booking_id == booking.id, Payment.id != (besides or 0), Payment.status.in_(UNDER_WAY)).limit(1))
-    if booking.paid or under_way is not None:
-        return PaymentInProgress("This booking is already paid." if booking.paid
-                                 else "A payment of this booking is already under way.")
-    if booking.status != "pending":
-        return state.InvalidState(f"This booking is {booking.status}: there is nothing to pay.")
-    if booking.expires_at is not None and booking.expires_at <= (now or utcnow()):
-        return state.InvalidState("The time to pay for this booking ran out. Book the stay again.")
-    return None
-
-
-def apply_charge(payment: Payment, charge: Charge) -> None:
-    """Record what the provider says of the charge, and end the asking. A success pays the booking in the same
-    transaction, under the booking's listing lock and the payment's row lock, so a webhook and a confirmation
-    arriving together apply it once; a success the booking can no longer take (expired, canceled, or paid by
-    another payment meanwhile) is owed back in full in that transaction, and sent once it commits."""
-    booking = bookings.locked_booking(payment.booking_id)
-    payment = lock_payment(payment.id)
-    payment.claimed_until = None
-    if payment.status in CHARGED:
-        db.session.commit()
-        return  # applied already: a late or repeated report never undoes a success
-    takes_it = charge.status == "succeeded" and payable_problem(booking, besides=payment.id) is None
-    payment.provider_reference = charge.reference or payment.provider_reference
-    payment.status, payment.client_secret = charge.status, charge.client_secret
-    payment.failure_code, payment.failure_message = charge.failure_code, (charge.failure_message or "")[:255] or None
-    if takes_it:
-        state.pay(booking, payment.amount, utcnow())
-    elif charge.status == "succeeded":
-        logger.warning("payment %s arrived for booking %s that can no longer take it: refunding",
-                       payment.id, payment.booking_id)
-        if booking.status == "canceled":
-            state.take_back_late_payment(booking, payment.amount)
-        refunds.owe_refund(payment, payment.amount)
-    transactions.commit()
-    logger.info("payment %s for booking %s: %s", payment.id, payment.booking_id, payment.status)
-    if takes_it:
-        search_cache.bump()
-
-
-def ask_provider(payment: Payment) -> Charge | None:
-    """How the provider sees the payment now: read by its reference, or, when its creation was never answered,
-    created again with the same idempotency key (which gives the first answer). None when it cannot say."""
-    provider = get_provider(payment.provider)
-    try:
-        if payment.provider_reference:
-            return provider.get_charge(payment.provider_reference)
-        return provider.create_charge(
-            amount=payment.amount, currency=payment.currency, idempotency_key=payment.provider_key,
-            description=f"Abode booking {payment.booking_id}", payment_method=payment.payment_method,
-            metadata={"booking_id": str(payment.booking_id), "payment_id": str(payment.id)})
-    except PaymentError as error:
-        if error.retryable:
-            return None
-        return Charge(payment.provider_reference or "", "failed", payment.amount, payment.currency,
-                      failure_code=error.code, failure_message=str(error))
 
 
 def confirm_payment(payment_id: int, guest: User) -> Payment:

@@ -13,7 +13,7 @@ from ...errors import DomainError
 from ...extensions import db
 from ...models import Payment, WebhookEvent, utcnow
 from ...payment_providers import Charge, InvalidSignature, PaymentError, get_provider
-from .services import CAPTURES_ON_READ, apply_charge, payable_problem
+from .charges import CAPTURES_ON_READ, apply_charge, payable_problem
 
 logger = logging.getLogger(__name__)
 
