@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine
@@ -13,7 +14,7 @@ from sqlalchemy.engine import make_url
 from .test_bench_smoke import _database_url, _redis_url  # they skip unless MariaDB and Redis are there
 
 ROOT = Path(__file__).resolve().parent.parent
-SMOKE_DATABASE = "abode_bench_bookings_smoke"
+SMOKE_DATABASE = f"abode_bench_bookings_smoke_{uuid.uuid4().hex[:8]}"  # parallel suites keep apart
 SMOKE_REDIS_DB = "9"
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pymysql
@@ -14,7 +15,7 @@ import redis
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
-SMOKE_DATABASE = "abode_bench_smoke"
+SMOKE_DATABASE = f"abode_bench_smoke_{uuid.uuid4().hex[:8]}"  # parallel suites on one server keep apart
 SMOKE_REDIS_DB = 10
 
 
