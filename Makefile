@@ -32,5 +32,8 @@ bench-bookings: install  ## make bench-bookings BENCH_ARGS="--hot-share 0.6": co
 migrate: install  ## make migrate m="what changed": autogenerate a revision (review it before committing)
 	$(FLASK) db migrate -m "$(m)"
 
+lint: install  ## ruff over the code, the tests and the benchmarks
+	$(BIN)/ruff check app tests bench
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -68,6 +68,7 @@ class Config:
 
     PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "fake")
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY")  # Stripe Elements on the checkout page
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
     PAYPAL_CLIENT_ID = os.environ.get("PAYPAL_CLIENT_ID")
