@@ -15,15 +15,6 @@ from .errors import HTTP_CODES
 _PATH_PARAM = re.compile(r"<(?:(?P<conv>[^:<>]+):)?(?P<name>[^<>]+)>")
 
 
-class PageSchema(Schema):
-    """The contract's page object (API.md "Pagination"); a subclass adds `items` of its own schema."""
-
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
-
-
 class ErrorDetailSchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ...models import User
+from ...schemas import isoformat
 from ...storage import image_url
 from .services import BIO_MAX, NAME_MAX, PASSWORD_MAX
 
@@ -64,11 +65,6 @@ class TokenPairSchema(Schema):
 
 class AuthResponseSchema(TokenPairSchema):
     user = fields.Nested(UserSchema)
-
-
-def isoformat(value) -> str | None:
-    """ISO 8601 in UTC with a Z suffix."""
-    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
 
 
 def user_to_dict(user: User) -> dict:

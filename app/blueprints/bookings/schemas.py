@@ -6,9 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from ...models import BOOKING_STATUSES, Booking
 from ...money import money
-from ...openapi import PageSchema
-from ..auth.schemas import isoformat
-from ..listings.schemas import MoneySchema
+from ...schemas import MoneySchema, PageSchema, isoformat
 from .services import Quote
 
 

@@ -6,14 +6,9 @@ from marshmallow import Schema, fields, validate
 
 from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, Property, PropertyImage
 from ...money import money
-from ...openapi import PageSchema
+from ...schemas import MoneySchema, PageSchema, isoformat
 from ...storage import image_url
-from ..auth.schemas import PublicUserSchema, isoformat, public_user_to_dict
-
-
-class MoneySchema(Schema):
-    amount = fields.Integer(required=True, strict=True)
-    currency = fields.String(required=True, validate=validate.Length(equal=3))
+from ..auth.schemas import PublicUserSchema, public_user_to_dict
 
 
 class AddressSchema(Schema):

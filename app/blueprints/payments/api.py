@@ -10,6 +10,7 @@ from ...errors import BadRequest
 from ...openapi import api_doc
 from ...pagination import page_args
 from ...payment_providers import InvalidSignature
+from ...schemas import PageArgsSchema
 from ...validation import json_object
 from . import api_bp, payouts, schemas, services, webhooks
 
@@ -78,7 +79,7 @@ def get_payment(payment_id: int):
 
 @api_bp.get("/payouts")
 @host_required
-@api_doc(summary="The host's payouts", query=schemas.PageArgsSchema, response=schemas.PayoutPageSchema,
+@api_doc(summary="The host's payouts", query=PageArgsSchema, response=schemas.PayoutPageSchema,
          errors=(400, 403))
 def list_payouts():
     """Latest scheduled first; a failed payout is retried and stays failed until it is paid."""

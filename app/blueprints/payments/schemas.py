@@ -6,9 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from ...models import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment, Payout
 from ...money import money
-from ...openapi import PageSchema
-from ..auth.schemas import isoformat
-from ..listings.schemas import MoneySchema
+from ...schemas import MoneySchema, PageSchema, isoformat
 
 
 class PaymentInputSchema(Schema):
@@ -29,11 +27,6 @@ class PaymentSchema(Schema):
 
 class PaymentListArgsSchema(Schema):
     booking_id = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
-
-
-class PageArgsSchema(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ...models import PROPERTY_TYPES
-from ...openapi import PageSchema
-from ..listings.schemas import MoneySchema, RatingSchema
+from ...schemas import MoneySchema, PageSchema
+from ..listings.schemas import RatingSchema
 from .services import SORTS
 
 
