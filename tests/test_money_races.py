@@ -5,9 +5,7 @@ that balances. The provider is the local Stripe stub, which records every reques
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -27,44 +25,9 @@ from .stripe_stub import (  # noqa: F401 (stripe_stub_fixture registers the stri
     StripeStub,
     stripe_stub_fixture,
 )
+from .threads import Pause, in_thread
 
 SOON = date.today() + timedelta(days=30)
-
-
-class Pause:
-    """Holds the first caller of a wrapped function until `release()`: pins one step of a race in place."""
-
-    def __init__(self) -> None:
-        self.reached, self._go, self._lock, self._taken = threading.Event(), threading.Event(), threading.Lock(), False
-
-    def wrap(self, function: Callable) -> Callable:
-        def paused(*args, **kwargs):
-            with self._lock:
-                first, self._taken = not self._taken, True
-            if first:
-                self.reached.set()
-                assert self._go.wait(30), "the paused step was never released"
-            return function(*args, **kwargs)
-        return paused
-
-    def release(self) -> None:
-        self._go.set()
-
-
-def in_thread(app, work: Callable) -> tuple[threading.Thread, list]:
-    """Start `work()` in a thread with an app context (and so a database session) of its own."""
-    result: list = []
-
-    def run() -> None:
-        with app.app_context():
-            try:
-                result.append(work())
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, result
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from .stripe_stub import (  # noqa: F401 (stripe_stub_fixture registers the stri
     StripeStub,
     stripe_stub_fixture,
 )
+from .threads import in_thread
 
 SOON = date.today() + timedelta(days=30)
 
@@ -76,21 +77,6 @@ def run_due(app, now: datetime | None = None) -> str:
 def succeeded_intents(stripe_stub: StripeStub, booking: Booking) -> list[str]:
     return [intent["id"] for intent in stripe_stub.intents.values()
             if intent["metadata"].get("booking_id") == str(booking.id) and intent["status"] == "succeeded"]
-
-
-def in_thread(app, work):
-    result: list = []
-
-    def run() -> None:
-        with app.app_context():
-            try:
-                result.append(work())
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, result
 
 
 # 1. apply_charge: a success for a booking that is past its expiry but not yet canceled by run-due is refunded in

@@ -9,12 +9,15 @@ the row's stored idempotency key, so the provider answers with what it did the f
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import or_, update
 
 from ...extensions import db
 from ...models import utcnow
+
+logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)  # far longer than a provider call (35 s at most)
 
@@ -29,6 +32,19 @@ def claim(model, row_id: int, *conditions, lease: timedelta = LEASE) -> bool:
         .values(claimed_until=now + lease).execution_options(synchronize_session=False))
     db.session.commit()
     return result.rowcount == 1
+
+
+def each_row(row_ids, work, what: str) -> int:
+    """Run `work(row_id)` on each row on its own, counting the truthy answers; one row's trouble is logged and
+    rolled back, and the others still run (the row stays owed for the next run)."""
+    done = 0
+    for row_id in row_ids:
+        try:
+            done += bool(work(row_id))
+        except Exception:
+            db.session.rollback()
+            logger.exception("%s %s could not be handled; it will be tried again", what, row_id)
+    return done
 
 
 def is_free(model):

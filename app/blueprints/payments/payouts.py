@@ -19,7 +19,7 @@ from ...models import Booking, Payment, Payout, User
 from ...pagination import Page, paginate
 from ...payment_providers import PaymentError, Transfer, get_provider
 from . import payout_accounts
-from .claims import claim, is_free
+from .claims import claim, each_row, is_free
 from .refunds import backoff
 
 logger = logging.getLogger(__name__)
@@ -63,14 +63,7 @@ def pay_payouts(now: datetime) -> int:
     """Pay every payout that is due and that nobody is paying (jobs run-due). Returns how many were paid."""
     due = db.session.scalars(select(Payout.id).where(*_due(now), is_free(Payout)).order_by(Payout.id)).all()
     db.session.rollback()
-    paid = 0
-    for payout_id in due:
-        try:
-            paid += send_payout(payout_id, now)
-        except Exception:  # one payout's trouble must not stop the others
-            db.session.rollback()
-            logger.exception("payout %s could not be handled; it will be tried again", payout_id)
-    return paid
+    return each_row(due, lambda payout_id: send_payout(payout_id, now), "payout")
 
 
 def send_payout(payout_id: int, now: datetime) -> bool:

@@ -30,7 +30,7 @@ from .charges import (
     payable_problem,
     release,
 )
-from .claims import is_free
+from .claims import each_row, is_free
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +44,7 @@ def reconcile_payments() -> int:
     ids = db.session.scalars(select(Payment.id).where(unknown, Payment.updated_at <= utcnow() - RECONCILE_AFTER,
                                                       is_free(Payment)).order_by(Payment.id)).all()
     db.session.rollback()
-    settled = 0
-    for payment_id in ids:
-        try:
-            settled += _reconcile(payment_id)
-        except Exception:  # one payment's trouble must not stop the others
-            db.session.rollback()
-            logger.exception("payment %s could not be reconciled; it will be tried again", payment_id)
-    return settled
+    return each_row(ids, _reconcile, "payment")
 
 
 def _reconcile(payment_id: int) -> bool:

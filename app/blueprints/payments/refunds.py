@@ -19,7 +19,7 @@ from ...extensions import db
 from ...locking import locked
 from ...models import Payment, PaymentRefund, utcnow
 from ...payment_providers import PaymentError, Refund, get_provider
-from .claims import claim, is_free
+from .claims import claim, each_row, is_free
 
 logger = logging.getLogger(__name__)
 
@@ -118,11 +118,4 @@ def retry_refunds(now: datetime) -> int:
     owed = db.session.scalars(select(PaymentRefund.id).where(*_due(now), is_free(PaymentRefund))
                               .order_by(PaymentRefund.id)).all()
     db.session.rollback()
-    sent = 0
-    for refund_id in owed:
-        try:
-            sent += send_refund(refund_id, now)
-        except Exception:  # one refund's trouble must not stop the others
-            db.session.rollback()
-            logger.exception("refund %s could not be sent; it will be tried again", refund_id)
-    return sent
+    return each_row(owed, lambda refund_id: send_refund(refund_id, now), "refund")
