@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterator
 
@@ -23,10 +22,10 @@ from app.models.listing import DEFAULT_AMENITIES  # noqa: E402
 from app.redis_client import get_redis  # noqa: E402
 from config import TestingConfig  # noqa: E402
 
-from .factories import DEFAULT_PASSWORD  # noqa: E402
+from .support.factories import DEFAULT_PASSWORD  # noqa: E402
+from .support.pages import submit  # noqa: E402
 
 KEEP_TABLES = {"amenities"}  # reference data, loaded once per run like the migration does
-CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -95,20 +94,6 @@ def client(app) -> FlaskClient:
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-def csrf_token(client: FlaskClient, url: str) -> str:
-    """GET a page and return the CSRF token of its form."""
-    page = client.get(url)
-    match = CSRF_INPUT.search(page.get_data(as_text=True))
-    assert match, f"no CSRF token on {url} (status {page.status_code})"
-    return match.group(1)
-
-
-def submit(client: FlaskClient, url: str, data: dict, *, form_url: str | None = None, **kwargs):
-    """Post an HTML form the way a browser does: fetch the page for its CSRF token, then post."""
-    data = {"csrf_token": csrf_token(client, form_url or url), **data}
-    return client.post(url, data=data, **kwargs)
 
 
 @pytest.fixture
