@@ -1,7 +1,8 @@
 """Bookings: creation that never double-books, the host's answer, cancellation, and the scheduler's jobs.
 
-quotes.py checks a stay and prices it. Every change to a booking runs in one transaction that first locks its
-listing's row (listings/holds.py), so the writers of one calendar queue; the status only changes in state.py.
+quotes.py checks a stay and prices it; the calendar holds and frees its nights. Every change to a booking runs in
+one transaction that first locks its listing's row (listings.services.lock_listing), so the writers of one calendar
+queue; the status only changes in state.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, func, insert, not_, or_, select
+from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ... import search_cache, transactions
@@ -22,11 +23,11 @@ from ...clock import listing_today
 from ...errors import Conflict, NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...locking import locked
-from ...models import BOOKING_STATUSES, Booking, IdempotencyKey, NightHold, Property, User, utcnow
+from ...models import BOOKING_STATUSES, Booking, IdempotencyKey, Property, User, utcnow
 from ...pagination import Page, paginate
-from ..listings import holds
-from ..listings.calendar import DatesUnavailable
-from ..listings.calendar import nights as nights_between
+from ..calendar import services as calendar
+from ..calendar.services import DatesUnavailable
+from ..listings.services import lock_listing
 from . import state
 from .quotes import Quote, Stay, active_listing, get_quote, parse_stay, quote  # noqa: F401 (the bookings API)
 
@@ -100,12 +101,12 @@ def create_booking(guest: User, data: Mapping, *, idempotency_key: str | None = 
 
 
 def _hold_stay(guest: User, listing: Property, stay: Stay, now: datetime) -> Booking:
-    """Insert the booking and one night_holds row per night; a night already held fails the insert.
+    """Insert the booking and hold its nights (calendar.hold_nights); a night already held fails the insert.
 
     Under the listing's lock the listing is read afresh, and the stay checked again against it: a host who
     deleted it or changed its rules a moment ago is not overruled by an older snapshot.
     """
-    holds.lock_listing(listing.id)
+    lock_listing(listing.id)
     if not listing.is_active:
         raise ValidationFailed({"property_id": ["no such listing"]})
     stay = parse_stay(listing, {"check_in": stay.check_in.isoformat(), "check_out": stay.check_out.isoformat(),
@@ -120,9 +121,7 @@ def _hold_stay(guest: User, listing: Property, stay: Stay, now: datetime) -> Boo
                       expires_at=now + timedelta(minutes=current_app.config["BOOKING_PAYMENT_MINUTES"]))
     db.session.add(booking)
     db.session.flush()
-    db.session.execute(insert(NightHold), [{"property_id": listing.id, "night": night, "booking_id": booking.id}
-                                           for night in nights_between(stay.check_in, stay.check_out)])
-    holds.refresh_held_nights(listing)
+    calendar.hold_nights(booking)
     return booking
 
 
@@ -200,7 +199,7 @@ def locked_booking(booking_id: int) -> Booking:
     """The booking re-read under its listing's lock (a locking read: the latest committed status); the lock
     lasts until the caller commits. Payments take it before paying a booking."""
     listing_id = db.session.scalar(select(Booking.property_id).where(Booking.id == booking_id))
-    holds.lock_listing(listing_id)
+    lock_listing(listing_id)
     return locked(Booking, booking_id)
 
 
