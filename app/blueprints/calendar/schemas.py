@@ -1,8 +1,9 @@
-"""Calendar schemas: they document the availability API (OpenAPI); services.py validates the ranges."""
+"""Calendar schemas: they document the availability API (OpenAPI) and load its query; services.py validates the
+ranges of a change (their errors name each range, `ranges.0.end`, one at a time)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, pre_load
 
 from ...schemas import MoneySchema
 
@@ -18,8 +19,14 @@ class AvailabilitySchema(Schema):
 
 
 class AvailabilityQuerySchema(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    """`from` and `to` of a calendar read; a missing or empty one is left out (the view's default applies)."""
+
+    from_ = fields.Date(data_key="from", error_messages={"invalid": "not a date"})
+    to = fields.Date(error_messages={"invalid": "not a date"})
+
+    @pre_load
+    def _drop_empty(self, data: dict, **_kw) -> dict:
+        return {name: value for name, value in data.items() if value != ""}
 
 
 class RangeSchema(Schema):

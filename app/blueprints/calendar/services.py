@@ -176,11 +176,13 @@ def set_night_prices(listing: Property, start: date, end: date, amount: int | No
         db.session.flush()
 
 
-def set_availability(listing: Property, *, actor: User, ranges: Any, now: datetime | None = None) -> None:
+def set_availability(listing: Property, *, actor: User, ranges: Any,
+                     now: datetime | None = None) -> tuple[date, date]:
     """Apply every range (block, reopen, price) in one transaction, or none of them. A range may not start before
     the listing's today at `now` (clock.listing_today; default the real time): past nights cannot be changed.
 
-    Raises PermissionDenied, ValidationFailed, DatesUnavailable (a night in the range is held by a booking).
+    Returns (the earliest start, the latest end) of the ranges. Raises PermissionDenied, ValidationFailed,
+    DatesUnavailable (a night in the range is held by a booking).
     """
     if not can_manage(actor, listing):
         raise PermissionDenied("Only the listing's host or an admin can change its calendar.")
@@ -209,4 +211,5 @@ def set_availability(listing: Property, *, actor: User, ranges: Any, now: dateti
         raise
     search_cache.bump()
     logger.info("calendar of listing %s changed by user %s (%s ranges)", listing.id, actor.id, len(parsed))
+    return min(item["start"] for item in parsed), max(item["end"] for item in parsed)
 
