@@ -22,7 +22,7 @@ DEFAULT_CALENDAR_DAYS = 30
 @api_doc(summary="Availability and price of each night in [from, to)", query=schemas.AvailabilityQuerySchema,
          response=schemas.AvailabilitySchema, errors=(400, 404, 422))
 def get_property_availability(property_id: int):
-    """Defaults: from the listing's today (its own time zone's date, see services.get_calendar), 30 nights."""
+    """Defaults: from the listing's today (its own time zone's date, see calendar.get_calendar), 30 nights."""
     listing = listings.get_listing(property_id)
     args = load_query(schemas.AvailabilityQuerySchema())  # 400 bad_request naming `from` or `to`
     start = args.get("from_") or clock.listing_today(listing)
