@@ -23,9 +23,10 @@ from ...models import Booking, NightHold, NightPrice, Property, User
 from ..listings import services as listings
 from ..listings.services import MAX_AMOUNT, can_manage
 from . import holds
-from .ranges import MAX_FUTURE_DAYS, MAX_RANGE_DAYS, check_range, nights  # noqa: F401 (the calendar's ranges)
+from .ranges import check_range, nights
 
 logger = logging.getLogger(__name__)
+
 
 class DatesUnavailable(Conflict):
     code = "dates_unavailable"
