@@ -33,3 +33,11 @@ class PageArgsSchema(Schema):
 def isoformat(value: datetime | None) -> str | None:
     """A naive UTC timestamp as ISO 8601 with a Z suffix, to the second (None stays None)."""
     return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+class Timestamp(fields.DateTime):
+    """The contract's timestamp when dumping: a naive UTC datetime as ISO 8601 with a Z suffix, to the second
+    (isoformat); documented as a date-time string."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return isoformat(value)

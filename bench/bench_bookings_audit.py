@@ -20,7 +20,7 @@ from datetime import date
 
 import bench_seed
 
-from app.blueprints.listings.holds import held_nights_string
+from app.blueprints.calendar.holds import held_nights_string
 
 ACTIVE = "('pending', 'confirmed')"
 EXAMPLES = 5

@@ -25,7 +25,7 @@ from pymysql.converters import escape_item
 from sqlalchemy.engine import make_url
 
 from app import geo, money, rates
-from app.blueprints.listings.holds import held_nights_string
+from app.blueprints.calendar.holds import held_nights_string
 from app.blueprints.listings.places import HELD_COLUMNS
 from app.models.listing import PropertyPlace, amenity_mask
 from app.models.money import DEFAULT_RATES
@@ -174,7 +174,7 @@ def _property_row(rng: random.Random, listing_id: int, city: City, now: datetime
 
 def _calendar(rng: random.Random, listing_id: int, days: list[str], next_booking: list[int]) -> tuple[list[str], str]:
     """Rows of night_holds: runs of booked (2-7 nights) or host-blocked (1-14) nights, 12-38% of the year;
-    and the listing's held-nights string from days[0] (what listings/holds.py would build)."""
+    and the listing's held-nights string from days[0] (what calendar/holds.py would build)."""
     occupancy = rng.uniform(0.12, 0.38)
     mean_gap = 5.25 * (1 - occupancy) / occupancy
     rows, held, day = [], [], int(rng.expovariate(1 / mean_gap))

@@ -103,7 +103,7 @@ class Property(TimestampMixin, db.Model):
     # The amenities again as bits (amenity_mask()), so search tests them on the row; set with the amenities.
     amenity_mask: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
     # The nights held in night_holds as one character each from held_from ("1" held, "0" free), rebuilt with
-    # every hold change (listings/holds.py) so search checks a stay on the row instead of probing night_holds.
+    # every hold change (calendar/holds.py) so search checks a stay on the row instead of probing night_holds.
     held_from: Mapped[date] = mapped_column(Date, nullable=False, default=date.today, server_default="2000-01-01")
     held_nights: Mapped[str] = mapped_column(String(HELD_NIGHTS_LENGTH), nullable=False, default="",
                                              server_default="")

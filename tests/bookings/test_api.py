@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from app.blueprints.bookings import services, state
-from app.blueprints.listings import calendar
+from app.blueprints.calendar import services as calendar
 from app.extensions import db
 from app.models import Booking, NightHold, utcnow
 

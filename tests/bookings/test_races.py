@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from app.blueprints.bookings import services
-from app.blueprints.listings import calendar
+from app.blueprints.calendar import services as calendar
 from app.blueprints.listings import services as listings
 from app.errors import Conflict
 from app.extensions import db

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.blueprints.listings import calendar, services
+from app.blueprints.calendar import services as calendar
+from app.blueprints.listings import services
 from app.extensions import db
 from app.models import NightHold, Property
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from app import clock
-from app.blueprints.listings import calendar
+from app.blueprints.calendar import services as calendar
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import NightHold

@@ -248,8 +248,8 @@ def test_a_lost_charge_retried_after_stripe_forgot_the_key_charges_once(app, cli
 
 # 8. SQLite (the first-run database): lock_listing's FOR UPDATE is dropped and pysqlite begins a transaction only at
 #    the first write, so two POST /payments with different keys can both find the booking payable and both charge
-#    (holds.lock_listing's "SQLite ... locks the whole file" holds for writes, not for these reads). Passes on
-#    MariaDB, where the second request waits for the listing's lock.
+#    (listings.services.lock_listing's "SQLite ... locks the whole file" holds for writes, not for these reads).
+#    Passes on MariaDB, where the second request waits for the listing's lock.
 def test_two_keys_at_once_charge_once_on_every_back_end(app, auth_headers, booking, stripe_stub,
                                                              monkeypatch):
     from app.blueprints.payments import services

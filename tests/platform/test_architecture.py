@@ -58,3 +58,22 @@ def test_payments_build_on_bookings_and_bookings_know_nothing_of_payments():
 
 def test_the_cycle_finder_finds_a_cycle_through_three_packages():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+def test_the_calendar_sits_between_bookings_and_listings():
+    """payments -> bookings -> calendar -> listings -> auth: search reads the calendar; listings know nothing of it."""
+    graph = feature_imports()
+    assert "calendar" in graph["bookings"] and "listings" in graph["calendar"]
+    assert "calendar" in graph["search"]
+    assert not graph["calendar"] & {"bookings", "payments", "search"}
+    assert not graph["listings"] & {"calendar", "bookings", "payments", "search"}
+
+
+def test_only_the_calendar_writes_night_holds_and_night_prices():
+    """Inserts, deletes and updates of the calendar's tables appear in no other feature package."""
+    writes = ("insert(NightHold", "delete(NightHold", "update(NightHold", "NightHold(", "insert(NightPrice",
+              "delete(NightPrice", "update(NightPrice", "NightPrice(")
+    offenders = [str(module.relative_to(BLUEPRINTS)) for module in BLUEPRINTS.rglob("*.py")
+                 if module.relative_to(BLUEPRINTS).parts[0] != "calendar"
+                 and any(write in module.read_text() for write in writes)]
+    assert offenders == []

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from app import rates
-from app.blueprints.listings import calendar
+from app.blueprints.calendar import services as calendar
 from app.extensions import db
 from app.models import Property
 

@@ -9,7 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app import rates
-from app.blueprints.listings import calendar, holds, places
+from app.blueprints.calendar import holds
+from app.blueprints.calendar import services as calendar
+from app.blueprints.listings import places
 from app.blueprints.listings import services as listings
 from app.extensions import db
 from app.models import Amenity, PropertyPlace

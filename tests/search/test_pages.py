@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from app import money, rates
-from app.blueprints.listings import calendar
+from app.blueprints.calendar import services as calendar
 
 from ..support.factories import make_listing, make_user
 

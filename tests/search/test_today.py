@@ -9,7 +9,7 @@ import pytest
 
 from app import clock
 from app.blueprints.bookings import services as bookings
-from app.blueprints.listings import calendar
+from app.blueprints.calendar import services as calendar
 from app.blueprints.search import services as search
 from app.errors import ValidationFailed
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
 
 from ... import money
 from ...clock import listing_today
 from ...errors import BadRequest, NotFoundError, ValidationFailed
 from ...extensions import db
-from ...models import NightHold, NightPrice, Property
-from ..listings.calendar import MAX_FUTURE_DAYS
-from ..listings.calendar import nights as nights_between
+from ...models import Property
+from ..calendar import services as calendar
+from ..calendar.ranges import stay_date_errors
 
 MAX_GUESTS = 100
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -85,14 +84,8 @@ def parse_stay(listing: Property, data: Mapping, *, source: str = "body", today:
     check_in, check_out = _date_value(data, "check_in", source), _date_value(data, "check_out", source)
     guests = _guests_value(data, source)
     today = today or listing_today(listing)
-    errors: dict[str, list[str]] = {}
-    if check_in < today:
-        errors["check_in"] = ["must not be in the past"]
-    if check_out <= check_in:
-        errors["check_out"] = ["must be after check_in"]
-    elif check_out > today + timedelta(days=MAX_FUTURE_DAYS):
-        errors["check_out"] = ["must be within three years"]
-    else:
+    errors = stay_date_errors(check_in, check_out, today=today)
+    if "check_out" not in errors:
         nights = (check_out - check_in).days
         if not listing.min_nights <= nights <= listing.max_nights:
             errors["check_out"] = [f"stays here are {listing.min_nights} to {listing.max_nights} nights"]
@@ -105,20 +98,14 @@ def parse_stay(listing: Property, data: Mapping, *, source: str = "body", today:
 
 def quote(listing: Property, stay: Stay) -> Quote:
     """The price of `stay` now: each night at its own price or the base price, the cleaning fee, and the
-    service fee (SERVICE_FEE_PERCENT of both); and whether every night is free."""
-    custom = dict(db.session.execute(
-        select(NightPrice.night, NightPrice.amount)
-        .where(NightPrice.property_id == listing.id, NightPrice.night >= stay.check_in,
-               NightPrice.night < stay.check_out)).all())
-    nightly = sum(custom.get(night, listing.price_per_night_amount)
-                  for night in nights_between(stay.check_in, stay.check_out))
+    service fee (SERVICE_FEE_PERCENT of both); and whether every night is free (calendar.night_prices,
+    calendar.is_free)."""
+    nightly = sum(calendar.night_prices(listing, stay.check_in, stay.check_out).values())
     cleaning = listing.cleaning_fee_amount
     service = money.percentage(nightly + cleaning, current_app.config["SERVICE_FEE_PERCENT"])
-    taken = db.session.scalar(select(NightHold.night).where(
-        NightHold.property_id == listing.id, NightHold.night >= stay.check_in,
-        NightHold.night < stay.check_out).limit(1))
     return Quote(nights=stay.nights, currency=listing.currency, nightly=nightly, cleaning_fee=cleaning,
-                 service_fee=service, total=nightly + cleaning + service, available=taken is None)
+                 service_fee=service, total=nightly + cleaning + service,
+                 available=calendar.is_free(listing, stay.check_in, stay.check_out))
 
 
 def get_quote(listing_id: int, args: Mapping) -> Quote:

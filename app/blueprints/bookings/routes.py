@@ -15,7 +15,7 @@ from ...errors import DomainError, NotFoundError, PermissionDenied
 from ...forms_util import show_error
 from ...models import BOOKING_STATUSES, Booking, Property, User, utcnow
 from ...pagination import page_args
-from ..listings import calendar
+from ..calendar import services as calendar
 from ..listings import services as listing_services
 from . import bp, services, state
 from .forms import AnswerForm, BookingForm, CancelForm

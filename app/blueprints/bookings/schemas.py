@@ -1,12 +1,13 @@
-"""Booking schemas: they document the API (OpenAPI) and serialise bookings; services.py validates input."""
+"""Booking schemas: they document the API (OpenAPI) and are the one way bookings and quotes are dumped;
+services.py and quotes.py validate input."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
 from ...models import BOOKING_STATUSES, Booking
 from ...money import money
-from ...schemas import MoneySchema, PageSchema, isoformat
+from ...schemas import MoneySchema, PageSchema, Timestamp
 from .services import Quote
 
 
@@ -24,9 +25,16 @@ class PriceSchema(Schema):
 
 
 class QuoteSchema(Schema):
+    """The contract's quote: nights, price and whether every night is free."""
+
     nights = fields.Integer()
     price = fields.Nested(PriceSchema)
     available = fields.Boolean()
+
+    @pre_dump
+    def _from_quote(self, quote: Quote, **_kw) -> dict:
+        return {"nights": quote.nights, "available": quote.available,
+                "price": _price(quote.currency, quote.nightly, quote.cleaning_fee, quote.service_fee, quote.total)}
 
 
 class BookingInputSchema(Schema):
@@ -41,6 +49,8 @@ class CancelSchema(Schema):
 
 
 class BookingSchema(Schema):
+    """The contract's Booking object."""
+
     id = fields.Integer()
     property_id = fields.Integer()
     guest_id = fields.Integer()
@@ -54,8 +64,17 @@ class BookingSchema(Schema):
     awaiting_approval = fields.Boolean()
     paid = fields.Boolean()
     refund = fields.Nested(MoneySchema, allow_none=True)
-    expires_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
+    expires_at = Timestamp(allow_none=True)
+    created_at = Timestamp()
+
+    @pre_dump
+    def _from_booking(self, booking: Booking, **_kw) -> dict:
+        plain = ("id", "property_id", "guest_id", "check_in", "check_out", "nights", "guests", "status",
+                 "cancellation_policy", "awaiting_approval", "paid", "expires_at", "created_at")
+        return {**{name: getattr(booking, name) for name in plain},
+                "price": _price(booking.currency, booking.nightly_amount, booking.cleaning_fee_amount,
+                                booking.service_fee_amount, booking.total_amount),
+                "refund": None if booking.refund_amount is None else money(booking.refund_amount, booking.currency)}
 
 
 class BookingListArgsSchema(Schema):
@@ -75,22 +94,14 @@ def _price(currency: str, nightly: int, cleaning: int, service: int, total: int)
             "service_fee": money(service, currency), "total": money(total, currency)}
 
 
+_QUOTE, _BOOKING = QuoteSchema(), BookingSchema()
+
+
 def quote_to_dict(quote: Quote) -> dict:
-    """The contract's quote: nights, price and whether every night is free."""
-    return {"nights": quote.nights, "available": quote.available,
-            "price": _price(quote.currency, quote.nightly, quote.cleaning_fee, quote.service_fee, quote.total)}
+    """The contract's quote (QuoteSchema)."""
+    return _QUOTE.dump(quote)
 
 
 def booking_to_dict(booking: Booking) -> dict:
-    """The contract's Booking object."""
-    return {
-        "id": booking.id, "property_id": booking.property_id, "guest_id": booking.guest_id,
-        "check_in": booking.check_in.isoformat(), "check_out": booking.check_out.isoformat(),
-        "nights": booking.nights, "guests": booking.guests, "status": booking.status,
-        "price": _price(booking.currency, booking.nightly_amount, booking.cleaning_fee_amount,
-                        booking.service_fee_amount, booking.total_amount),
-        "cancellation_policy": booking.cancellation_policy, "awaiting_approval": booking.awaiting_approval,
-        "paid": booking.paid,
-        "refund": None if booking.refund_amount is None else money(booking.refund_amount, booking.currency),
-        "expires_at": isoformat(booking.expires_at), "created_at": isoformat(booking.created_at),
-    }
+    """The contract's Booking object (BookingSchema)."""
+    return _BOOKING.dump(booking)

@@ -1,7 +1,9 @@
-"""Bookings: creation that never double-books, the host's answer, cancellation, and the scheduler's jobs.
+"""Bookings: creation that never double-books, the host's answer and cancellation; the reads (queries.py) and the
+scheduler's jobs (jobs.py) are re-exported here, so callers import every bookings service from this module.
 
-quotes.py checks a stay and prices it. Every change to a booking runs in one transaction that first locks its
-listing's row (listings/holds.py), so the writers of one calendar queue; the status only changes in state.py.
+quotes.py checks a stay and prices it; the calendar holds and frees its nights. Every change to a booking runs in
+one transaction that first locks its listing's row (listings.services.lock_listing), so the writers of one calendar
+queue; the status only changes in state.py.
 """
 
 from __future__ import annotations
@@ -10,24 +12,31 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, func, insert, not_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ... import search_cache, transactions
 from ...clock import listing_today
-from ...errors import Conflict, NotFoundError, PermissionDenied, ValidationFailed
+from ...errors import Conflict, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...locking import locked
-from ...models import BOOKING_STATUSES, Booking, IdempotencyKey, NightHold, Property, User, utcnow
-from ...pagination import Page, paginate
-from ..listings import holds
-from ..listings.calendar import DatesUnavailable
-from ..listings.calendar import nights as nights_between
+from ...models import Booking, IdempotencyKey, Property, User, utcnow
+from ..calendar import services as calendar
+from ..calendar.services import DatesUnavailable
+from ..listings.services import lock_listing
 from . import state
+from .queries import (  # noqa: F401 (the bookings API: callers keep importing them from here)
+    TRIP_SECTIONS,
+    bookings_by_id,
+    list_bookings,
+    list_trips,
+    trip_counts,
+    visible_booking,
+)
 from .quotes import Quote, Stay, active_listing, get_quote, parse_stay, quote  # noqa: F401 (the bookings API)
 
 logger = logging.getLogger(__name__)
@@ -100,12 +109,12 @@ def create_booking(guest: User, data: Mapping, *, idempotency_key: str | None = 
 
 
 def _hold_stay(guest: User, listing: Property, stay: Stay, now: datetime) -> Booking:
-    """Insert the booking and one night_holds row per night; a night already held fails the insert.
+    """Insert the booking and hold its nights (calendar.hold_nights); a night already held fails the insert.
 
     Under the listing's lock the listing is read afresh, and the stay checked again against it: a host who
     deleted it or changed its rules a moment ago is not overruled by an older snapshot.
     """
-    holds.lock_listing(listing.id)
+    lock_listing(listing.id)
     if not listing.is_active:
         raise ValidationFailed({"property_id": ["no such listing"]})
     stay = parse_stay(listing, {"check_in": stay.check_in.isoformat(), "check_out": stay.check_out.isoformat(),
@@ -120,87 +129,15 @@ def _hold_stay(guest: User, listing: Property, stay: Stay, now: datetime) -> Boo
                       expires_at=now + timedelta(minutes=current_app.config["BOOKING_PAYMENT_MINUTES"]))
     db.session.add(booking)
     db.session.flush()
-    db.session.execute(insert(NightHold), [{"property_id": listing.id, "night": night, "booking_id": booking.id}
-                                           for night in nights_between(stay.check_in, stay.check_out)])
-    holds.refresh_held_nights(listing)
+    calendar.hold_nights(booking)
     return booking
-
-
-def bookings_by_id(ids: list[int]) -> list[Booking]:
-    """These bookings (with their listings), for pages that show other records of them."""
-    return list(db.session.scalars(select(Booking).where(Booking.id.in_(ids)))) if ids else []
-
-
-def visible_booking(booking_id: int, user: User) -> Booking:
-    """A booking its guest, its listing's host or an admin may see; anyone else gets NotFoundError."""
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or not (user.is_admin or user.id in (booking.guest_id, booking.listing.host_id)):
-        raise NotFoundError("Booking not found.")
-    return booking
-
-
-def list_bookings(user: User, args: Mapping, page: int, per_page: int) -> Page:
-    """The caller's bookings as guest (default) or as host, newest check-in first; `status` may list several
-    statuses separated by commas, and `awaiting_approval=true` keeps the paid requests waiting for their host."""
-    role = args.get("as") or "guest"
-    statuses = [status.strip() for status in (args.get("status") or "").split(",") if status.strip()]
-    awaiting = (args.get("awaiting_approval") or "").strip().lower()
-    if role not in ("guest", "host"):
-        raise ValidationFailed({"as": ["choose guest or host"]})
-    if any(status not in BOOKING_STATUSES for status in statuses):
-        raise ValidationFailed({"status": [f"choose from {', '.join(BOOKING_STATUSES)}"]})
-    if awaiting not in ("", "true", "false"):
-        raise ValidationFailed({"awaiting_approval": ["true or false"]})
-    query = select(Booking)
-    if role == "guest":
-        query = query.where(Booking.guest_id == user.id)
-    else:
-        query = query.join(Property, Property.id == Booking.property_id).where(Property.host_id == user.id)
-    if statuses:
-        query = query.where(Booking.status.in_(statuses))
-    if awaiting:
-        waiting = and_(Booking.status == "pending", Booking.paid_at.is_not(None), Booking.instant_book.is_(False))
-        query = query.where(waiting if awaiting == "true" else not_(waiting))
-    return paginate(query.order_by(Booking.check_in.desc(), Booking.id.desc()), page, per_page)
-
-
-TRIP_SECTIONS = ("upcoming", "past", "canceled")
-
-
-def _trip_section(section: str, today: date):
-    """SQL condition of a Trips section: upcoming stays (pending or confirmed, not over), past ones (completed,
-    or confirmed and over before the scheduler marks them), canceled ones."""
-    if section == "upcoming":
-        return and_(Booking.status.in_(("pending", "confirmed")), Booking.check_out > today)
-    if section == "past":
-        return or_(Booking.status == "completed", and_(Booking.status == "confirmed", Booking.check_out <= today))
-    return Booking.status == "canceled"
-
-
-def list_trips(guest: User, section: str, page: int, per_page: int, today: date | None = None) -> Page:
-    """One section of the guest's Trips: upcoming soonest first, past and canceled latest first."""
-    if section not in TRIP_SECTIONS:
-        raise ValidationFailed({"section": [f"choose one of {', '.join(TRIP_SECTIONS)}"]})
-    today = today or date.today()
-    order = ((Booking.check_in.asc(), Booking.id.asc()) if section == "upcoming"
-             else (Booking.check_in.desc(), Booking.id.desc()))
-    query = select(Booking).where(Booking.guest_id == guest.id, _trip_section(section, today)).order_by(*order)
-    return paginate(query, page, per_page)
-
-
-def trip_counts(guest: User, today: date | None = None) -> dict[str, int]:
-    """How many trips each Trips section holds."""
-    today = today or date.today()
-    counts = select(*(func.count(case((_trip_section(section, today), 1))).label(section)
-                      for section in TRIP_SECTIONS)).where(Booking.guest_id == guest.id)
-    return dict(db.session.execute(counts).one()._mapping)
 
 
 def locked_booking(booking_id: int) -> Booking:
     """The booking re-read under its listing's lock (a locking read: the latest committed status); the lock
     lasts until the caller commits. Payments take it before paying a booking."""
     listing_id = db.session.scalar(select(Booking.property_id).where(Booking.id == booking_id))
-    holds.lock_listing(listing_id)
+    lock_listing(listing_id)
     return locked(Booking, booking_id)
 
 
@@ -259,32 +196,5 @@ def record_payment(booking_id: int, amount: int, now: datetime | None = None) ->
     return _change(booking_id, lambda booking: state.pay(booking, amount, now or utcnow()), "paid")
 
 
-def expire_due(now: datetime) -> int:
-    """Cancel every pending booking whose time ran out (unpaid, or unanswered by its host). Idempotent."""
-    due = db.session.scalars(select(Booking.id).where(Booking.status == "pending", Booking.expires_at <= now)).all()
-    db.session.rollback()
-    return _each_due(due, lambda booking: state.cancel(booking, "expired", now), "expired")
-
-
-def _each_due(booking_ids: list[int], apply, what: str) -> int:
-    """Apply one transition to each booking on its own; how many took it. A booking that moved on meanwhile is
-    skipped, and one booking's trouble must not stop the others."""
-    done = 0
-    for booking_id in booking_ids:
-        try:
-            _change(booking_id, apply, what)
-            done += 1
-        except state.InvalidState:  # paid, answered or canceled meanwhile; or not yet 11:00 where the stay is
-            continue
-        except Exception:
-            db.session.rollback()
-            logger.exception("booking %s could not be %s; it will be tried again", booking_id, what)
-    return done
-
-
-def complete_due(now: datetime) -> int:
-    """Complete every confirmed stay whose check-out time has come. Idempotent."""
-    due = db.session.scalars(select(Booking.id).where(Booking.status == "confirmed",
-                                                      Booking.check_out <= now.date() + timedelta(days=1))).all()
-    db.session.rollback()
-    return _each_due(due, lambda booking: state.complete(booking, now), "completed")
+# Last: jobs.py calls _change above, and the package imports this module before anyone can import jobs.py.
+from .jobs import complete_due, expire_due  # noqa: E402,F401 (the scheduler's jobs)

@@ -18,13 +18,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete
 
 from ... import money
 from ...errors import Conflict
-from ...extensions import db
-from ...models import Booking, NightHold
-from ..listings import holds
+from ...models import Booking
+from ..calendar import services as calendar
 from . import signals
 
 CHECK_IN_TIME = time(15, 0)  # refunds are measured from 15:00 on the check-in day, in the listing's time zone
@@ -141,9 +139,7 @@ def cancel(booking: Booking, canceled_by: str, now: datetime, reason: str | None
     booking.refund_amount = refund_for(booking, canceled_by, now)
     booking.status, booking.canceled_at, booking.canceled_by = "canceled", now, canceled_by
     booking.cancel_reason, booking.expires_at = reason, None
-    db.session.execute(delete(NightHold).where(NightHold.property_id == booking.property_id,
-                                               NightHold.booking_id == booking.id))
-    holds.refresh_held_nights(booking.listing)
+    calendar.release_nights(booking)
     signals.booking_canceled.send(booking)
 
 

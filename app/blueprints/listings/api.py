@@ -1,22 +1,17 @@
-"""JSON API for listings: /api/v1/properties, their photos and calendars, and /api/v1/host/properties."""
+"""JSON API for listings: /api/v1/properties and their photos, and /api/v1/host/properties (a listing's
+availability is the calendar's, calendar/api.py)."""
 
 from __future__ import annotations
-
-from datetime import date, timedelta
 
 from flask import request
 from flask_jwt_extended import get_current_user
 
-from ... import clock
 from ...authz import host_required, login_required
-from ...errors import BadRequest, ValidationFailed
-from ...money import money
+from ...errors import ValidationFailed
 from ...openapi import api_doc
 from ...pagination import page_args
 from ...validation import json_object
-from . import api_bp, calendar, schemas, services
-
-DEFAULT_CALENDAR_DAYS = 30
+from . import api_bp, schemas, services
 
 
 @api_bp.post("/properties")
@@ -97,43 +92,3 @@ def delete_property_image(property_id: int, image_id: int):
     """The remaining photos close the gap."""
     services.delete_image(services.get_listing(property_id), actor=get_current_user(), image_id=image_id)
     return "", 204
-
-
-def _date_arg(name: str, default: date) -> date:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"{name} must be a date as YYYY-MM-DD.", fields={name: ["not a date"]}) from None
-
-
-@api_bp.get("/properties/<int:property_id>/availability")
-@api_doc(summary="Availability and price of each night in [from, to)", query=schemas.AvailabilityQuerySchema,
-         response=schemas.AvailabilitySchema, errors=(400, 404, 422))
-def get_property_availability(property_id: int):
-    """Defaults: from the listing's today (its own time zone's date, see calendar.get_calendar), 30 nights."""
-    listing = services.get_listing(property_id)
-    start = _date_arg("from", clock.listing_today(listing))
-    end = _date_arg("to", start + timedelta(days=DEFAULT_CALENDAR_DAYS))
-    return _days_payload(calendar.get_calendar(listing, start, end))
-
-
-@api_bp.put("/properties/<int:property_id>/availability")
-@login_required
-@api_doc(summary="Block, reopen or price nights (its host or an admin)", body=schemas.AvailabilityUpdateSchema,
-         response=schemas.AvailabilitySchema, errors=(403, 404, 409))
-def update_property_availability(property_id: int):
-    """All ranges apply in one transaction; blocking a booked night is 409 dates_unavailable."""
-    listing = services.get_listing(property_id)
-    ranges = json_object().get("ranges")
-    calendar.set_availability(listing, actor=get_current_user(), ranges=ranges)
-    start = min(date.fromisoformat(r["start"]) for r in ranges)
-    end = min(max(date.fromisoformat(r["end"]) for r in ranges), start + timedelta(days=calendar.MAX_RANGE_DAYS))
-    return _days_payload(calendar.get_calendar(listing, start, end))
-
-
-def _days_payload(days: list[calendar.CalendarDay]) -> dict:
-    return {"days": [{"date": day.date.isoformat(), "available": day.available,
-                      "price": money(day.price, day.currency)} for day in days]}

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
-
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FloatField,
     IntegerField,
-    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
-    ValidationError,
 )
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ... import geo, money
-from ...errors import DomainError
-from ...forms_util import show_error
+from ...forms_util import parse_amount
 from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, Property
 from . import services
 
@@ -35,7 +28,6 @@ POLICY_SUMMARIES = {
     "moderate": "Full refund if canceled at least 5 days before check-in.",
     "strict": "Half of the nights and cleaning fee back if canceled at least 7 days before check-in.",
 }
-AMOUNT_PATTERN = re.compile(r"^\d{1,9}(\.\d+)?$")
 
 # Service field names (dotted, as the API reports them) -> form field names.
 LISTING_ERROR_FIELDS = {
@@ -44,41 +36,7 @@ LISTING_ERROR_FIELDS = {
     "price_per_night": "price_per_night", "price_per_night.amount": "price_per_night",
     "price_per_night.currency": "currency", "cleaning_fee.amount": "cleaning_fee", "cleaning_fee.currency": "currency",
 }
-CALENDAR_ERROR_FIELDS = {"ranges.0.start": "start", "ranges.0.end": "end", "ranges.0.price": "price",
-                         "ranges.0.price.amount": "price"}
 
-
-def show_service_error(form: FlaskForm, exc: DomainError, aliases: dict[str, str], *, only_new: bool = False) -> None:
-    """show_error() after renaming the service's field names to the form's (unknown names are flashed).
-
-    With only_new, fields that already show a form error get no second message.
-    """
-    fields: dict[str, list[str]] = {}
-    for name, messages in (exc.fields or {}).items():
-        target = aliases.get(name, name)
-        if only_new and getattr(getattr(form, target, None), "errors", None):
-            continue
-        fields.setdefault(target, []).extend(messages)
-    if only_new and exc.fields and not fields:
-        return
-    show_error(form, DomainError(exc.message, fields=fields or None, status_code=exc.status_code, code=exc.code))
-
-
-def parse_amount(text: str | None, currency: str) -> int | None:
-    """Major units typed by a person ('125.50') -> minor units; None when empty. Raises ValidationError."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    if not money.is_supported(currency):
-        raise ValidationError("Choose a supported currency first.")
-    if not AMOUNT_PATTERN.match(text):
-        raise ValidationError("Enter an amount like 125.50 (digits and an optional decimal point).")
-    try:
-        return money.to_minor(Decimal(text), currency)
-    except ValueError:
-        digits = money.minor_units(currency)
-        raise ValidationError(f"{currency} amounts take no decimals." if digits == 0
-                              else f"{currency} amounts have at most {digits} decimal places.") from None
 
 
 def major_text(amount: int | None, currency: str) -> str:
@@ -187,35 +145,3 @@ class PhotoMoveForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """Just the CSRF token, for POST-only buttons (delete a listing or a photo)."""
-
-
-class CalendarForm(FlaskForm):
-    start = DateField("From", validators=[InputRequired()])
-    end = DateField("Until (not included)", validators=[InputRequired()],
-                    description="The last night changed is the one before this date.")
-    action = RadioField("Action", default="block", choices=[
-        SelectChoice("block", "Block these nights"), SelectChoice("reopen", "Reopen these nights"),
-        SelectChoice("price", "Set a nightly price")])
-    price = StringField("Nightly price", render_kw={"inputmode": "decimal"},
-                        description="Leave empty to return to the base price.")
-    submit = SubmitField("Apply")
-
-    def __init__(self, *args, currency: str = "USD", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.currency = currency
-        self.price.label.text = f"Nightly price ({currency})"
-        self.price_minor: int | None = None
-
-    def validate_price(self, field) -> None:
-        if self.action.data == "price":
-            self.price_minor = parse_amount(field.data, self.currency)
-
-    def to_range(self) -> dict:
-        """The form as one range of calendar.set_availability (after validate)."""
-        item: dict = {"start": self.start.data.isoformat(), "end": self.end.data.isoformat()}
-        if self.action.data == "price":
-            amount = self.price_minor
-            item["price"] = None if amount is None else {"amount": amount, "currency": self.currency}
-        else:
-            item["available"] = self.action.data == "reopen"
-        return item

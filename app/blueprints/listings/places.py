@@ -1,7 +1,7 @@
 """A listing's place rows (PropertyPlace): how location search finds it, with copies of what search filters on.
 
 The rows are written by primary key only (exact deletes, updates and inserts), so keeping them current never
-takes a range lock that two writers could deadlock on. Callers hold the listing's row lock (holds.lock_listing)
+takes a range lock that two writers could deadlock on. Callers hold the listing's row lock (services.lock_listing)
 and pass the place keys the listing had before they changed it.
 """
 

@@ -72,32 +72,6 @@ class PropertyPageSchema(PageSchema):
     items = fields.List(fields.Nested(PropertySchema))
 
 
-class DaySchema(Schema):
-    date = fields.String()
-    available = fields.Boolean()
-    price = fields.Nested(MoneySchema)
-
-
-class AvailabilitySchema(Schema):
-    days = fields.List(fields.Nested(DaySchema))
-
-
-class AvailabilityQuerySchema(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
-
-
-class RangeSchema(Schema):
-    start = fields.Date(required=True)
-    end = fields.Date(required=True)
-    available = fields.Boolean()
-    price = fields.Nested(MoneySchema, allow_none=True)
-
-
-class AvailabilityUpdateSchema(Schema):
-    ranges = fields.List(fields.Nested(RangeSchema), required=True)
-
-
 def image_to_dict(image: PropertyImage) -> dict:
     """The contract's image object."""
     return {"id": image.id, "url": image_url(image.key), "thumbnail_url": image_url(image.thumbnail_key or image.key),

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import IO, Any
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from ... import clock, geo, money, rates, search_cache, storage
-from ...errors import Conflict, NotFoundError, PermissionDenied, ValidationFailed
+from ... import geo, money, rates, search_cache, storage
+from ...errors import NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
+from ...locking import locked
 from ...models import (
     CANCELLATION_POLICIES,
     PROPERTY_TYPES,
     Amenity,
-    NightHold,
     Property,
     PropertyImage,
     User,
@@ -24,7 +23,7 @@ from ...models import (
 )
 from ...models.listing import amenity_mask
 from ...pagination import Page, paginate
-from . import holds, places
+from . import places, signals
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +47,16 @@ DEFAULTS: dict[str, Any] = {"description": "", "latitude": None, "longitude": No
 def can_manage(user: User | None, listing: Property) -> bool:
     """True for the listing's host and for admins."""
     return user is not None and (user.is_admin or user.id == listing.host_id)
+
+
+def lock_listing(listing_id: int) -> Property | None:
+    """Take the listing row's write lock for the rest of the transaction and return the listing as last committed
+    (app/locking.py: the locking read refreshes the loaded object; on SQLite the database's write lock).
+
+    Every writer of a listing, its calendar or its bookings takes it first, so two of them never interleave;
+    at READ COMMITTED (the app's isolation on MariaDB) what each reads after it is what the other committed.
+    """
+    return locked(Property, listing_id)
 
 
 def get_listing(listing_id: int) -> Property:
@@ -236,7 +245,7 @@ def update_listing(listing: Property, *, actor: User, data: dict) -> Property:
     """Change some fields of a listing (its host or an admin). Raises PermissionDenied, ValidationFailed."""
     if not can_manage(actor, listing):
         raise PermissionDenied("Only the listing's host or an admin can change it.")
-    holds.lock_listing(listing.id)  # and re-read it: the change applies to what was last committed
+    lock_listing(listing.id)  # and re-read it: the change applies to what was last committed
     before = places.place_keys(listing)
     values = listing_values(listing)
     if "address" in data and isinstance(data["address"], dict):
@@ -256,24 +265,17 @@ def update_listing(listing: Property, *, actor: User, data: dict) -> Property:
     return listing
 
 
-def has_active_bookings(listing: Property, today: date | None = None) -> bool:
-    """True while a pending or confirmed booking holds any night from the listing's today on (its own date,
-    clock.listing_today)."""
-    today = today or clock.listing_today(listing)
-    return db.session.scalar(
-        select(NightHold.night).where(NightHold.property_id == listing.id, NightHold.booking_id.is_not(None),
-                                      NightHold.night >= today).limit(1)
-    ) is not None
-
-
 def delete_listing(listing: Property, *, actor: User) -> None:
-    """Soft-delete: the listing leaves search and its page, its history stays. Raises Conflict, PermissionDenied."""
+    """Soft-delete: the listing leaves search and its page, its history stays. Raises PermissionDenied, and
+    whatever a receiver of signals.listing_deleting raises (the calendar: Conflict has_active_bookings)."""
     if not can_manage(actor, listing):
         raise PermissionDenied("Only the listing's host or an admin can delete it.")
-    holds.lock_listing(listing.id)  # no booking can start while this looks
-    if has_active_bookings(listing):
+    lock_listing(listing.id)  # no booking can start while the receivers look
+    try:
+        signals.listing_deleting.send(listing)  # the calendar refuses while upcoming bookings hold nights
+    except Exception:
         db.session.rollback()
-        raise Conflict("The listing has upcoming bookings; cancel them first.", code="has_active_bookings")
+        raise
     before = places.place_keys(listing)
     listing.status = "deleted"
     listing.deleted_at = utcnow()
@@ -285,7 +287,7 @@ def delete_listing(listing: Property, *, actor: User) -> None:
 
 def _lock(listing: Property) -> None:
     """Serialise photo changes of one listing (SELECT ... FOR UPDATE on its row)."""
-    holds.lock_listing(listing.id)
+    lock_listing(listing.id)
 
 
 def _renumber(listing: Property) -> None:

@@ -1,6 +1,6 @@
 """The search query: every filter an indexed condition on properties, property_places or property_amenities.
 
-Dates are checked on the listing row (its held-nights string, see listings/holds.py), never by probing
+Dates are checked on the listing row (its held-nights string, see calendar/holds.py), never by probing
 night_holds once per candidate.
 """
 
@@ -17,7 +17,7 @@ from ...extensions import db
 from ...geo import PLACE_NAME_KINDS
 from ...models import Property, PropertyImage, PropertyPlace, property_amenities
 from ...models.listing import MASKED_AMENITY_IDS, amenity_mask
-from ..listings import holds
+from ..calendar import holds
 
 EARTH_DIAMETER_KM = 12742.0
 KM_PER_DEGREE = 111.32

@@ -17,7 +17,7 @@ from ...extensions import db
 from ...models import PROPERTY_TYPES, Amenity
 from ...pagination import MAX_PAGE, MAX_PER_PAGE
 from ...storage import image_url
-from ..listings.calendar import MAX_FUTURE_DAYS
+from ..calendar.ranges import MAX_FUTURE_DAYS, stay_date_errors
 from . import query as sql
 
 SORTS = ("relevance", "price_asc", "price_desc", "rating", "newest")
@@ -101,13 +101,11 @@ def _dates(args: Mapping, now: datetime) -> tuple[date | None, date | None]:
         raise ValidationFailed({missing: ["give both check_in and check_out"]})
     if check_in is None:
         return None, None
-    if check_in < clock.earliest_today(now):
-        raise ValidationFailed({"check_in": ["must not be in the past"]})
-    if check_out <= check_in:
-        raise ValidationFailed({"check_out": ["must be after check_in"]})
-    last_check_out = clock.latest_today(now) + timedelta(days=MAX_AHEAD_DAYS)
-    if (check_out - check_in).days > MAX_STAY_NIGHTS or check_out > last_check_out:
-        raise ValidationFailed({"check_out": [f"stays are at most {MAX_STAY_NIGHTS} nights, within three years"]})
+    errors = stay_date_errors(check_in, check_out, today=clock.earliest_today(now),
+                              latest_today=clock.latest_today(now), max_nights=MAX_STAY_NIGHTS)
+    if errors:  # one problem at a time, check-in's first
+        field = next(iter(errors))
+        raise ValidationFailed({field: errors[field]})
     return check_in, check_out
 
 

@@ -1,26 +1,31 @@
-"""The nightly calendar: which nights are free and what each costs; hosts block, reopen and price nights."""
+"""The nightly calendar: which nights are free and what each costs; bookings hold nights, hosts block, reopen and
+price them.
+
+The only code that writes `night_holds` and `night_prices`, and the one place a night's price is decided. Every
+writer takes the listing's row lock first (listings.services.lock_listing) and rebuilds the held-nights string
+search reads (holds.py) in the same transaction.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ... import clock, search_cache
 from ...errors import Conflict, PermissionDenied, ValidationFailed
 from ...extensions import db
-from ...models import NightHold, NightPrice, Property, User
+from ...models import Booking, NightHold, NightPrice, Property, User
+from ..listings import services as listings
+from ..listings.services import MAX_AMOUNT, can_manage
 from . import holds
-from .services import MAX_AMOUNT, can_manage
+from .ranges import check_range, nights
 
 logger = logging.getLogger(__name__)
-
-MAX_RANGE_DAYS = 366
-MAX_FUTURE_DAYS = 3 * 366  # how far ahead a calendar can be read or edited
 
 
 class DatesUnavailable(Conflict):
@@ -38,22 +43,6 @@ class CalendarDay:
     hold: str | None  # None (free), "blocked" (by the host) or "booked"
 
 
-def nights(start: date, end: date) -> list[date]:
-    """Every night in [start, end)."""
-    return [start + timedelta(days=n) for n in range((end - start).days)]
-
-
-def check_range(start: date, end: date, *, today: date, field: str = "to") -> None:
-    """Raise ValidationFailed unless [start, end) is a non-empty range of at most a year, within reach of the
-    listing's `today`: from a year before it to three years after."""
-    if end <= start:
-        raise ValidationFailed({field: ["Must be after the start date."]})
-    if (end - start).days > MAX_RANGE_DAYS:
-        raise ValidationFailed({field: [f"A range can span at most {MAX_RANGE_DAYS} days."]})
-    if end > today + timedelta(days=MAX_FUTURE_DAYS) or start < today - timedelta(days=MAX_RANGE_DAYS):
-        raise ValidationFailed({field: ["The calendar covers one year back to three years ahead."]})
-
-
 def get_calendar(listing: Property, start: date, end: date, today: date | None = None) -> list[CalendarDay]:
     """Each night of [start, end) with its availability and price (custom or the base price).
 
@@ -65,21 +54,59 @@ def get_calendar(listing: Property, start: date, end: date, today: date | None =
     """
     today = today or clock.listing_today(listing)
     check_range(start, end, today=today)
-    holds = dict(db.session.execute(
+    held = dict(db.session.execute(
         select(NightHold.night, NightHold.booking_id)
         .where(NightHold.property_id == listing.id, NightHold.night >= start, NightHold.night < end)
     ).all())
-    prices = dict(db.session.execute(
-        select(NightPrice.night, NightPrice.amount)
-        .where(NightPrice.property_id == listing.id, NightPrice.night >= start, NightPrice.night < end)
-    ).all())
     days = []
-    for night in nights(start, end):
-        hold = None if night not in holds else ("booked" if holds[night] is not None else "blocked")
-        days.append(CalendarDay(date=night, available=hold is None and night >= today,
-                                price=prices.get(night, listing.price_per_night_amount), currency=listing.currency,
-                                hold=hold))
+    for night, price in night_prices(listing, start, end).items():
+        hold = None if night not in held else ("booked" if held[night] is not None else "blocked")
+        days.append(CalendarDay(date=night, available=hold is None and night >= today, price=price,
+                                currency=listing.currency, hold=hold))
     return days
+
+
+def night_prices(listing: Property, start: date, end: date) -> dict[date, int]:
+    """{night: its price in the listing's minor units} for each night of [start, end), in order: the host's price
+    for that night (night_prices) or else the listing's base price. The one place a night's price is decided."""
+    custom = dict(db.session.execute(
+        select(NightPrice.night, NightPrice.amount)
+        .where(NightPrice.property_id == listing.id, NightPrice.night >= start, NightPrice.night < end)).all())
+    return {night: custom.get(night, listing.price_per_night_amount) for night in nights(start, end)}
+
+
+def is_free(listing: Property, start: date, end: date) -> bool:
+    """True when no night of [start, end) is held (booked or blocked) on the listing."""
+    return db.session.scalar(select(NightHold.night).where(
+        NightHold.property_id == listing.id, NightHold.night >= start, NightHold.night < end).limit(1)) is None
+
+
+def has_upcoming_bookings(listing: Property, today: date | None = None) -> bool:
+    """True while a pending or confirmed booking holds any night from the listing's today on (its own date,
+    clock.listing_today)."""
+    today = today or clock.listing_today(listing)
+    return db.session.scalar(
+        select(NightHold.night).where(NightHold.property_id == listing.id, NightHold.booking_id.is_not(None),
+                                      NightHold.night >= today).limit(1)
+    ) is not None
+
+
+def hold_nights(booking: Booking) -> None:
+    """In the caller's transaction, under the listing's lock: one night_holds row per night of the booking's stay
+    (the booking must have its id), and the listing's held-nights string rebuilt. A night already held makes the
+    insert fail with IntegrityError (the primary key): the caller rolls back and answers DatesUnavailable."""
+    db.session.execute(insert(NightHold), [{"property_id": booking.property_id, "night": night,
+                                            "booking_id": booking.id}
+                                           for night in nights(booking.check_in, booking.check_out)])
+    holds.refresh_held_nights(booking.listing)
+
+
+def release_nights(booking: Booking) -> None:
+    """In the caller's transaction, under the listing's lock: free the nights the booking holds, and rebuild the
+    listing's held-nights string."""
+    db.session.execute(delete(NightHold).where(NightHold.property_id == booking.property_id,
+                                               NightHold.booking_id == booking.id))
+    holds.refresh_held_nights(booking.listing)
 
 
 def _parse_range(index: int, item: Any, listing: Property, today: date) -> dict:
@@ -117,7 +144,9 @@ def _parse_price(prefix: str, price: Any, listing: Property) -> int | None:
     return amount
 
 
-def _block(listing: Property, start: date, end: date) -> None:
+def block_nights(listing: Property, start: date, end: date) -> None:
+    """Block the free nights of [start, end) for the host (in the caller's transaction, under the listing's lock).
+    Raises DatesUnavailable when a booking holds one; IntegrityError when one was booked meanwhile."""
     booked = db.session.scalar(
         select(NightHold.night).where(NightHold.property_id == listing.id, NightHold.night >= start,
                                       NightHold.night < end, NightHold.booking_id.is_not(None)).limit(1))
@@ -131,12 +160,15 @@ def _block(listing: Property, start: date, end: date) -> None:
     db.session.flush()  # a booking that took one of these nights meanwhile makes this fail: IntegrityError
 
 
-def _reopen(listing: Property, start: date, end: date) -> None:
+def reopen_nights(listing: Property, start: date, end: date) -> None:
+    """Free the host's blocked nights of [start, end); booked nights stay booked (caller's transaction and lock)."""
     db.session.execute(delete(NightHold).where(NightHold.property_id == listing.id, NightHold.night >= start,
                                                NightHold.night < end, NightHold.booking_id.is_(None)))
 
 
-def _set_prices(listing: Property, start: date, end: date, amount: int | None) -> None:
+def set_night_prices(listing: Property, start: date, end: date, amount: int | None) -> None:
+    """Price every night of [start, end) at `amount` (None or the base price: back to the base price), in the
+    caller's transaction."""
     db.session.execute(delete(NightPrice).where(NightPrice.property_id == listing.id, NightPrice.night >= start,
                                                 NightPrice.night < end))
     if amount is not None and amount != listing.price_per_night_amount:
@@ -145,11 +177,13 @@ def _set_prices(listing: Property, start: date, end: date, amount: int | None) -
         db.session.flush()
 
 
-def set_availability(listing: Property, *, actor: User, ranges: Any, now: datetime | None = None) -> None:
+def set_availability(listing: Property, *, actor: User, ranges: Any,
+                     now: datetime | None = None) -> tuple[date, date]:
     """Apply every range (block, reopen, price) in one transaction, or none of them. A range may not start before
     the listing's today at `now` (clock.listing_today; default the real time): past nights cannot be changed.
 
-    Raises PermissionDenied, ValidationFailed, DatesUnavailable (a night in the range is held by a booking).
+    Returns (the earliest start, the latest end) of the ranges. Raises PermissionDenied, ValidationFailed,
+    DatesUnavailable (a night in the range is held by a booking).
     """
     if not can_manage(actor, listing):
         raise PermissionDenied("Only the listing's host or an admin can change its calendar.")
@@ -160,14 +194,14 @@ def set_availability(listing: Property, *, actor: User, ranges: Any, now: dateti
         raise ValidationFailed({"ranges": ["At most 100 ranges at a time."]})
     parsed = [_parse_range(index, item, listing, today) for index, item in enumerate(ranges)]
     try:
-        holds.lock_listing(listing.id)
+        listings.lock_listing(listing.id)
         for item in parsed:
             if item.get("available") is False:
-                _block(listing, item["start"], item["end"])
+                block_nights(listing, item["start"], item["end"])
             elif item.get("available") is True:
-                _reopen(listing, item["start"], item["end"])
+                reopen_nights(listing, item["start"], item["end"])
             if "price" in item:
-                _set_prices(listing, item["start"], item["end"], item["price"])
+                set_night_prices(listing, item["start"], item["end"], item["price"])
         holds.refresh_held_nights(listing, now)
         db.session.commit()
     except IntegrityError:
@@ -178,4 +212,5 @@ def set_availability(listing: Property, *, actor: User, ranges: Any, now: dateti
         raise
     search_cache.bump()
     logger.info("calendar of listing %s changed by user %s (%s ranges)", listing.id, actor.id, len(parsed))
+    return min(item["start"] for item in parsed), max(item["end"] for item in parsed)
 

@@ -4,8 +4,9 @@
 double booking. Search would have to probe it once per candidate listing, which costs more than everything
 else in a broad query, so each listing also carries `held_nights`: character i is "1" when the night
 `held_from + i` is held, "0" when it is free; nights past the end of the string are free. Every transaction
-that adds or removes holds calls `lock_listing` first and `refresh_held_nights` before it commits, so the
-string changes in the same transaction as the rows it mirrors, and writers of one listing queue on its row.
+that adds or removes holds (all of them in this package's services.py) takes the listing's row lock first
+(listings.services.lock_listing) and calls `refresh_held_nights` before it commits, so the string changes in the
+same transaction as the rows it mirrors, and writers of one listing queue on its row.
 """
 
 from __future__ import annotations
@@ -18,21 +19,10 @@ from sqlalchemy import Integer as SqlInteger
 
 from ... import clock
 from ...extensions import db
-from ...locking import locked
 from ...models import NightHold, Property
-from . import places
+from ..listings import places
 
 HELD, FREE = "1", "0"
-
-
-def lock_listing(listing_id: int) -> Property | None:
-    """Take the listing row's write lock for the rest of the transaction and return the listing as last committed
-    (app/locking.py: the locking read refreshes the loaded object; on SQLite the database's write lock).
-
-    Every writer of a listing, its calendar or its bookings takes it first, so two of them never interleave;
-    at READ COMMITTED (the app's isolation on MariaDB) what each reads after it is what the other committed.
-    """
-    return locked(Property, listing_id)
 
 
 def held_nights_string(nights: Iterable[date], start: date) -> str:
@@ -50,7 +40,7 @@ def refresh_held_nights(listing: Property, now: datetime | None = None) -> None:
     """Rebuild the listing's held-nights string from night_holds, on the listing and its place rows, from the day
     before the earliest date that is today anywhere at `now` (clock.earliest_today; default the real time): no
     search check-in is earlier, as none is in the past everywhere, and the spare day covers a search whose
-    clock is a little behind. Call it under lock_listing, after this transaction's own hold changes.
+    clock is a little behind. Call it under the listing's lock, after this transaction's own hold changes.
     """
     start = clock.earliest_today(now) - timedelta(days=1)
     db.session.flush()
