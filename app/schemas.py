@@ -142,8 +142,9 @@ class Text(fields.String):
     def deserialize(self, value, attr=None, data=None, **kwargs):
         if value is None and self.none_as_blank:
             value = ""
+        if self.blank_as_none and isinstance(value, str) and not value.strip():
+            return None  # nothing to validate: a blank clears the value
         return super().deserialize(value, attr, data, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        return None if self.blank_as_none and not text else text
+        return super()._deserialize(value, attr, data, **kwargs).strip()
