@@ -136,7 +136,7 @@ def seed_listings(hosts: list[User], count: int, photos_per_listing: int = 3) ->
             "instant_book": rng.random() < 0.6, "timezone": city.timezone,
         }
         host = hosts[n % len(hosts)]
-        listing = listings.create_listing(host=host, data=data)
+        listing = listings.create_listing(host=host, **data)
         for _ in range(photos_per_listing):
             listings.add_image(listing, actor=host, file=io.BytesIO(draw_photo(rng)))
         made += 1

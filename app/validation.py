@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from flask import request
 from marshmallow import EXCLUDE, Schema, ValidationError
@@ -29,20 +30,27 @@ def json_body() -> object:
 
 
 def json_object() -> dict:
-    """The JSON body, which must be an object; services validate its fields. Raises BadRequest, ValidationFailed."""
+    """The JSON body, which must be an object (a schema loads its fields). Raises BadRequest, ValidationFailed."""
     data = json_body()
     if not isinstance(data, dict):
         raise ValidationFailed({"_schema": ["The body must be a JSON object."]})
     return data
 
 
-def load_json(schema: Schema, *, partial: bool = False) -> dict:
-    """Validate the JSON body with `schema` and return the loaded data. Raises BadRequest or ValidationFailed."""
-    data = json_object()
+def load_data(schema: Schema, data: Mapping, *, partial: bool = False) -> dict:
+    """Load `data` (a JSON object, or a page form's values) with `schema`, unknown keys ignored.
+
+    Raises ValidationFailed naming each field, so a page maps it onto its form like any service error.
+    """
     try:
         return schema.load(data, partial=partial, unknown=EXCLUDE)
     except ValidationError as exc:
         raise ValidationFailed(exc.normalized_messages()) from None
+
+
+def load_json(schema: Schema, *, partial: bool = False) -> dict:
+    """Validate the JSON body with `schema` and return the loaded data. Raises BadRequest or ValidationFailed."""
+    return load_data(schema, json_object(), partial=partial)
 
 
 def load_query(schema: Schema) -> dict:

@@ -266,3 +266,11 @@ def test_create_admin_command_creates_admin_who_can_log_in(app):
 def test_create_admin_command_rejects_short_password(app):
     result = app.test_cli_runner().invoke(args=["users", "create-admin", "root@example.com", "--password", "short"])
     assert result.exit_code != 0 and "at least 10" in result.output
+
+
+def test_profile_patch_blank_phone_and_bio_clear_them(client, app, auth_headers):
+    user = make_user()
+    headers = auth_headers(user)
+    client.patch("/api/v1/profile", headers=headers, json={"phone": "+1 555 0100", "bio": "Hi"})
+    response = client.patch("/api/v1/profile", headers=headers, json={"phone": " ", "bio": ""})
+    assert response.status_code == 200 and (response.get_json()["phone"], response.get_json()["bio"]) == (None, None)

@@ -48,7 +48,7 @@ def host(app):
 
 @pytest.fixture
 def listing(host):
-    return services.create_listing(host=host, data=VALID)
+    return services.create_listing(host=host, **VALID)
 
 
 def page_of(response) -> str:
@@ -67,7 +67,7 @@ def upload_xhr(client, listing_id: int, payload: bytes, filename: str):
 
 
 def test_dashboard_host_lists_only_own_listings(client, login, host, listing):
-    services.create_listing(host=make_user(role="host"), data={**VALID, "title": "Someone else's barn"})
+    services.create_listing(host=make_user(role="host"), **{**VALID, "title": "Someone else's barn"})
     login(client, host)
     page = page_of(client.get("/host/listings"))
     assert "Sunny loft by the canal" in page and "Someone else" not in page
@@ -82,7 +82,7 @@ def test_dashboard_no_listings_shows_empty_state(client, login, host):
 
 def test_dashboard_many_listings_paginates(client, login, host):
     for n in range(13):
-        services.create_listing(host=host, data={**VALID, "title": f"Place number {n:02d}"})
+        services.create_listing(host=host, **{**VALID, "title": f"Place number {n:02d}"})
     login(client, host)
     first, second = page_of(client.get("/host/listings")), page_of(client.get("/host/listings?page=2"))
     assert "Place number 12" in first and "Place number 00" not in first

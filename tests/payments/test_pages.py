@@ -177,7 +177,7 @@ def test_trips_card_has_pay_now_only_while_unpaid(client, login, guest, host, li
 
 def test_receipt_of_someone_elses_payment_is_404_but_admin_sees_it(client, login, guest, host, listing):
     booking = book(guest, listing)
-    payment, _replayed = payments.create_payment(guest, {"booking_id": booking.id, "payment_method": "pm_card_visa"})
+    payment, _replayed = payments.create_payment(guest, booking_id=booking.id, payment_method="pm_card_visa")
     login(client, host)
     assert client.get(f"/payments/{payment.id}").status_code == 404
     assert "Receipt" not in text_of(client.get(f"/bookings/{booking.id}"))

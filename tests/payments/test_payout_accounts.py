@@ -162,7 +162,7 @@ def test_openapi_documents_both_operations(client):
 def test_payout_destination_per_provider(app, host):
     assert payout_accounts.payout_destination(host, "stripe") is None
     assert payout_accounts.payout_destination(host, "fake") == f"acct_fake_host_{host.id}"
-    payout_accounts.set_payout_account(host, {"provider": "paypal", "email": "jane@example.com"})
+    payout_accounts.set_payout_account(host, provider="paypal", destination="jane@example.com")
     assert payout_accounts.payout_destination(host, "stripe") is None  # a PayPal account is not Stripe's
     assert payout_accounts.payout_destination(host, "paypal") == "jane@example.com"
     assert payout_accounts.payout_destination(host, "fake") == "jane@example.com"
@@ -170,7 +170,7 @@ def test_payout_destination_per_provider(app, host):
 
 def test_set_payout_account_is_for_hosts_only(app, guest):
     with pytest.raises(PermissionDenied):
-        payout_accounts.set_payout_account(guest, {"provider": "stripe", "account_id": CONNECTED_ACCOUNT})
+        payout_accounts.set_payout_account(guest, provider="stripe", destination=CONNECTED_ACCOUNT)
     db.session.refresh(guest)
     assert guest.payout_account is None
 

@@ -62,8 +62,7 @@ def test_a_night_held_years_ahead_keeps_that_stay_out_of_search(client, app):
 def test_address_change_moves_the_listing_to_its_new_places(client, app):
     listing = make_listing(title="Mover")
     assert titles(client, "location=amsterdam") == ["Mover"]
-    listings.update_listing(listing, actor=listing.host, data={"address": {"city": "Porto", "state": "Norte",
-                                                                            "country": "PT"}})
+    listings.update_listing(listing, actor=listing.host, address={"city": "Porto", "state": "Norte", "country": "PT"})
     assert titles(client, "location=amsterdam") == []
     assert titles(client, "location=nl") == []
     assert titles(client, "location=port") == ["Mover"]  # the city, and Portugal by name

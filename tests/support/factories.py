@@ -47,7 +47,9 @@ def listing_data(**overrides) -> dict:
 
 
 def make_listing(host: User | None = None, **overrides):
-    """An active listing (through the service, so it is valid) owned by `host` (a new host when None)."""
-    from app.blueprints.listings import services
+    """An active listing (through the API's schema and the service, so it is valid) owned by `host` (a new host
+    when None)."""
+    from app.blueprints.listings import schemas, services
 
-    return services.create_listing(host=host or make_user(role="host"), data=listing_data(**overrides))
+    values = schemas.PropertyInputSchema().load(listing_data(**overrides))
+    return services.create_listing(host=host or make_user(role="host"), **values)

@@ -21,7 +21,7 @@ def register():
     """Register and sign in at once; answers the user and a token pair."""
     data = load_json(schemas.RegisterSchema())
     user = services.register_user(**data)
-    return {"user": schemas.user_to_dict(user), **services.start_session(user)}, 201
+    return {"user": schemas.dump_user(user), **services.start_session(user)}, 201
 
 
 @api_bp.post("/login")
@@ -32,7 +32,7 @@ def login():
     """Exchange credentials for a new token pair."""
     data = load_json(schemas.LoginSchema())
     user = services.authenticate(email=data["email"], password=data["password"])
-    return {"user": schemas.user_to_dict(user), **services.start_session(user)}
+    return {"user": schemas.dump_user(user), **services.start_session(user)}
 
 
 @api_bp.post("/token/refresh")
@@ -58,7 +58,7 @@ def logout():
 @api_doc(summary="The caller's profile", response=schemas.UserSchema, errors=(403,))
 def get_profile():
     """The signed-in user's own profile."""
-    return schemas.user_to_dict(get_current_user())
+    return schemas.dump_user(get_current_user())
 
 
 @api_bp.patch("/profile")
@@ -68,7 +68,7 @@ def get_profile():
 def update_profile():
     """Email, role and password are not changed here."""
     data = load_json(schemas.ProfileUpdateSchema(), partial=True)
-    return schemas.user_to_dict(services.update_profile(get_current_user(), **data))
+    return schemas.dump_user(services.update_profile(get_current_user(), **data))
 
 
 @api_bp.post("/profile/photo")
@@ -80,7 +80,7 @@ def upload_profile_photo():
     photo = request.files.get("photo")
     if photo is None:
         raise ValidationFailed({"photo": ["Attach an image in the multipart field 'photo'."]})
-    return schemas.user_to_dict(services.set_avatar(get_current_user(), photo.stream))
+    return schemas.dump_user(services.set_avatar(get_current_user(), photo.stream))
 
 
 @api_bp.post("/profile/become-host")
@@ -88,4 +88,4 @@ def upload_profile_photo():
 @api_doc(summary="Become a host (hosts can still book)", response=schemas.UserSchema, errors=(403,))
 def become_host():
     """Guests become hosts; hosts and admins are unchanged."""
-    return schemas.user_to_dict(services.become_host(get_current_user()))
+    return schemas.dump_user(services.become_host(get_current_user()))

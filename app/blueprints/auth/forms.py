@@ -1,4 +1,5 @@
-"""Flask-WTF forms of the account pages; the rules themselves live in services.py."""
+"""Flask-WTF forms of the account pages; bounds come from services.py's constants, the profile is loaded by
+schemas.ProfileUpdateSchema like the API's, and the rules themselves live in services.py."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ... import money
-from .services import BIO_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
+from .services import BIO_MAX, EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, PHONE_MAX
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch", "it": "Italiano",
                   "pt": "Português", "ja": "日本語", "zh": "中文"}
@@ -26,7 +27,7 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "de": "D
 
 class RegisterForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=NAME_MAX)])
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)],
                              description=f"At least {PASSWORD_MIN} characters.")
     confirm = PasswordField("Repeat the password",
@@ -38,15 +39,19 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
     remember = BooleanField("Keep me signed in")
     submit = SubmitField("Log in")
 
 
+# The profile form's values that schemas.ProfileUpdateSchema loads.
+PROFILE_FIELDS = ("name", "phone", "bio", "preferred_currency", "preferred_language")
+
+
 class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=32)],
+    phone = StringField("Phone", validators=[Optional(), Length(max=PHONE_MAX)],
                         description="Only shared with your hosts and guests.")
     bio = TextAreaField("About you", validators=[Optional(), Length(max=BIO_MAX)], render_kw={"rows": 4})
     preferred_currency = SelectField("Currency", choices=[SelectChoice(c) for c in sorted(money.CURRENCIES)])

@@ -10,8 +10,9 @@ from flask_login import current_user, login_user, logout_user
 from ...authz import login_required
 from ...errors import DomainError
 from ...forms_util import show_error
-from . import bp, services
-from .forms import ConfirmForm, LoginForm, ProfileForm, RegisterForm
+from ...validation import load_data
+from . import bp, schemas, services
+from .forms import PROFILE_FIELDS, ConfirmForm, LoginForm, ProfileForm, RegisterForm
 from .throttle import login_throttle, mark_login_failed
 
 
@@ -82,10 +83,8 @@ def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         try:
-            services.update_profile(current_user, name=form.name.data, phone=form.phone.data, bio=form.bio.data,
-                                    preferred_currency=form.preferred_currency.data,
-                                    preferred_language=form.preferred_language.data,
-                                    photo=form.photo.data.stream if form.photo.data else None)
+            values = load_data(schemas.ProfileUpdateSchema(), {name: form[name].data for name in PROFILE_FIELDS})
+            services.update_profile(current_user, **values, photo=form.photo.data.stream if form.photo.data else None)
         except DomainError as exc:
             show_error(form, exc)
         else:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ...models import User
-from ...schemas import isoformat
-from ...storage import image_url
-from .services import BIO_MAX, NAME_MAX, PASSWORD_MAX
+from ...money import CURRENCIES
+from ...schemas import ImageUrl, Text, Timestamp
+from .services import BIO_MAX, EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PHONE_MAX, PHONE_PATTERN
 
-_EMAIL = fields.String(required=True, validate=validate.Length(min=3, max=254))
+_EMAIL = fields.String(required=True, validate=validate.Length(min=3, max=EMAIL_MAX))
 
 
 class RegisterSchema(Schema):
@@ -21,20 +22,32 @@ class RegisterSchema(Schema):
 
 
 class LoginSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(max=254))
+    email = fields.String(required=True, validate=validate.Length(max=EMAIL_MAX))
     password = fields.String(required=True, validate=validate.Length(max=PASSWORD_MAX))
 
 
+def _app_language(code: str) -> None:
+    """One of the app's LANGUAGES (a setting, so checked when loading)."""
+    if code not in current_app.config["LANGUAGES"]:
+        raise ValidationError("Choose a supported language.")
+
+
 class ProfileUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=NAME_MAX))
-    phone = fields.String(allow_none=True, validate=validate.Length(max=32))
-    bio = fields.String(allow_none=True, validate=validate.Length(max=BIO_MAX))
-    preferred_currency = fields.String(validate=validate.Length(equal=3))
-    preferred_language = fields.String(validate=validate.Length(min=2, max=10))
+    """PATCH /profile and the profile page: any of these; a blank phone or bio clears it."""
+
+    name = Text(validate=validate.Length(min=1, max=NAME_MAX, error=f"Enter a name of 1 to {NAME_MAX} characters."))
+    phone = Text(allow_none=True, blank_as_none=True, validate=[
+        validate.Length(max=PHONE_MAX),
+        validate.Regexp(PHONE_PATTERN, error="Enter a phone number such as +44 20 7946 0958.")])
+    bio = Text(allow_none=True, blank_as_none=True,
+               validate=validate.Length(max=BIO_MAX, error=f"Keep the bio under {BIO_MAX} characters."))
+    preferred_currency = fields.String(validate=validate.OneOf(sorted(CURRENCIES),
+                                                               error="Choose a supported currency."))
+    preferred_language = fields.String(validate=_app_language)
 
 
 class UserSchema(Schema):
-    """A user as they see themselves (and as admins see them)."""
+    """A user as they see themselves (and as admins see them): the contract's User."""
 
     id = fields.Integer()
     email = fields.String()
@@ -42,20 +55,11 @@ class UserSchema(Schema):
     role = fields.String()
     phone = fields.String(allow_none=True)
     bio = fields.String(allow_none=True)
-    avatar_url = fields.String(allow_none=True)
+    avatar_url = ImageUrl(attribute="avatar_key", allow_none=True)
     preferred_currency = fields.String()
     preferred_language = fields.String()
     is_active = fields.Boolean()
-    created_at = fields.String()
-
-
-class PublicUserSchema(Schema):
-    """What anyone may see of another user."""
-
-    id = fields.Integer()
-    name = fields.String()
-    avatar_url = fields.String(allow_none=True)
-    created_at = fields.String()
+    created_at = Timestamp()
 
 
 class TokenPairSchema(Schema):
@@ -67,17 +71,6 @@ class AuthResponseSchema(TokenPairSchema):
     user = fields.Nested(UserSchema)
 
 
-def user_to_dict(user: User) -> dict:
+def dump_user(user: User) -> dict:
     """The contract's User object."""
-    return {
-        "id": user.id, "email": user.email, "name": user.name, "role": user.role, "phone": user.phone,
-        "bio": user.bio, "avatar_url": image_url(user.avatar_key), "preferred_currency": user.preferred_currency,
-        "preferred_language": user.preferred_language, "is_active": user.is_active,
-        "created_at": isoformat(user.created_at),
-    }
-
-
-def public_user_to_dict(user: User) -> dict:
-    """Another user's public view."""
-    return {"id": user.id, "name": user.name, "avatar_url": image_url(user.avatar_key),
-            "created_at": isoformat(user.created_at)}
+    return UserSchema().dump(user)

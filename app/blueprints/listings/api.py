@@ -10,7 +10,7 @@ from ...authz import host_required, login_required
 from ...errors import ValidationFailed
 from ...openapi import api_doc
 from ...pagination import page_args
-from ...validation import json_object
+from ...validation import json_object, load_json
 from . import api_bp, schemas, services
 
 
@@ -20,15 +20,15 @@ from . import api_bp, schemas, services
          response=schemas.PropertySchema, status=201, errors=(403,))
 def create_property():
     """Validation errors name each field."""
-    listing = services.create_listing(host=get_current_user(), data=json_object())
-    return schemas.property_to_dict(listing), 201
+    listing = services.create_listing(host=get_current_user(), **load_json(schemas.PropertyInputSchema()))
+    return schemas.PropertySchema().dump(listing), 201
 
 
 @api_bp.get("/properties/<int:property_id>")
 @api_doc(summary="A listing with photos, amenities, host and rating", response=schemas.PropertySchema, errors=(404,))
 def get_property(property_id: int):
     """Deleted listings answer 404."""
-    return schemas.property_to_dict(services.get_listing(property_id))
+    return schemas.PropertySchema().dump(services.get_listing(property_id))
 
 
 @api_bp.patch("/properties/<int:property_id>")
@@ -38,7 +38,8 @@ def get_property(property_id: int):
 def update_property(property_id: int):
     """Send only the fields that change; the result must still be a valid listing."""
     listing = services.get_listing(property_id)
-    return schemas.property_to_dict(services.update_listing(listing, actor=get_current_user(), data=json_object()))
+    changes = load_json(schemas.PropertyInputSchema(), partial=True)
+    return schemas.PropertySchema().dump(services.update_listing(listing, actor=get_current_user(), **changes))
 
 
 @api_bp.delete("/properties/<int:property_id>")
@@ -56,7 +57,7 @@ def delete_property(property_id: int):
 def list_host_properties():
     """Paginated, newest first."""
     page, per_page = page_args(request.args)
-    return services.list_host_listings(get_current_user(), page, per_page).to_dict(schemas.property_to_dict)
+    return services.list_host_listings(get_current_user(), page, per_page).to_dict(schemas.PropertySchema().dump)
 
 
 @api_bp.post("/properties/<int:property_id>/images")

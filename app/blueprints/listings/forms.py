@@ -1,4 +1,5 @@
-"""Flask-WTF forms of the listing pages: types and required fields only; the rules live in the services."""
+"""Flask-WTF forms of the listing pages: types and required fields only; a listing form's data is loaded by the
+API's schema (schemas.PropertyInputSchema) and the rules live in the services."""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class ListingForm(FlaskForm):
-    title = StringField("Title", render_kw={"maxlength": 120, "placeholder": "Sunny loft near the canal"})
+    title = StringField("Title", render_kw={"maxlength": services.TITLE_MAX,
+                                            "placeholder": "Sunny loft near the canal"})
     description = TextAreaField("Description", render_kw={"rows": 5})
     property_type = SelectField("Property type", choices=[SelectChoice(t, t.capitalize()) for t in PROPERTY_TYPES])
     line1 = StringField("Street address")
@@ -108,7 +110,7 @@ class ListingForm(FlaskForm):
         self.fee_minor = parse_amount(field.data, self.currency.data)
 
     def to_data(self) -> dict:
-        """The listing in the API's JSON shape, for services.create_listing / update_listing (after validate)."""
+        """The listing in the API's JSON shape, for schemas.PropertyInputSchema (after validate)."""
         fee = self.fee_minor
         return {
             "title": self.title.data, "description": self.description.data or "",

@@ -14,7 +14,8 @@ from ...errors import DomainError
 from ...forms_util import show_service_error
 from ...models import Property
 from ...pagination import page_args
-from . import bp, services
+from ...validation import load_data
+from . import bp, schemas, services
 from .forms import (
     LISTING_ERROR_FIELDS,
     POLICY_SUMMARIES,
@@ -50,18 +51,19 @@ def index():
     return render_template("listings/index.html", result=result)
 
 
-def save_listing(form: ListingForm, save: Callable[[dict], Property]) -> Property | None:
+def save_listing(form: ListingForm, save: Callable[..., Property]) -> Property | None:
     """Validate a posted listing form and `save` its data; None (errors beside the fields) when that fails.
 
-    When the form itself is invalid, the service's checks still run, so every problem shows at once.
+    The form's data is loaded by the API's schema (schemas.PropertyInputSchema) even when the form itself is
+    invalid, so every problem shows at once.
     """
     if not form.is_submitted():
         return None
     valid = form.validate()
     try:
+        values = load_data(schemas.PropertyInputSchema(), form.to_data())
         if valid:
-            return save(form.to_data())
-        services.validate_listing({**services.DEFAULTS, **form.to_data()})
+            return save(**values)
     except DomainError as exc:
         show_service_error(form, exc, LISTING_ERROR_FIELDS, only_new=not valid)
     return None
@@ -72,7 +74,7 @@ def save_listing(form: ListingForm, save: Callable[[dict], Property]) -> Propert
 def new():
     """Create a listing; then on to its photos."""
     form = ListingForm(currency=current_account().preferred_currency)
-    listing = save_listing(form, lambda data: services.create_listing(host=current_account(), data=data))
+    listing = save_listing(form, lambda **values: services.create_listing(host=current_account(), **values))
     if listing is not None:
         flash(f"“{listing.title}” is live. Add a few photos so guests can see it.", "success")
         return redirect(url_for(".photos", listing_id=listing.id))
@@ -85,7 +87,7 @@ def edit(listing_id: int):
     """Change a listing's details."""
     listing = services.get_managed_listing(listing_id, current_account())
     form = ListingForm() if request.method == "POST" else ListingForm(data=listing_form_data(listing))
-    if save_listing(form, lambda data: services.update_listing(listing, actor=current_account(), data=data)):
+    if save_listing(form, lambda **values: services.update_listing(listing, actor=current_account(), **values)):
         flash(f"“{listing.title}” is saved.", "success")
         return redirect(url_for(".index"))
     return render_template("listings/edit.html", form=form, listing=listing)

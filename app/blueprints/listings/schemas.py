@@ -1,71 +1,181 @@
-"""Listing schemas: they document the API (OpenAPI) and serialise listings; services.py validates input."""
+"""Listing schemas: they load and check what clients send (the API and the listing form), dump listings, and
+document both (OpenAPI). Rules that need the database or the stored listing stay in services.py."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, Property, PropertyImage
-from ...money import money
-from ...schemas import MoneySchema, PageSchema, isoformat
+from ... import geo
+from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, PropertyImage
+from ...schemas import (
+    Embedded,
+    ImageUrl,
+    MoneyInputSchema,
+    MoneyOf,
+    Object,
+    PageSchema,
+    PublicUserSchema,
+    RatingSchema,
+    StrictBoolean,
+    StrictFloat,
+    Text,
+    Timestamp,
+)
 from ...storage import image_url
-from ..auth.schemas import PublicUserSchema, public_user_to_dict
+from .services import (
+    COUNTS,
+    DEFAULTS,
+    DESCRIPTION_MAX,
+    MAX_AMOUNT,
+    NIGHTS_LIMIT,
+    TITLE_MAX,
+    TITLE_MIN,
+    combination_errors,
+)
+
+ADDRESS_MAX = {"line1": 200, "city": 100, "state": 100, "postal_code": 20}
+
+
+def _length(low: int, high: int) -> list[validate.Validator]:
+    """Length validators with the listing form's messages ("Enter 3 to 120 characters.")."""
+    too_short = f"Enter {low} to {high} characters." if low > 1 else "This field is required."
+    rules: list[validate.Validator] = [validate.Length(max=high, error=f"Use at most {high} characters.")]
+    return ([validate.Length(min=low, error=too_short)] if low else []) + rules
+
+
+def _between(low: float, high: float) -> validate.Range:
+    return validate.Range(low, high, error="Must be between {min} and {max}.")
+
+
+def _check(test, message: str):
+    def validator(value) -> None:
+        if not test(value):
+            raise ValidationError(message)
+    return validator
+
+
+def _choice(options) -> validate.OneOf:
+    return validate.OneOf(options, error=f"Choose one of {', '.join(options)}.")
 
 
 class AddressSchema(Schema):
-    line1 = fields.String()
-    city = fields.String(required=True)
-    state = fields.String()
-    country = fields.String(required=True, validate=validate.Length(equal=2))
-    postal_code = fields.String()
+    line1 = Text(none_as_blank=True, load_default="", validate=_length(0, ADDRESS_MAX["line1"]))
+    city = Text(required=True, validate=_length(1, ADDRESS_MAX["city"]))
+    state = Text(none_as_blank=True, load_default="", validate=_length(0, ADDRESS_MAX["state"]))
+    country = fields.String(required=True, metadata={"description": "ISO 3166 alpha-2"},
+                            validate=_check(geo.is_country, "Use an ISO 3166 alpha-2 country code such as FR."))
+    postal_code = Text(none_as_blank=True, load_default="", validate=_length(0, ADDRESS_MAX["postal_code"]))
+
+
+class NightlyPriceSchema(MoneyInputSchema):
+    amount = fields.Integer(required=True, strict=True, validate=_between(1, MAX_AMOUNT))
+
+
+class FeeSchema(MoneyInputSchema):
+    amount = fields.Integer(required=True, strict=True, validate=_between(0, MAX_AMOUNT))
+
+
+def _count(name: str, **kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, validate=_between(*COUNTS[name]), **kwargs)
 
 
 class PropertyInputSchema(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=3, max=120))
-    description = fields.String()
-    property_type = fields.String(required=True, validate=validate.OneOf(PROPERTY_TYPES))
-    address = fields.Nested(AddressSchema, required=True)
-    latitude = fields.Float(allow_none=True)
-    longitude = fields.Float(allow_none=True)
-    price_per_night = fields.Nested(MoneySchema, required=True)
-    cleaning_fee = fields.Nested(MoneySchema, allow_none=True)
-    max_guests = fields.Integer(required=True, strict=True)
-    bedrooms = fields.Integer(strict=True)
-    beds = fields.Integer(strict=True)
-    bathrooms = fields.Integer(strict=True)
-    amenities = fields.List(fields.String())
-    min_nights = fields.Integer(strict=True)
-    max_nights = fields.Integer(strict=True)
-    cancellation_policy = fields.String(validate=validate.OneOf(CANCELLATION_POLICIES))
-    instant_book = fields.Boolean()
-    timezone = fields.String()
+    """A listing as POST /properties and the listing form send it; PATCH loads it partial (services.update_listing
+    checks the combination with the stored values)."""
+
+    title = Text(required=True, validate=_length(TITLE_MIN, TITLE_MAX))
+    description = Text(none_as_blank=True, load_default=DEFAULTS["description"], validate=_length(0, DESCRIPTION_MAX))
+    property_type = fields.String(required=True, validate=_choice(PROPERTY_TYPES))
+    address = Object(AddressSchema, required=True,
+                     type_error="Give an address object with line1, city, state, country and postal_code.")
+    latitude = StrictFloat(allow_none=True, load_default=None, validate=_between(-90, 90))
+    longitude = StrictFloat(allow_none=True, load_default=None, validate=_between(-180, 180))
+    price_per_night = Object(NightlyPriceSchema, required=True,
+                             type_error="Give an object with amount (minor units) and currency.")
+    cleaning_fee = Object(FeeSchema, allow_none=True, load_default=DEFAULTS["cleaning_fee"],
+                          type_error="Give an object with amount (minor units) and currency.")
+    max_guests = _count("max_guests", required=True)
+    bedrooms = _count("bedrooms", load_default=DEFAULTS["bedrooms"])
+    beds = _count("beds", load_default=DEFAULTS["beds"])
+    bathrooms = _count("bathrooms", load_default=DEFAULTS["bathrooms"])
+    amenities = fields.List(fields.String(), load_default=list, metadata={"description": "amenity codes"})
+    min_nights = fields.Integer(strict=True, load_default=DEFAULTS["min_nights"], validate=_between(1, NIGHTS_LIMIT))
+    max_nights = fields.Integer(strict=True, load_default=DEFAULTS["max_nights"], validate=_between(1, NIGHTS_LIMIT))
+    cancellation_policy = fields.String(load_default=DEFAULTS["cancellation_policy"],
+                                        validate=_choice(CANCELLATION_POLICIES))
+    instant_book = StrictBoolean(load_default=DEFAULTS["instant_book"])
+    timezone = fields.String(load_default=DEFAULTS["timezone"], validate=_check(
+        geo.is_timezone, "Use an IANA time zone name such as Europe/Paris."))
+
+    @validates_schema
+    def _combination(self, data: dict, partial=None, **kwargs) -> None:
+        """Rules across fields (services.combination_errors), on a complete listing only."""
+        if not partial and (errors := combination_errors(data)):
+            raise ValidationError(errors)
 
 
 class ImageSchema(Schema):
     id = fields.Integer()
-    url = fields.String()
-    thumbnail_url = fields.String()
+    url = ImageUrl(attribute="key")
+    thumbnail_url = fields.Method("_thumbnail", metadata={"type": "string"})
     position = fields.Integer()
+
+    def _thumbnail(self, image: PropertyImage) -> str | None:
+        return image_url(image.thumbnail_key or image.key)
 
 
 class ImageMoveSchema(Schema):
     position = fields.Integer(required=True, strict=True)
 
 
-class RatingSchema(Schema):
-    average = fields.Float(allow_none=True)
-    count = fields.Integer()
+class AddressViewSchema(Schema):
+    """A listing's address columns as the contract's address object."""
+
+    line1 = fields.String(attribute="address_line1", allow_none=True)
+    city = fields.String()
+    state = fields.String(allow_none=True)
+    country = fields.String()
+    postal_code = fields.String(allow_none=True)
 
 
-class PropertySchema(PropertyInputSchema):
+class ListingRatingSchema(RatingSchema):
+    average = fields.Float(attribute="rating_average", allow_none=True)
+    count = fields.Integer(attribute="rating_count")
+
+
+class AmenityCodeSchema(Schema):
+    code = fields.String()
+
+
+class PropertySchema(Schema):
+    """The contract's Property: images, amenity codes, the host's public view and the rating."""
+
     id = fields.Integer()
     host_id = fields.Integer()
     status = fields.String()
-    amenities = fields.List(fields.String())
+    title = fields.String()
+    description = fields.String()
+    property_type = fields.String()
+    address = Embedded(AddressViewSchema)
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    timezone = fields.String()
+    price_per_night = MoneyOf("price_per_night_amount")
+    cleaning_fee = MoneyOf("cleaning_fee_amount")
+    max_guests = fields.Integer()
+    bedrooms = fields.Integer()
+    beds = fields.Integer()
+    bathrooms = fields.Integer()
+    min_nights = fields.Integer()
+    max_nights = fields.Integer()
+    cancellation_policy = fields.String()
+    instant_book = fields.Boolean()
+    amenities = fields.Pluck(AmenityCodeSchema, "code", many=True)
     images = fields.List(fields.Nested(ImageSchema))
     host = fields.Nested(PublicUserSchema)
-    rating = fields.Nested(RatingSchema)
-    created_at = fields.String()
-    updated_at = fields.String()
+    rating = Embedded(ListingRatingSchema)
+    created_at = Timestamp()
+    updated_at = Timestamp()
 
 
 class PropertyPageSchema(PageSchema):
@@ -74,26 +184,4 @@ class PropertyPageSchema(PageSchema):
 
 def image_to_dict(image: PropertyImage) -> dict:
     """The contract's image object."""
-    return {"id": image.id, "url": image_url(image.key), "thumbnail_url": image_url(image.thumbnail_key or image.key),
-            "position": image.position}
-
-
-def property_to_dict(listing: Property) -> dict:
-    """The contract's Property object, with images, amenity codes, the host's public view and the rating."""
-    return {
-        "id": listing.id, "host_id": listing.host_id, "status": listing.status, "title": listing.title,
-        "description": listing.description, "property_type": listing.property_type,
-        "address": {"line1": listing.address_line1, "city": listing.city, "state": listing.state,
-                    "country": listing.country, "postal_code": listing.postal_code},
-        "latitude": listing.latitude, "longitude": listing.longitude, "timezone": listing.timezone,
-        "price_per_night": money(listing.price_per_night_amount, listing.currency),
-        "cleaning_fee": money(listing.cleaning_fee_amount, listing.currency),
-        "max_guests": listing.max_guests, "bedrooms": listing.bedrooms, "beds": listing.beds,
-        "bathrooms": listing.bathrooms, "min_nights": listing.min_nights, "max_nights": listing.max_nights,
-        "cancellation_policy": listing.cancellation_policy, "instant_book": listing.instant_book,
-        "amenities": [a.code for a in listing.amenities],
-        "images": [image_to_dict(image) for image in listing.images],
-        "host": public_user_to_dict(listing.host),
-        "rating": {"average": listing.rating_average, "count": listing.rating_count},
-        "created_at": isoformat(listing.created_at), "updated_at": isoformat(listing.updated_at),
-    }
+    return ImageSchema().dump(image)

@@ -1,4 +1,5 @@
-"""Listing rules: who may create and edit, what a valid listing is, soft deletion and photos."""
+"""Listing rules: who may create and edit, the rules across a listing's fields, soft deletion and photos (the
+fields themselves are checked by schemas.PropertyInputSchema, which takes its bounds from here)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,11 @@ from typing import IO, Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from ... import geo, money, rates, search_cache, storage
+from ... import rates, search_cache, storage
 from ...errors import NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...locking import locked
 from ...models import (
-    CANCELLATION_POLICIES,
-    PROPERTY_TYPES,
     Amenity,
     Property,
     PropertyImage,
@@ -39,6 +38,8 @@ PLAIN_FIELDS = ("title", "description", "property_type", "latitude", "longitude"
                 "bathrooms", "min_nights", "max_nights", "cancellation_policy", "instant_book", "timezone")
 ADDRESS_FIELDS = {"line1": "address_line1", "city": "city", "state": "state", "country": "country",
                   "postal_code": "postal_code"}
+LISTING_FIELDS = frozenset((*PLAIN_FIELDS, "address", "price_per_night", "cleaning_fee", "amenities"))
+# What schemas.PropertyInputSchema loads for a field a new listing leaves out.
 DEFAULTS: dict[str, Any] = {"description": "", "latitude": None, "longitude": None, "bedrooms": 0, "beds": 1,
                             "bathrooms": 1, "min_nights": 1, "max_nights": 365, "cancellation_policy": "moderate",
                             "instant_book": False, "timezone": "UTC", "amenities": [], "cleaning_fee": None}
@@ -96,114 +97,38 @@ def latest_listings(limit: int = 8) -> list[Property]:
     return list(db.session.scalars(query))
 
 
-def _text(errors: dict, name: str, value: Any, *, required: bool, low: int, high: int) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if value is not None and not isinstance(value, str):
-        errors[name] = ["Must be text."]
-    elif required and len(text) < max(low, 1):
-        errors[name] = [f"Enter {low} to {high} characters." if low > 1 else "This field is required."]
-    elif len(text) > high:
-        errors[name] = [f"Use at most {high} characters."]
-    return text
-
-
-def _integer(errors: dict, name: str, value: Any, low: int, high: int) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        errors[name] = ["Must be a whole number."]
-        return None
-    if not low <= value <= high:
-        errors[name] = [f"Must be between {low} and {high}."]
-    return value
-
-
-def _money(errors: dict, name: str, value: Any, *, minimum: int) -> tuple[int, str] | None:
-    if not isinstance(value, dict):
-        errors[name] = ["Give an object with amount (minor units) and currency."]
-        return None
-    amount, code = value.get("amount"), value.get("currency")
-    if not money.is_supported(code):
-        errors[f"{name}.currency"] = ["Unknown or unsupported currency."]
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        errors[f"{name}.amount"] = ["Must be a whole number of minor units (e.g. cents)."]
-    elif not minimum <= amount <= MAX_AMOUNT:
-        errors[f"{name}.amount"] = [f"Must be between {minimum} and {MAX_AMOUNT}."]
-    return (amount, code) if not any(k.startswith(name) for k in errors) else None
-
-
-def _coordinates(errors: dict, values: dict) -> None:
-    for name, limit in (("latitude", 90), ("longitude", 180)):
-        value = values.get(name)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            errors[name] = ["Must be a number."]
-        elif not -limit <= value <= limit:
-            errors[name] = [f"Must be between -{limit} and {limit}."]
-    if (values.get("latitude") is None) != (values.get("longitude") is None) and not errors.keys() & {"latitude",
-                                                                                                       "longitude"}:
+def combination_errors(values: dict) -> dict[str, list[str]]:
+    """The rules across fields of a complete listing (as PropertyInputSchema loads it): both coordinates or
+    neither, the cleaning fee in the nightly price's currency, min_nights not above max_nights."""
+    errors: dict[str, list[str]] = {}
+    if (values.get("latitude") is None) != (values.get("longitude") is None):
         errors["longitude" if values.get("longitude") is None else "latitude"] = ["Give both coordinates or neither."]
+    fee, price = values.get("cleaning_fee"), values["price_per_night"]
+    if fee is not None and fee["currency"] != price["currency"]:
+        errors["cleaning_fee.currency"] = ["Must be the currency of the nightly price."]
+    if values["min_nights"] > values["max_nights"]:
+        errors["min_nights"] = ["Must not be more than max_nights."]
+    return errors
 
 
-def _amenities(errors: dict, codes: Any) -> list[Amenity]:
-    if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
-        errors["amenities"] = ["Give a list of amenity codes."]
-        return []
+def _amenity_rows(codes: list[str]) -> list[Amenity]:
     found = list(db.session.scalars(select(Amenity).where(Amenity.code.in_(set(codes))))) if codes else []
     unknown = sorted(set(codes) - {a.code for a in found})
     if unknown:
-        errors["amenities"] = [f"Unknown amenity: {', '.join(unknown[:5])}."]
+        raise ValidationFailed({"amenities": [f"Unknown amenity: {', '.join(unknown[:5])}."]})
     return found
 
 
-def validate_listing(values: dict) -> dict:
-    """Check a complete set of listing values; returns them cleaned. Raises ValidationFailed naming each field."""
-    errors: dict[str, list[str]] = {}
-    clean = dict(values)
-    clean["title"] = _text(errors, "title", values.get("title"), required=True, low=TITLE_MIN, high=TITLE_MAX)
-    clean["description"] = _text(errors, "description", values.get("description") or "", required=False, low=0,
-                                 high=DESCRIPTION_MAX)
-    if values.get("property_type") not in PROPERTY_TYPES:
-        errors["property_type"] = [f"Choose one of {', '.join(PROPERTY_TYPES)}."]
-    address = values.get("address")
-    if not isinstance(address, dict):
-        errors["address"] = ["Give an address object with line1, city, state, country and postal_code."]
-        address = {}
-    clean["address"] = {
-        "line1": _text(errors, "address.line1", address.get("line1") or "", required=False, low=0, high=200),
-        "city": _text(errors, "address.city", address.get("city"), required=True, low=1, high=100),
-        "state": _text(errors, "address.state", address.get("state") or "", required=False, low=0, high=100),
-        "country": address.get("country"),
-        "postal_code": _text(errors, "address.postal_code", address.get("postal_code") or "", required=False,
-                             low=0, high=20),
-    }
-    if not geo.is_country(address.get("country")):
-        errors["address.country"] = ["Use an ISO 3166 alpha-2 country code such as FR."]
-    _coordinates(errors, values)
-    price = _money(errors, "price_per_night", values.get("price_per_night"), minimum=1)
-    if values.get("cleaning_fee") is not None:
-        fee = _money(errors, "cleaning_fee", values["cleaning_fee"], minimum=0)
-        if fee and price and fee[1] != price[1]:
-            errors["cleaning_fee.currency"] = ["Must be the currency of the nightly price."]
-    for name, (low, high) in COUNTS.items():
-        _integer(errors, name, values.get(name), low, high)
-    min_nights = _integer(errors, "min_nights", values.get("min_nights"), 1, NIGHTS_LIMIT)
-    max_nights = _integer(errors, "max_nights", values.get("max_nights"), 1, NIGHTS_LIMIT)
-    if min_nights and max_nights and "min_nights" not in errors and min_nights > max_nights:
-        errors["min_nights"] = ["Must not be more than max_nights."]
-    if values.get("cancellation_policy") not in CANCELLATION_POLICIES:
-        errors["cancellation_policy"] = [f"Choose one of {', '.join(CANCELLATION_POLICIES)}."]
-    if not isinstance(values.get("instant_book"), bool):
-        errors["instant_book"] = ["Must be true or false."]
-    if not geo.is_timezone(values.get("timezone")):
-        errors["timezone"] = ["Use an IANA time zone name such as Europe/Paris."]
-    clean["amenity_rows"] = _amenities(errors, values.get("amenities"))
-    if errors:
+def _checked(values: dict) -> dict:
+    """A complete set of loaded listing values with the amenity rows looked up; raises ValidationFailed when the
+    combination is wrong or an amenity code is not in the catalogue."""
+    if errors := combination_errors(values):
         raise ValidationFailed(errors)
-    return clean
+    return {**values, "amenity_rows": _amenity_rows(values["amenities"])}
 
 
 def listing_values(listing: Property) -> dict:
-    """The listing's current values in the shape validate_listing takes (the base for a partial update)."""
+    """The listing's current values in create_listing's keyword arguments (the base for a partial update)."""
     values = {name: getattr(listing, name) for name in PLAIN_FIELDS}
     values["address"] = {key: getattr(listing, column) for key, column in ADDRESS_FIELDS.items()}
     values["price_per_night"] = {"amount": listing.price_per_night_amount, "currency": listing.currency}
@@ -226,11 +151,22 @@ def _apply(listing: Property, clean: dict) -> None:
     listing.amenity_mask = amenity_mask(amenity.id for amenity in clean["amenity_rows"])
 
 
-def create_listing(*, host: User, data: dict) -> Property:
-    """Create an active listing for a host or admin. Raises PermissionDenied, ValidationFailed."""
+def create_listing(*, host: User, title: str, description: str, property_type: str, address: dict,
+                   latitude: float | None, longitude: float | None, price_per_night: dict, cleaning_fee: dict | None,
+                   max_guests: int, bedrooms: int, beds: int, bathrooms: int, min_nights: int, max_nights: int,
+                   cancellation_policy: str, instant_book: bool, timezone: str, amenities: list[str]) -> Property:
+    """Create an active listing for a host or admin from values as schemas.PropertyInputSchema loads them
+    (`address` its five keys, prices Money dicts, amenity codes). Raises PermissionDenied, ValidationFailed
+    (a wrong combination, an unknown amenity)."""
     if not host.has_role("host", "admin"):
         raise PermissionDenied("Only hosts can create listings; become a host first.")
-    clean = validate_listing({**DEFAULTS, **data})
+    clean = _checked({
+        "title": title, "description": description, "property_type": property_type, "address": address,
+        "latitude": latitude, "longitude": longitude, "price_per_night": price_per_night,
+        "cleaning_fee": cleaning_fee, "max_guests": max_guests, "bedrooms": bedrooms, "beds": beds,
+        "bathrooms": bathrooms, "min_nights": min_nights, "max_nights": max_nights,
+        "cancellation_policy": cancellation_policy, "instant_book": instant_book, "timezone": timezone,
+        "amenities": amenities})
     listing = Property(host_id=host.id, status="active")
     _apply(listing, clean)
     db.session.add(listing)
@@ -241,20 +177,25 @@ def create_listing(*, host: User, data: dict) -> Property:
     return listing
 
 
-def update_listing(listing: Property, *, actor: User, data: dict) -> Property:
-    """Change some fields of a listing (its host or an admin). Raises PermissionDenied, ValidationFailed."""
+def update_listing(listing: Property, *, actor: User, **changes: Any) -> Property:
+    """Change some fields of a listing (its host or an admin): any of create_listing's keyword arguments, as
+    PropertyInputSchema loads them partially (`address` may hold only some of its keys). The result must still
+    be a valid listing. Raises PermissionDenied, ValidationFailed."""
+    unknown = changes.keys() - LISTING_FIELDS
+    if unknown:
+        raise TypeError(f"update_listing() got unexpected keyword arguments {sorted(unknown)}")
     if not can_manage(actor, listing):
         raise PermissionDenied("Only the listing's host or an admin can change it.")
     lock_listing(listing.id)  # and re-read it: the change applies to what was last committed
     before = places.place_keys(listing)
     values = listing_values(listing)
-    if "address" in data and isinstance(data["address"], dict):
-        data = {**data, "address": {**values["address"], **data["address"]}}
-    if "cleaning_fee" not in data and "price_per_night" in data and isinstance(data["price_per_night"], dict):
+    if "address" in changes:
+        changes["address"] = {**values["address"], **changes["address"]}
+    if "cleaning_fee" not in changes and "price_per_night" in changes:
         # A new currency carries the cleaning fee along with it.
-        values["cleaning_fee"] = {**values["cleaning_fee"], "currency": data["price_per_night"].get("currency")}
+        values["cleaning_fee"] = {**values["cleaning_fee"], "currency": changes["price_per_night"]["currency"]}
     try:
-        _apply(listing, validate_listing({**values, **data}))
+        _apply(listing, _checked({**values, **changes}))
     except ValidationFailed:
         db.session.rollback()
         raise

@@ -6,7 +6,7 @@ from flask_jwt_extended import get_current_user
 
 from ...authz import host_required
 from ...openapi import api_doc
-from ...validation import json_object
+from ...validation import load_json
 from . import account_schemas, api_bp, payout_accounts
 
 
@@ -16,7 +16,7 @@ from . import account_schemas, api_bp, payout_accounts
          errors=(403,))
 def get_payout_account():
     """`{"provider": null, "destination": null}` until the host sets one."""
-    return account_schemas.payout_account_to_dict(payout_accounts.get_payout_account(get_current_user()))
+    return account_schemas.dump_payout_account(payout_accounts.get_payout_account(get_current_user()))
 
 
 @api_bp.put("/profile/payout-account")
@@ -26,5 +26,6 @@ def get_payout_account():
 def update_payout_account():
     """Stored encrypted and answered masked. A Stripe or PayPal payout waits (`scheduled`) until its host has an
     account of that provider; the next `jobs run-due` after this pays it. 422 for a malformed email or id."""
-    account = payout_accounts.set_payout_account(get_current_user(), json_object())
-    return account_schemas.payout_account_to_dict(account)
+    values = load_json(account_schemas.PayoutAccountInputSchema())
+    account = payout_accounts.set_payout_account(get_current_user(), **values)
+    return account_schemas.dump_payout_account(account)

@@ -1,4 +1,5 @@
-"""The Flask-WTF form of the host's payout account page: types and lengths only; payout_accounts.py has the rules."""
+"""The Flask-WTF form of the host's payout account page: types and lengths only; its data is loaded by the API's
+schema (account_schemas.PayoutAccountInputSchema)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ from flask import current_app, flash, redirect, render_template, url_for
 from ...authz import current_account, host_required
 from ...errors import DomainError
 from ...forms_util import show_error
-from . import bp, payout_accounts
+from ...validation import load_data
+from . import account_schemas, bp, payout_accounts
 from .account_forms import PayoutAccountForm
 
 
@@ -35,7 +36,8 @@ def payout_account():
     if form.validate_on_submit():
         data = {"provider": form.provider.data, "account_id": form.account_id.data, "email": form.email.data}
         try:
-            account = payout_accounts.set_payout_account(user, data)
+            values = load_data(account_schemas.PayoutAccountInputSchema(), data)
+            account = payout_accounts.set_payout_account(user, **values)
         except DomainError as exc:
             show_error(form, exc)
         else:

@@ -11,7 +11,7 @@ from ...openapi import api_doc
 from ...pagination import page_args
 from ...payment_providers import InvalidSignature
 from ...schemas import PageArgsSchema
-from ...validation import json_object
+from ...validation import load_json
 from . import api_bp, payouts, schemas, services, webhooks
 
 
@@ -23,9 +23,9 @@ def create_payment():
     """Send an `Idempotency-Key`: a repeat with the same body gets the first answer and never a second charge.
     402 `card_declined` or `payment_failed` when the provider refuses; 409 `payment_in_progress` while another
     payment of the booking is processing or has succeeded."""
-    payment, replayed = services.create_payment(get_current_user(), json_object(),
+    payment, replayed = services.create_payment(get_current_user(), **load_json(schemas.PaymentInputSchema()),
                                                 idempotency_key=request.headers.get("Idempotency-Key"))
-    return schemas.payment_to_dict(payment), 201, ({"Idempotent-Replayed": "true"} if replayed else {})
+    return schemas.PaymentSchema().dump(payment), 201, ({"Idempotent-Replayed": "true"} if replayed else {})
 
 
 @api_bp.post("/payments/<int:payment_id>/confirm")
@@ -34,7 +34,7 @@ def create_payment():
          response=schemas.PaymentSchema, errors=(402, 404, 409))
 def confirm_payment(payment_id: int):
     """Asks the provider how the charge stands and applies it; the webhook would do the same a moment later."""
-    return schemas.payment_to_dict(services.confirm_payment(payment_id, get_current_user()))
+    return schemas.PaymentSchema().dump(services.confirm_payment(payment_id, get_current_user()))
 
 
 def _webhook(provider: str):
@@ -66,7 +66,8 @@ def paypal_webhook():
 def list_payments():
     """Newest first."""
     page, per_page = page_args(request.args)
-    return services.list_payments(get_current_user(), request.args, page, per_page).to_dict(schemas.payment_to_dict)
+    payments = services.list_payments(get_current_user(), request.args, page, per_page)
+    return payments.to_dict(schemas.PaymentSchema().dump)
 
 
 @api_bp.get("/payments/<int:payment_id>")
@@ -74,7 +75,7 @@ def list_payments():
 @api_doc(summary="One payment (its guest or an admin)", response=schemas.PaymentSchema, errors=(404,))
 def get_payment(payment_id: int):
     """Anyone else gets 404."""
-    return schemas.payment_to_dict(services.visible_payment(payment_id, get_current_user()))
+    return schemas.PaymentSchema().dump(services.visible_payment(payment_id, get_current_user()))
 
 
 @api_bp.get("/payouts")
@@ -84,4 +85,4 @@ def get_payment(payment_id: int):
 def list_payouts():
     """Latest scheduled first; a failed payout is retried and stays failed until it is paid."""
     page, per_page = page_args(request.args)
-    return payouts.list_payouts(get_current_user(), page, per_page).to_dict(schemas.payout_to_dict)
+    return payouts.list_payouts(get_current_user(), page, per_page).to_dict(schemas.PayoutSchema().dump)

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, update
 
-from ...errors import PermissionDenied, ValidationFailed
+from ...errors import PermissionDenied
 from ...extensions import db
 from ...models import Payout, User
 
@@ -90,47 +88,18 @@ def get_payout_account(user: User) -> PayoutAccount:
     return PayoutAccount(provider, mask(provider, user.payout_account))
 
 
-def set_payout_account(user: User, data: Mapping) -> PayoutAccount:
-    """Set where the host's payouts go from `{"provider": "stripe", "account_id"}` or `{"provider": "paypal",
-    "email"}`; payouts of that provider that were waiting or backing off are tried on the next `jobs run-due`.
-    Returns the account, masked. Raises PermissionDenied (not a host), ValidationFailed."""
+def set_payout_account(user: User, *, provider: str, destination: str) -> PayoutAccount:
+    """Set where the host's payouts go: a Stripe account id or a PayPal email, as
+    account_schemas.PayoutAccountInputSchema loads them. Payouts of that provider that were waiting or backing off
+    are tried on the next `jobs run-due`. Returns the account, masked. Raises PermissionDenied (not a host)."""
     if not user.is_host:
         raise PermissionDenied("Only hosts have a payout account.")
-    provider, destination = _checked(data)
     user.payout_provider, user.payout_account = provider, destination
     db.session.execute(update(Payout).where(Payout.host_id == user.id, Payout.status.in_(UNPAID),
                                             Payout.provider == provider).values(next_attempt_at=None))
     db.session.commit()
     logger.info("user %s set a %s payout account", user.id, provider)
     return get_payout_account(user)
-
-
-def _checked(data: Mapping) -> tuple[str, str]:
-    provider = data.get("provider")
-    if not isinstance(provider, str) or provider not in PROVIDER_LABELS:
-        raise ValidationFailed({"provider": ["choose stripe or paypal"]})
-    if provider == "stripe":
-        return provider, _account_id(data.get("account_id"))
-    return provider, _email(data.get("email"))
-
-
-def _account_id(value: object) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise ValidationFailed({"account_id": ["give your Stripe account id (acct_...)"]})
-    if len(text) > MAX_ACCOUNT_ID or not STRIPE_ACCOUNT.fullmatch(text):
-        raise ValidationFailed({"account_id": ["a Stripe account id is acct_ followed by letters and digits"]})
-    return text
-
-
-def _email(value: object) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise ValidationFailed({"email": ["give the email address of your PayPal account"]})
-    try:
-        return validate_email(text, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValidationFailed({"email": [str(exc)]}) from None
 
 
 def payout_destination(host: User | None, provider_name: str) -> str | None:

@@ -67,11 +67,10 @@ def checkout(booking_id: int):
     form = CheckoutForm() if publishable_key else CardChoiceForm()
     stripe_payment = retry_key = None
     if form.validate_on_submit():
-        data = {"booking_id": booking.id}
-        if not publishable_key:
-            data["payment_method"] = form.payment_method.data
+        method = None if publishable_key else form.payment_method.data
         try:
-            payment, _replayed = services.create_payment(user, data, idempotency_key=form.idempotency_key.data)
+            payment, _replayed = services.create_payment(user, booking_id=booking.id, payment_method=method,
+                                                         idempotency_key=form.idempotency_key.data)
         except services.ProviderUnanswered as exc:
             logger.warning("checkout of booking %s: the provider did not answer", booking.id)
             flash(exc.message, "warning")

@@ -1,28 +1,42 @@
-"""Payment schemas: they document the API (OpenAPI) and serialise payments; services.py validates input."""
+"""Payment schemas: they load and check POST /payments, dump payments and payouts, and document them (OpenAPI)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, missing, validate
 
-from ...models import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment, Payout
-from ...money import money
-from ...schemas import MoneySchema, PageSchema, isoformat
+from ...models import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment
+from ...schemas import MoneyOf, PageSchema, Timestamp
+from .services import MAX_METHOD_LENGTH
+
+_BOOKING_ID = "give the id of your booking"
+_METHOD = "give a payment method id such as pm_card_visa, or leave it out"
 
 
 class PaymentInputSchema(Schema):
-    booking_id = fields.Integer(required=True, strict=True)
-    payment_method = fields.String(metadata={"description": "e.g. pm_card_visa; leave out to confirm in the browser"})
+    booking_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2**31 - 1, error=_BOOKING_ID),
+                                error_messages={"required": _BOOKING_ID, "null": _BOOKING_ID, "invalid": _BOOKING_ID})
+    payment_method = fields.String(allow_none=True, load_default=None,
+                                   validate=validate.Length(1, MAX_METHOD_LENGTH, error=_METHOD),
+                                   error_messages={"invalid": _METHOD},
+                                   metadata={"description": "e.g. pm_card_visa; leave out to confirm in the browser"})
 
 
 class PaymentSchema(Schema):
+    """The contract's Payment (plus what has been refunded)."""
+
     id = fields.Integer()
     booking_id = fields.Integer()
-    amount = fields.Nested(MoneySchema)
+    amount = MoneyOf("amount")
     status = fields.String(validate=validate.OneOf(PAYMENT_STATUSES))
     provider = fields.String()
-    client_secret = fields.String(metadata={"description": "while the payment waits for the guest to confirm"})
-    refunded = fields.Nested(MoneySchema)
-    created_at = fields.DateTime()
+    client_secret = fields.Method("_client_secret", metadata={
+        "type": "string", "description": "while the payment waits for the guest to confirm"})
+    refunded = MoneyOf("refunded_amount")
+    created_at = Timestamp(metadata={"format": "date-time"})
+
+    def _client_secret(self, payment: Payment):
+        """Only while the payment waits for the guest's browser; otherwise the key is left out."""
+        return payment.client_secret if payment.status == "requires_payment" and payment.client_secret else missing
 
 
 class PaymentListArgsSchema(Schema):
@@ -36,30 +50,15 @@ class PaymentPageSchema(PageSchema):
 
 
 class PayoutSchema(Schema):
+    """The contract's Payout."""
+
     id = fields.Integer()
     booking_id = fields.Integer()
-    amount = fields.Nested(MoneySchema)
+    amount = MoneyOf("amount")
     status = fields.String(validate=validate.OneOf(PAYOUT_STATUSES))
     scheduled_for = fields.Date()
-    paid_at = fields.DateTime(allow_none=True)
+    paid_at = Timestamp(allow_none=True, metadata={"format": "date-time"})
 
 
 class PayoutPageSchema(PageSchema):
     items = fields.List(fields.Nested(PayoutSchema))
-
-
-def payout_to_dict(payout: Payout) -> dict:
-    """The contract's Payout object."""
-    return {"id": payout.id, "booking_id": payout.booking_id, "amount": money(payout.amount, payout.currency),
-            "status": payout.status, "scheduled_for": payout.scheduled_for.isoformat(),
-            "paid_at": isoformat(payout.paid_at)}
-
-
-def payment_to_dict(payment: Payment) -> dict:
-    """The contract's Payment object (plus what has been refunded)."""
-    data = {"id": payment.id, "booking_id": payment.booking_id, "amount": money(payment.amount, payment.currency),
-            "status": payment.status, "provider": payment.provider,
-            "refunded": money(payment.refunded_amount, payment.currency), "created_at": isoformat(payment.created_at)}
-    if payment.status == "requires_payment" and payment.client_secret:
-        data["client_secret"] = payment.client_secret
-    return data

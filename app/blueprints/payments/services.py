@@ -55,18 +55,6 @@ def _hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _checked(data: Mapping) -> tuple[int, str | None]:
-    booking_id, method = data.get("booking_id"), data.get("payment_method")
-    errors: dict[str, list[str]] = {}
-    if isinstance(booking_id, bool) or not isinstance(booking_id, int) or not 1 <= booking_id < 2**31:
-        errors["booking_id"] = ["give the id of your booking"]
-    if method is not None and (not isinstance(method, str) or not 1 <= len(method) <= MAX_METHOD_LENGTH):
-        errors["payment_method"] = ["give a payment method id such as pm_card_visa, or leave it out"]
-    if errors:
-        raise ValidationFailed(errors)
-    return booking_id, method
-
-
 def _replay(guest: User, key_hash: str, request_hash: str) -> Payment | None:
     payment = db.session.scalar(select(Payment).where(Payment.guest_id == guest.id, Payment.key_hash == key_hash)
                                 .execution_options(populate_existing=True))
@@ -86,16 +74,18 @@ def _answer(payment: Payment) -> Payment:
     return payment
 
 
-def create_payment(guest: User, data: Mapping, *, idempotency_key: str | None = None) -> tuple[Payment, bool]:
+def create_payment(guest: User, *, booking_id: int, payment_method: str | None = None,
+                   idempotency_key: str | None = None) -> tuple[Payment, bool]:
     """Pay a booking's total: (payment, replayed). With a payment method it is charged at once; without, the
-    payment carries a client_secret for the guest's browser to confirm with the provider.
+    payment carries a client_secret for the guest's browser to confirm with the provider. The body's values come
+    as schemas.PaymentInputSchema loads them.
 
     Raises ValidationFailed, NotFoundError, Conflict (invalid_state, payment_in_progress, idempotency_mismatch),
     PaymentFailed (402).
     """
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise ValidationFailed({"Idempotency-Key": [f"use 1 to {MAX_KEY_LENGTH} characters"]})
-    booking_id, method = _checked(data)
+    method = payment_method
     key_hash = _hash(idempotency_key or uuid.uuid4().hex)
     request_hash = _hash(json.dumps({"booking_id": booking_id, "payment_method": method}, sort_keys=True))
     if (earlier := _replay(guest, key_hash, request_hash)) is not None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ...models import PROPERTY_TYPES
-from ...schemas import MoneySchema, PageSchema
-from ..listings.schemas import RatingSchema
+from ...schemas import MoneySchema, PageSchema, RatingSchema
 from .services import SORTS
 
 
