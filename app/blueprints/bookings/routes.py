@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -17,7 +17,7 @@ from ...models import BOOKING_STATUSES, Booking, Property, User, utcnow
 from ...pagination import page_args
 from ..listings import calendar
 from ..listings import services as listing_services
-from . import bp, services, state
+from . import bp, services
 from .forms import AnswerForm, BookingForm, CancelForm
 
 logger = logging.getLogger(__name__)
@@ -149,22 +149,15 @@ def booked_message(booking: Booking) -> str:
     return f"Request sent! {held} Then the host has 24 hours to accept."
 
 
-def free_cancellation(booking: Booking) -> tuple[datetime, str]:
-    """(the wall-clock time where the stay is until which the guest's refund holds, what they get back before it):
-    the instant state.refund_for enforces, shown in the booking's time zone."""
-    deadline, share = state.refund_deadline(booking)
-    return state.local_time(booking, deadline), share
-
-
 @bp.get("/bookings/<int:booking_id>")
 @login_required
 def detail(booking_id: int):
     """One booking: dates, status, price, and what its guest or host can do now."""
     user = current_account()
     booking = services.visible_booking(booking_id, user)
-    return render_template("bookings/detail.html", booking=booking, role=services.canceler(booking, user),
-                           policy=free_cancellation(booking), canceled_by=CANCELED_BY, answer_form=AnswerForm(),
-                           now=utcnow())
+    return render_template("bookings/detail.html", booking=booking,
+                           preview=services.cancellation_preview(booking, user), canceled_by=CANCELED_BY,
+                           answer_form=AnswerForm(), now=utcnow())
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
@@ -173,9 +166,9 @@ def cancel(booking_id: int):
     """Show the refund the viewer's cancellation gives now; the POST cancels."""
     user = current_account()
     booking = services.visible_booking(booking_id, user)
-    role = services.canceler(booking, user)
-    if booking.status not in ("pending", "confirmed"):
-        flash(f"This booking is {booking.status} and can no longer be canceled.", "warning")
+    preview = services.cancellation_preview(booking, user)
+    if not preview.allowed:
+        flash(preview.refused, "warning")
         return redirect(url_for(".detail", booking_id=booking.id))
     form = CancelForm()
     if form.validate_on_submit():
@@ -184,10 +177,9 @@ def cancel(booking_id: int):
         except DomainError as exc:
             show_error(form, exc)
         else:
-            flash(canceled_message(booking, role), "success")
+            flash(canceled_message(booking, preview.role), "success")
             return redirect(url_for(".detail", booking_id=booking.id))
-    return render_template("bookings/cancel.html", booking=booking, role=role, form=form,
-                           refund=state.refund_for(booking, role, utcnow()), policy=free_cancellation(booking))
+    return render_template("bookings/cancel.html", booking=booking, preview=preview, form=form)
 
 
 def canceled_message(booking: Booking, role: str) -> str:

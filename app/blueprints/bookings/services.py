@@ -28,6 +28,7 @@ from ..listings import holds
 from ..listings.calendar import DatesUnavailable
 from ..listings.calendar import nights as nights_between
 from . import state
+from .cancellations import CancellationPreview, canceler, cancellation_preview  # noqa: F401 (the bookings API)
 from .quotes import Quote, Stay, active_listing, get_quote, parse_stay, quote  # noqa: F401 (the bookings API)
 
 logger = logging.getLogger(__name__)
@@ -234,13 +235,6 @@ def decline_booking(booking_id: int, actor: User, now: datetime | None = None) -
     """The host refuses a paid request to book: canceled, full refund."""
     _hosts(visible_booking(booking_id, actor), actor)
     return _change(booking_id, lambda booking: state.cancel(booking, "declined", now or utcnow()), "declined")
-
-
-def canceler(booking: Booking, user: User) -> str:
-    """Who `user` is to the booking when canceling it: guest, host or admin (it decides the refund)."""
-    if user.id == booking.guest_id:
-        return "guest"
-    return "host" if user.id == booking.listing.host_id else "admin"
 
 
 def cancel_booking(booking_id: int, actor: User, reason: Any = None, now: datetime | None = None) -> Booking:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 
-from ... import clock, geo, money
+from ... import cancellation, clock, geo, money
 from ...authz import current_account, host_required, viewer_locale
 from ...errors import DomainError, ValidationFailed
 from ...models import Property
@@ -17,7 +17,6 @@ from . import bp, calendar, services
 from .forms import (
     CALENDAR_ERROR_FIELDS,
     LISTING_ERROR_FIELDS,
-    POLICY_SUMMARIES,
     CalendarForm,
     ConfirmForm,
     ListingForm,
@@ -112,7 +111,8 @@ def delete(listing_id: int):
 def detail(listing_id: int):
     """The public page of a listing."""
     listing = services.get_listing(listing_id)
-    return render_template("listings/detail.html", listing=listing, policies=POLICY_SUMMARIES,
+    return render_template("listings/detail.html", listing=listing,
+                           policy_summary=cancellation.summary(listing.cancellation_policy),
                            can_manage=services.can_manage(current_account(), listing),
                            check_in=CHECK_IN_TIME, check_out=CHECK_OUT_TIME)
 
