@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 MAX_IMAGES = 30
 THUMBNAIL_WIDTH = 480
+MISSING_IMAGE = "Attach an image in the multipart field 'image'."
 
 
 def _lock(listing: Property) -> None:
@@ -37,8 +38,11 @@ def _renumber(listing: Property) -> None:
     listing.images.sort(key=lambda image: image.position)
 
 
-def add_image(listing: Property, *, actor: User, file: IO[bytes]) -> PropertyImage:
-    """Store a photo at the end of the listing's gallery. Raises PermissionDenied, ValidationFailed, 413, 415."""
+def add_image(listing: Property, *, actor: User, file: IO[bytes] | None) -> PropertyImage:
+    """Store a photo at the end of the listing's gallery; `file` None is a request that attached none.
+    Raises ValidationFailed, PermissionDenied, 413, 415."""
+    if file is None:
+        raise ValidationFailed({"image": [MISSING_IMAGE]})
     if not can_manage(actor, listing):
         raise PermissionDenied("Only the listing's host or an admin can change its photos.")
     info = storage.save_image(file, kind="listings", max_bytes=current_app.config["LISTING_IMAGE_MAX_BYTES"],
