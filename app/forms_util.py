@@ -1,6 +1,12 @@
-"""Mapping a service's DomainError onto a Flask-WTF form, so pages show the message beside the field."""
+"""Mapping a service's DomainError onto a Flask-WTF form, so pages show the message beside the field.
+
+This is the one mapper: every page that shows a refused service call on a form uses apply_error (which returns
+what belongs above the form) or show_error (which flashes it).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
 
 from flask import flash
 from flask_wtf import FlaskForm
@@ -8,14 +14,30 @@ from flask_wtf import FlaskForm
 from .errors import DomainError
 
 
-def show_error(form: FlaskForm, exc: DomainError) -> None:
-    """Attach the error's field messages to the form's fields; flash whatever has no field."""
-    unplaced = []
+def apply_error(form: FlaskForm, exc: DomainError, aliases: Mapping[str, str] | None = None, *,
+                only_new: bool = False, exclude: Collection[str] = (),
+                reword: Callable[[str], str] | None = None) -> str | None:
+    """Attach the error's field messages to the form's fields; return the error's message when it belongs to the
+    whole form (no fields, or a field the form lacks), else None.
+
+    `aliases` renames the service's field names (dotted, as the API reports them) to the form's; fields named in
+    `exclude` are treated as missing; `reword` rewrites each message; with `only_new`, a field that already shows
+    a form error gets no second message.
+    """
+    unplaced = False
     for name, messages in (exc.fields or {}).items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + list(messages)
-        else:
-            unplaced.extend(messages)
-    if not exc.fields or unplaced:
-        flash(exc.message, "danger")
+        target = (aliases or {}).get(name, name)
+        field = getattr(form, target, None)
+        if field is None or not hasattr(field, "errors") or target in exclude:
+            unplaced = True
+        elif not (only_new and field.errors):
+            field.errors = list(field.errors) + [reword(m) if reword else m for m in messages]
+    return exc.message if not exc.fields or unplaced else None
+
+
+def show_error(form: FlaskForm, exc: DomainError, aliases: Mapping[str, str] | None = None, *,
+               only_new: bool = False) -> None:
+    """apply_error(), flashing the message that belongs to the whole form."""
+    message = apply_error(form, exc, aliases, only_new=only_new)
+    if message:
+        flash(message, "danger")

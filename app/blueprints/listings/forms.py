@@ -24,8 +24,7 @@ from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ... import cancellation, geo, money
-from ...errors import DomainError
-from ...forms_util import show_error
+from ...forms_util import show_error as show_service_error  # noqa: F401 (the calendar page's name for it)
 from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, Property
 from . import services
 
@@ -40,22 +39,6 @@ LISTING_ERROR_FIELDS = {
 }
 CALENDAR_ERROR_FIELDS = {"ranges.0.start": "start", "ranges.0.end": "end", "ranges.0.price": "price",
                          "ranges.0.price.amount": "price"}
-
-
-def show_service_error(form: FlaskForm, exc: DomainError, aliases: dict[str, str], *, only_new: bool = False) -> None:
-    """show_error() after renaming the service's field names to the form's (unknown names are flashed).
-
-    With only_new, fields that already show a form error get no second message.
-    """
-    fields: dict[str, list[str]] = {}
-    for name, messages in (exc.fields or {}).items():
-        target = aliases.get(name, name)
-        if only_new and getattr(getattr(form, target, None), "errors", None):
-            continue
-        fields.setdefault(target, []).extend(messages)
-    if only_new and exc.fields and not fields:
-        return
-    show_error(form, DomainError(exc.message, fields=fields or None, status_code=exc.status_code, code=exc.code))
 
 
 def parse_amount(text: str | None, currency: str) -> int | None:

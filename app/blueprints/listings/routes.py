@@ -11,6 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from ... import cancellation, clock, geo, money
 from ...authz import current_account, host_required, viewer_locale
 from ...errors import DomainError, ValidationFailed
+from ...forms_util import show_error
 from ...models import Property
 from ...pagination import page_args
 from . import bp, calendar, services
@@ -64,7 +65,7 @@ def save_listing(form: ListingForm, save: Callable[[dict], Property]) -> Propert
             return save(form.to_data())
         services.validate_listing({**services.DEFAULTS, **form.to_data()})
     except DomainError as exc:
-        show_service_error(form, exc, LISTING_ERROR_FIELDS, only_new=not valid)
+        show_error(form, exc, LISTING_ERROR_FIELDS, only_new=not valid)
     return None
 
 
