@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import date, timedelta
-from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 
@@ -14,6 +13,7 @@ from ...authz import current_account, host_required, login_required, viewer_loca
 from ...errors import DomainError, NotFoundError, PermissionDenied
 from ...forms_util import show_error
 from ...models import BOOKING_STATUSES, Booking, Property, User, utcnow
+from ...navigation import safe_next
 from ...pagination import page_args
 from ..listings import calendar
 from ..listings import services as listing_services
@@ -222,14 +222,6 @@ def answer(booking_id: int, action, done: str):
     else:
         flash(done.format(guest=booking.guest.name), "success")
     return redirect(back)
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """A same-site path to go back to, else `default` (no open redirects)."""
-    parts = urlsplit(target or "")
-    if target and target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
-        return target
-    return default
 
 
 @bp.get("/trips")
