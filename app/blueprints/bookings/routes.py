@@ -65,7 +65,6 @@ def taken_ranges(listing: Property, today: date) -> list[tuple[date, date]]:
     return runs
 
 
-@bp.app_template_global()
 def booking_panel(listing: Property) -> dict:
     """What the listing page's booking panel shows: the stay (query string, or a refused booking's values and
     errors), its quote, the taken nights and a fresh idempotency key."""

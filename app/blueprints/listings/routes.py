@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 
-from ... import cancellation, clock, geo, money
-from ...authz import current_account, host_required, viewer_locale
+from ... import cancellation, clock
+from ...authz import current_account, host_required
 from ...errors import DomainError, ValidationFailed
 from ...forms_util import show_error
 from ...models import Property
@@ -29,18 +29,6 @@ logger = logging.getLogger(__name__)
 
 DASHBOARD_PER_PAGE = 12
 CHECK_IN_TIME, CHECK_OUT_TIME = "15:00", "11:00"
-
-
-@bp.app_template_filter("money")
-def money_filter(amount: int, currency: str) -> str:
-    """Jinja `{{ amount|money(currency) }}`: minor units as text in the viewer's language ('$125.00')."""
-    return money.format_money(amount, currency, viewer_locale())
-
-
-@bp.app_template_filter("country_name")
-def country_name_filter(code: str) -> str:
-    """Jinja `{{ code|country_name }}`: 'FR' -> 'France'."""
-    return geo.country_name(code)
 
 
 @bp.get("/host/listings")
