@@ -1,4 +1,5 @@
-"""Application factory: create_app() wires config, logging, extensions, blueprints, errors and commands."""
+"""Application factory: create_app() wires config, logging, extensions, blueprints, template helpers, errors and
+commands."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
     register_extensions(app)
     register_blueprints(app)
+    from .templating import register_template_helpers
+
+    register_template_helpers(app)
     from .errors import register_error_handlers
 
     register_error_handlers(app)
@@ -101,6 +105,3 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(package.bp)
         csrf.exempt(package.api_bp)
         app.register_blueprint(package.api_bp, url_prefix="/api/v1")
-    from .storage import image_url
-
-    app.jinja_env.globals["image_url"] = image_url

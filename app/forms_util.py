@@ -1,8 +1,13 @@
-"""Form helpers every feature's pages share: a service's DomainError shown beside the field, typed amounts read."""
+"""Form helpers every feature's pages share: a service's DomainError shown beside the field, typed amounts read.
+
+This is the one mapper from a refused service call onto a Flask-WTF form: every page uses apply_error (which
+returns what belongs above the form) or show_error (which flashes it).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal
 
 from flask import flash
@@ -15,33 +20,33 @@ from .errors import DomainError
 AMOUNT_PATTERN = re.compile(r"^\d{1,9}(\.\d+)?$")
 
 
-def show_error(form: FlaskForm, exc: DomainError) -> None:
-    """Attach the error's field messages to the form's fields; flash whatever has no field."""
-    unplaced = []
-    for name, messages in (exc.fields or {}).items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + list(messages)
-        else:
-            unplaced.extend(messages)
-    if not exc.fields or unplaced:
-        flash(exc.message, "danger")
+def apply_error(form: FlaskForm, exc: DomainError, aliases: Mapping[str, str] | None = None, *,
+                only_new: bool = False, exclude: Collection[str] = (),
+                reword: Callable[[str], str] | None = None) -> str | None:
+    """Attach the error's field messages to the form's fields; return the error's message when it belongs to the
+    whole form (no fields, or a field the form lacks), else None.
 
-
-def show_service_error(form: FlaskForm, exc: DomainError, aliases: dict[str, str], *, only_new: bool = False) -> None:
-    """show_error() after renaming the service's field names to the form's (unknown names are flashed).
-
-    With only_new, fields that already show a form error get no second message.
+    `aliases` renames the service's field names (dotted, as the API reports them) to the form's; fields named in
+    `exclude` are treated as missing; `reword` rewrites each message; with `only_new`, a field that already shows
+    a form error gets no second message.
     """
-    fields: dict[str, list[str]] = {}
+    unplaced = False
     for name, messages in (exc.fields or {}).items():
-        target = aliases.get(name, name)
-        if only_new and getattr(getattr(form, target, None), "errors", None):
-            continue
-        fields.setdefault(target, []).extend(messages)
-    if only_new and exc.fields and not fields:
-        return
-    show_error(form, DomainError(exc.message, fields=fields or None, status_code=exc.status_code, code=exc.code))
+        target = (aliases or {}).get(name, name)
+        field = getattr(form, target, None)
+        if field is None or not hasattr(field, "errors") or target in exclude:
+            unplaced = True
+        elif not (only_new and field.errors):
+            field.errors = list(field.errors) + [reword(m) if reword else m for m in messages]
+    return exc.message if not exc.fields or unplaced else None
+
+
+def show_error(form: FlaskForm, exc: DomainError, aliases: Mapping[str, str] | None = None, *,
+               only_new: bool = False) -> None:
+    """apply_error(), flashing the message that belongs to the whole form."""
+    message = apply_error(form, exc, aliases, only_new=only_new)
+    if message:
+        flash(message, "danger")
 
 
 def parse_amount(text: str | None, currency: str) -> int | None:

@@ -20,11 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..cancellation import CANCELLATION_POLICIES  # noqa: F401 (re-exported: the column's values)
 from ..extensions import db
 from .base import TimestampMixin, utcnow
 
 PROPERTY_TYPES = ("apartment", "house", "room", "cabin", "villa", "other")
-CANCELLATION_POLICIES = ("flexible", "moderate", "strict")
 PROPERTY_STATUSES = ("active", "deleted")
 HELD_NIGHTS_LENGTH = 1200  # calendars reach three years (1,098 nights) ahead of the day the string is rebuilt
 MASKED_AMENITY_IDS = range(1, 63)  # amenities with these ids are also bits of properties.amenity_mask

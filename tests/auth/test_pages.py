@@ -140,3 +140,13 @@ def test_home_page_has_search_bar_and_signup(client):
     page = client.get("/").get_data(as_text=True)
     assert 'name="location"' in page and "Sign up" in page
     assert "cdn" not in page.lower()
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/trips?tab=past", "/trips?tab=past"), ("", "/"), (None, "/"), ("//evil.example/x", "/"),
+    ("https://evil.example/", "/"), ("javascript:alert(1)", "/"), ("trips", "/"),
+])
+def test_safe_next_keeps_only_paths_on_this_site(target, expected):
+    from app.navigation import safe_next
+
+    assert safe_next(target, "/") == expected

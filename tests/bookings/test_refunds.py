@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from app import cancellation
 from app.blueprints.bookings import services, state
 from app.extensions import db
 from app.models import Booking
@@ -102,3 +103,29 @@ def test_the_deadline_the_page_shows_is_the_one_enforced_across_dst(app, client,
     # 14:30 on the last day: before the 15:00 a wall-clock page would have shown, after the real deadline
     half_past = last_minute + timedelta(minutes=30)
     assert services.cancel_booking(booking.id, guest, now=half_past).refund_amount == 0
+
+
+@pytest.mark.parametrize("policy, summary", [
+    ("flexible", "Full refund if canceled at least 24 hours before check-in."),
+    ("moderate", "Full refund if canceled at least 5 days before check-in."),
+    ("strict", "Half of the nights and cleaning fee back if canceled at least 7 days before check-in."),
+])
+def test_cancellation_preview_shows_the_policy_table_rule_for_each_role(app, policy, summary):
+    booking = paid_booking(policy)
+    before = CHECK_IN_UTC - cancellation.get_policy(policy).notice - MINUTE
+    guest = services.cancellation_preview(booking, booking.guest, now=before)
+    assert (guest.role, guest.allowed, guest.refused, guest.summary) == ("guest", True, None, summary)
+    assert guest.refund == state.refund_for(booking, "guest", before) and guest.kept == TOTAL - guest.refund
+    assert guest.deadline == state.local_time(booking, CHECK_IN_UTC - cancellation.get_policy(policy).notice)
+    assert str(guest.deadline.tzinfo) == "Europe/Paris"
+    host = services.cancellation_preview(booking, booking.listing.host, now=before + 2 * MINUTE)
+    assert (host.role, host.refund, host.kept) == ("host", TOTAL, 0)
+
+
+def test_cancellation_preview_refuses_a_canceled_booking_or_a_stay_that_is_over(app):
+    booking = paid_booking("flexible")
+    over = services.cancellation_preview(booking, booking.guest, now=CHECK_IN_UTC + timedelta(days=3))
+    assert not over.allowed and over.refused == "This stay is over and can no longer be canceled."
+    services.cancel_booking(booking.id, booking.guest, now=datetime(2027, 1, 2))
+    preview = services.cancellation_preview(booking, booking.guest, now=datetime(2027, 1, 2))
+    assert not preview.allowed and preview.refused == "This booking is canceled and can no longer be canceled."

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
+
+from app.blueprints.listings import photos
+from app.errors import ValidationFailed
 
 from ..support.factories import make_listing, make_user
 from ..support.images import make_bomb, make_jpeg, make_png, oversized_jpeg
+from ..support.pages import csrf_token
 
 
 def upload(client, listing, headers, data: bytes, name: str = "room.jpg"):
@@ -120,3 +125,18 @@ def test_upload_photo_to_s3_backend(make_app, monkeypatch, auth_headers):
         assert len(keys) == 2 and any(key.endswith("_thumb.jpg") for key in keys)
         thumb = Image.open(io.BytesIO(backend.open(next(k for k in keys if k.endswith("_thumb.jpg")))))
         assert thumb.size == (480, 320)
+
+
+def test_upload_without_the_image_field_is_422_from_the_service_at_both_doors(client, app, auth_headers, login):
+    listing = make_listing()
+    with pytest.raises(ValidationFailed) as refused:
+        photos.add_image(listing, actor=listing.host, file=None)
+    assert refused.value.fields == {"image": [photos.MISSING_IMAGE]}
+    api = client.post(f"/api/v1/properties/{listing.id}/images", headers=auth_headers(listing.host),
+                      content_type="multipart/form-data", data={"picture": (io.BytesIO(make_jpeg()), "a.jpg")})
+    assert api.status_code == 422 and api.get_json()["error"]["fields"] == {"image": [photos.MISSING_IMAGE]}
+    login(client, listing.host)
+    page = client.post(f"/host/listings/{listing.id}/photos", headers={"X-Requested-With": "XMLHttpRequest"},
+                       content_type="multipart/form-data",
+                       data={"csrf_token": csrf_token(client, f"/host/listings/{listing.id}/photos")})
+    assert page.status_code == 422 and page.get_json()["error"]["fields"] == {"image": [photos.MISSING_IMAGE]}

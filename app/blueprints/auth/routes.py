@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ...authz import login_required
 from ...errors import DomainError
 from ...forms_util import show_error
+from ...navigation import safe_next
 from ...validation import load_data
 from . import bp, schemas, services
 from .forms import PROFILE_FIELDS, ConfirmForm, LoginForm, ProfileForm, RegisterForm
 from .throttle import login_throttle, mark_login_failed
-
-
-def _safe_next(default: str) -> str:
-    """The ?next= target when it stays on this site, else `default` (no open redirects)."""
-    target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
-        return target
-    return default
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -49,7 +39,7 @@ def register():
 def login():
     """Log-in page."""
     if current_user.is_authenticated:
-        return redirect(_safe_next(url_for("main.index")))
+        return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -62,7 +52,7 @@ def login():
         else:
             login_user(user, remember=form.remember.data)
             flash(f"Welcome back, {user.name}.", "success")
-            return redirect(_safe_next(url_for("main.index")))
+            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     return render_template("auth/login.html", form=form)
 
 

@@ -176,8 +176,11 @@ def update_profile(user: User, *, photo: IO[bytes] | None = None, name: str | ob
     return user
 
 
-def set_avatar(user: User, file: IO[bytes]) -> User:
-    """Store `file` as the user's profile photo and return the user. Raises PayloadTooLarge, UnsupportedMediaType."""
+def set_avatar(user: User, file: IO[bytes] | None) -> User:
+    """Store `file` as the user's profile photo and return the user; `file` None is a request that attached none.
+    Raises ValidationFailed, PayloadTooLarge, UnsupportedMediaType."""
+    if file is None:
+        raise ValidationFailed({"photo": ["Attach an image in the multipart field 'photo'."]})
     return update_profile(user, photo=file)
 
 

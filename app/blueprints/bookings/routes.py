@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit
+from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, session, url_for
 
@@ -14,10 +13,11 @@ from ...authz import current_account, host_required, login_required, viewer_loca
 from ...errors import DomainError, NotFoundError, PermissionDenied
 from ...forms_util import show_error
 from ...models import BOOKING_STATUSES, Booking, Property, User, utcnow
+from ...navigation import safe_next
 from ...pagination import page_args
 from ..calendar import services as calendar
 from ..listings import services as listing_services
-from . import bp, services, state
+from . import bp, services
 from .forms import AnswerForm, BookingForm, CancelForm
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,6 @@ def taken_ranges(listing: Property, today: date) -> list[tuple[date, date]]:
     return runs
 
 
-@bp.app_template_global()
 def booking_panel(listing: Property) -> dict:
     """What the listing page's booking panel shows: the stay (query string, or a refused booking's values and
     errors), its quote, the taken nights and a fresh idempotency key."""
@@ -149,22 +148,15 @@ def booked_message(booking: Booking) -> str:
     return f"Request sent! {held} Then the host has 24 hours to accept."
 
 
-def free_cancellation(booking: Booking) -> tuple[datetime, str]:
-    """(the wall-clock time where the stay is until which the guest's refund holds, what they get back before it):
-    the instant state.refund_for enforces, shown in the booking's time zone."""
-    deadline, share = state.refund_deadline(booking)
-    return state.local_time(booking, deadline), share
-
-
 @bp.get("/bookings/<int:booking_id>")
 @login_required
 def detail(booking_id: int):
     """One booking: dates, status, price, and what its guest or host can do now."""
     user = current_account()
     booking = services.visible_booking(booking_id, user)
-    return render_template("bookings/detail.html", booking=booking, role=services.canceler(booking, user),
-                           policy=free_cancellation(booking), canceled_by=CANCELED_BY, answer_form=AnswerForm(),
-                           now=utcnow())
+    return render_template("bookings/detail.html", booking=booking,
+                           preview=services.cancellation_preview(booking, user), canceled_by=CANCELED_BY,
+                           answer_form=AnswerForm(), now=utcnow())
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
@@ -173,9 +165,9 @@ def cancel(booking_id: int):
     """Show the refund the viewer's cancellation gives now; the POST cancels."""
     user = current_account()
     booking = services.visible_booking(booking_id, user)
-    role = services.canceler(booking, user)
-    if booking.status not in ("pending", "confirmed"):
-        flash(f"This booking is {booking.status} and can no longer be canceled.", "warning")
+    preview = services.cancellation_preview(booking, user)
+    if not preview.allowed:
+        flash(preview.refused, "warning")
         return redirect(url_for(".detail", booking_id=booking.id))
     form = CancelForm()
     if form.validate_on_submit():
@@ -184,10 +176,9 @@ def cancel(booking_id: int):
         except DomainError as exc:
             show_error(form, exc)
         else:
-            flash(canceled_message(booking, role), "success")
+            flash(canceled_message(booking, preview.role), "success")
             return redirect(url_for(".detail", booking_id=booking.id))
-    return render_template("bookings/cancel.html", booking=booking, role=role, form=form,
-                           refund=state.refund_for(booking, role, utcnow()), policy=free_cancellation(booking))
+    return render_template("bookings/cancel.html", booking=booking, preview=preview, form=form)
 
 
 def canceled_message(booking: Booking, role: str) -> str:
@@ -230,14 +221,6 @@ def answer(booking_id: int, action, done: str):
     else:
         flash(done.format(guest=booking.guest.name), "success")
     return redirect(back)
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """A same-site path to go back to, else `default` (no open redirects)."""
-    parts = urlsplit(target or "")
-    if target and target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
-        return target
-    return default
 
 
 @bp.get("/trips")

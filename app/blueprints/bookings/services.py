@@ -29,6 +29,7 @@ from ..calendar import services as calendar
 from ..calendar.services import DatesUnavailable
 from ..listings.services import lock_listing
 from . import state
+from .cancellations import CancellationPreview, canceler, cancellation_preview  # noqa: F401 (the bookings API)
 from .queries import (  # noqa: F401 (the bookings API: callers keep importing them from here)
     TRIP_SECTIONS,
     bookings_by_id,
@@ -171,13 +172,6 @@ def decline_booking(booking_id: int, actor: User, now: datetime | None = None) -
     """The host refuses a paid request to book: canceled, full refund."""
     _hosts(visible_booking(booking_id, actor), actor)
     return _change(booking_id, lambda booking: state.cancel(booking, "declined", now or utcnow()), "declined")
-
-
-def canceler(booking: Booking, user: User) -> str:
-    """Who `user` is to the booking when canceling it: guest, host or admin (it decides the refund)."""
-    if user.id == booking.guest_id:
-        return "guest"
-    return "host" if user.id == booking.listing.host_id else "admin"
 
 
 def cancel_booking(booking_id: int, actor: User, reason: Any = None, now: datetime | None = None) -> Booking:

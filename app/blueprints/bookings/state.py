@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from ... import money
+from ... import cancellation, money
 from ...errors import Conflict
 from ...models import Booking
 from ..calendar import services as calendar
@@ -27,9 +27,7 @@ from . import signals
 
 CHECK_IN_TIME = time(15, 0)  # refunds are measured from 15:00 on the check-in day, in the listing's time zone
 CHECK_OUT_TIME = time(11, 0)  # a stay is complete from 11:00 on the check-out day
-# Guest cancellations: (policy) -> (how long before check-in at least, share of what comes back).
-GUEST_REFUNDS = {"flexible": (timedelta(hours=24), "total"), "moderate": (timedelta(days=5), "total"),
-                 "strict": (timedelta(days=7), "half_without_service_fee")}
+CANCELABLE = ("pending", "confirmed")  # the statuses the guest, the host or an admin may cancel in
 
 
 class InvalidState(Conflict):
@@ -61,28 +59,32 @@ def refund_deadline(booking: Booking) -> tuple[datetime, str]:
     """(the instant, naive UTC, until which a guest's cancellation still gets the policy's refund, what it gives
     back). The notice is elapsed time before check-in, so across a DST change the deadline's wall-clock time
     differs from check-in's; pages show this instant, refund_for enforces it."""
-    notice, share = GUEST_REFUNDS[booking.cancellation_policy]
-    return check_in_at(booking) - notice, ("the whole total" if share == "total"
-                                           else "half of the nights and cleaning fee (the service fee is kept)")
+    policy = cancellation.get_policy(booking.cancellation_policy)
+    return check_in_at(booking) - policy.notice, cancellation.share_text(policy.name)
 
 
 def refund_for(booking: Booking, canceled_by: str, now: datetime) -> int:
     """What goes back to the guest when `canceled_by` cancels at `now` (naive UTC): never more than was paid.
 
-    The host, an admin, a decline and an expiry give back everything paid. A guest gets by the policy:
-    flexible, the whole total at least 24 h before check-in; moderate, at least 5 days before; strict, half of
-    nights + cleaning fee at least 7 days before (the service fee is kept); later, nothing.
+    The host, an admin, a decline and an expiry give back everything paid. A guest gets by the policy's row in
+    app/cancellation.py: flexible, the whole total at least 24 h before check-in; moderate, at least 5 days
+    before; strict, half of nights + cleaning fee at least 7 days before (the service fee is kept); later, nothing.
     """
     if canceled_by != "guest":
         return booking.paid_amount
-    _notice, share = GUEST_REFUNDS[booking.cancellation_policy]
     if now > refund_deadline(booking)[0]:
         return 0
-    if share == "total":
+    if cancellation.get_policy(booking.cancellation_policy).share == cancellation.TOTAL:
         due = booking.total_amount
     else:
         due = money.round_half_even(Decimal(booking.nightly_amount + booking.cleaning_fee_amount) / 2)
     return min(due, booking.paid_amount)
+
+
+def can_cancel(booking: Booking, now: datetime) -> bool:
+    """True while the guest, the host or an admin may cancel at `now`: pending or confirmed, the stay not over
+    (a stay that is over is completed, not canceled, even before the scheduler gets to it)."""
+    return booking.status in CANCELABLE and check_out_at(booking) > now
 
 
 def _require(booking: Booking, allowed: bool, event: str) -> None:
@@ -134,8 +136,8 @@ def cancel(booking: Booking, canceled_by: str, now: datetime, reason: str | None
         _require(booking, booking.awaiting_approval and not _expired(booking, now), "declined")
     elif canceled_by == "expired":
         _require(booking, booking.status == "pending" and _expired(booking, now), "expired")
-    else:  # a stay that is over is completed, not canceled, even before the scheduler gets to it
-        _require(booking, booking.status in ("pending", "confirmed") and check_out_at(booking) > now, "canceled")
+    else:
+        _require(booking, can_cancel(booking, now), "canceled")
     booking.refund_amount = refund_for(booking, canceled_by, now)
     booking.status, booking.canceled_at, booking.canceled_by = "canceled", now, canceled_by
     booking.cancel_reason, booking.expires_at = reason, None

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from ... import clock
 from ...authz import current_account, host_required
 from ...errors import DomainError, ValidationFailed
-from ...forms_util import show_service_error
+from ...forms_util import show_error
 from ..listings import services as listings
 from . import bp, services
 from .forms import CALENDAR_ERROR_FIELDS, CalendarForm
@@ -77,7 +77,7 @@ def edit(listing_id: int):
         try:
             services.set_availability(listing, actor=current_account(), ranges=[form.to_range()])
         except DomainError as exc:
-            show_service_error(form, exc, CALENDAR_ERROR_FIELDS)
+            show_error(form, exc, CALENDAR_ERROR_FIELDS)
         else:
             flash(change_summary(form), "success")
             return redirect(url_for(".edit", listing_id=listing.id, month=f"{first:%Y-%m}"))

@@ -18,17 +18,10 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ... import geo, money
+from ... import cancellation, geo, money
 from ...forms_util import parse_amount
 from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, Property
 from . import services
-
-# One sentence per policy, as the bookings service computes refunds (measured from the 15:00 check-in).
-POLICY_SUMMARIES = {
-    "flexible": "Full refund if canceled at least 24 hours before check-in.",
-    "moderate": "Full refund if canceled at least 5 days before check-in.",
-    "strict": "Half of the nights and cleaning fee back if canceled at least 7 days before check-in.",
-}
 
 # Service field names (dotted, as the API reports them) -> form field names.
 LISTING_ERROR_FIELDS = {
@@ -92,7 +85,7 @@ class ListingForm(FlaskForm):
     min_nights = IntegerField("Min nights", default=1, validators=[InputRequired()])
     max_nights = IntegerField("Max nights", default=365, validators=[InputRequired()])
     cancellation_policy = SelectField("Cancellation policy", default="moderate", choices=[
-        SelectChoice(p, f"{p.capitalize()} — {POLICY_SUMMARIES[p]}") for p in CANCELLATION_POLICIES])
+        SelectChoice(p, f"{p.capitalize()} — {cancellation.summary(p)}") for p in CANCELLATION_POLICIES])
     instant_book = BooleanField("Instant book", description="Guests can book without waiting for your approval.")
     amenities = MultiCheckboxField("Amenities")
     submit = SubmitField("Save listing")

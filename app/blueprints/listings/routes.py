@@ -8,17 +8,16 @@ from collections.abc import Callable
 
 from flask import flash, redirect, render_template, request, url_for
 
-from ... import geo, money
-from ...authz import current_account, host_required, viewer_locale
+from ... import cancellation
+from ...authz import current_account, host_required
 from ...errors import DomainError
-from ...forms_util import show_service_error
+from ...forms_util import show_error
 from ...models import Property
 from ...pagination import page_args
 from ...validation import load_data
 from . import bp, schemas, services
 from .forms import (
     LISTING_ERROR_FIELDS,
-    POLICY_SUMMARIES,
     ConfirmForm,
     ListingForm,
     listing_form_data,
@@ -28,18 +27,6 @@ logger = logging.getLogger(__name__)
 
 DASHBOARD_PER_PAGE = 12
 CHECK_IN_TIME, CHECK_OUT_TIME = "15:00", "11:00"
-
-
-@bp.app_template_filter("money")
-def money_filter(amount: int, currency: str) -> str:
-    """Jinja `{{ amount|money(currency) }}`: minor units as text in the viewer's language ('$125.00')."""
-    return money.format_money(amount, currency, viewer_locale())
-
-
-@bp.app_template_filter("country_name")
-def country_name_filter(code: str) -> str:
-    """Jinja `{{ code|country_name }}`: 'FR' -> 'France'."""
-    return geo.country_name(code)
 
 
 @bp.get("/host/listings")
@@ -65,7 +52,7 @@ def save_listing(form: ListingForm, save: Callable[..., Property]) -> Property |
         if valid:
             return save(**values)
     except DomainError as exc:
-        show_service_error(form, exc, LISTING_ERROR_FIELDS, only_new=not valid)
+        show_error(form, exc, LISTING_ERROR_FIELDS, only_new=not valid)
     return None
 
 
@@ -112,7 +99,8 @@ def delete(listing_id: int):
 def detail(listing_id: int):
     """The public page of a listing."""
     listing = services.get_listing(listing_id)
-    return render_template("listings/detail.html", listing=listing, policies=POLICY_SUMMARIES,
+    return render_template("listings/detail.html", listing=listing,
+                           policy_summary=cancellation.summary(listing.cancellation_policy),
                            can_manage=services.can_manage(current_account(), listing),
                            check_in=CHECK_IN_TIME, check_out=CHECK_OUT_TIME)
 

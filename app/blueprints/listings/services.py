@@ -1,35 +1,32 @@
-"""Listing rules: who may create and edit, the rules across a listing's fields, soft deletion and photos (the
-fields themselves are checked by schemas.PropertyInputSchema, which takes its bounds from here)."""
+"""Listing rules: who may create and edit, the rules across a listing's fields and soft deletion (the fields
+themselves are checked by schemas.PropertyInputSchema, which takes its bounds from here; photos: photos.py)."""
 
 from __future__ import annotations
 
 import logging
-from typing import IO, Any
+from typing import Any
 
-from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from ... import rates, search_cache, storage
+from ... import rates, search_cache
 from ...errors import NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
-from ...locking import locked
 from ...models import (
     Amenity,
     Property,
-    PropertyImage,
     User,
     utcnow,
 )
 from ...models.listing import amenity_mask
 from ...pagination import Page, paginate
 from . import places, signals
+from .access import can_manage, lock_listing  # noqa: F401 (re-exported: callers ask services)
+from .photos import MAX_IMAGES, add_image, delete_image, move_image  # noqa: F401 (re-exported)
 
 logger = logging.getLogger(__name__)
 
 TITLE_MIN, TITLE_MAX, DESCRIPTION_MAX = 3, 120, 5000
 MAX_AMOUNT = 100_000_000  # minor units; far above any nightly price, far below the INT column's limit
-MAX_IMAGES = 30
-THUMBNAIL_WIDTH = 480
 COUNTS = {"max_guests": (1, 50), "bedrooms": (0, 50), "beds": (0, 100), "bathrooms": (0, 50)}
 NIGHTS_LIMIT = 1000
 
@@ -43,21 +40,6 @@ LISTING_FIELDS = frozenset((*PLAIN_FIELDS, "address", "price_per_night", "cleani
 DEFAULTS: dict[str, Any] = {"description": "", "latitude": None, "longitude": None, "bedrooms": 0, "beds": 1,
                             "bathrooms": 1, "min_nights": 1, "max_nights": 365, "cancellation_policy": "moderate",
                             "instant_book": False, "timezone": "UTC", "amenities": [], "cleaning_fee": None}
-
-
-def can_manage(user: User | None, listing: Property) -> bool:
-    """True for the listing's host and for admins."""
-    return user is not None and (user.is_admin or user.id == listing.host_id)
-
-
-def lock_listing(listing_id: int) -> Property | None:
-    """Take the listing row's write lock for the rest of the transaction and return the listing as last committed
-    (app/locking.py: the locking read refreshes the loaded object; on SQLite the database's write lock).
-
-    Every writer of a listing, its calendar or its bookings takes it first, so two of them never interleave;
-    at READ COMMITTED (the app's isolation on MariaDB) what each reads after it is what the other committed.
-    """
-    return locked(Property, listing_id)
 
 
 def get_listing(listing_id: int) -> Property:
@@ -224,82 +206,3 @@ def delete_listing(listing: Property, *, actor: User) -> None:
     db.session.commit()
     search_cache.bump()
     logger.info("listing %s deleted by user %s", listing.id, actor.id)
-
-
-def _lock(listing: Property) -> None:
-    """Serialise photo changes of one listing (SELECT ... FOR UPDATE on its row)."""
-    lock_listing(listing.id)
-
-
-def _renumber(listing: Property) -> None:
-    images = sorted(listing.images, key=lambda image: (image.position, image.id))
-    for position, image in enumerate(images):
-        image.position = position
-    listing.images.sort(key=lambda image: image.position)
-
-
-def add_image(listing: Property, *, actor: User, file: IO[bytes]) -> PropertyImage:
-    """Store a photo at the end of the listing's gallery. Raises PermissionDenied, ValidationFailed, 413, 415."""
-    if not can_manage(actor, listing):
-        raise PermissionDenied("Only the listing's host or an admin can change its photos.")
-    info = storage.save_image(file, kind="listings", max_bytes=current_app.config["LISTING_IMAGE_MAX_BYTES"],
-                              thumbnail_width=THUMBNAIL_WIDTH)
-    try:
-        _lock(listing)
-        count, last = db.session.execute(
-            select(func.count(), func.max(PropertyImage.position)).where(PropertyImage.property_id == listing.id)
-        ).one()
-        if count >= MAX_IMAGES:
-            raise ValidationFailed({"image": [f"A listing can have at most {MAX_IMAGES} photos."]})
-        image = PropertyImage(property_id=listing.id, key=info.key, thumbnail_key=info.thumbnail_key,
-                              position=0 if last is None else last + 1, width=info.width, height=info.height)
-        db.session.add(image)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        storage.delete_image(info.key)
-        raise
-    search_cache.bump()
-    logger.info("image %s added to listing %s", image.id, listing.id)
-    return image
-
-
-def _get_image(listing: Property, image_id: int) -> PropertyImage:
-    image = db.session.get(PropertyImage, image_id)
-    if image is None or image.property_id != listing.id:
-        raise NotFoundError("Photo not found.")
-    return image
-
-
-def delete_image(listing: Property, *, actor: User, image_id: int) -> None:
-    """Remove a photo and close the gap in the order. Raises PermissionDenied, NotFoundError."""
-    if not can_manage(actor, listing):
-        raise PermissionDenied("Only the listing's host or an admin can change its photos.")
-    _lock(listing)
-    image = _get_image(listing, image_id)
-    key = image.key
-    listing.images.remove(image)
-    db.session.delete(image)
-    _renumber(listing)
-    db.session.commit()
-    storage.delete_image(key)
-    search_cache.bump()
-    logger.info("image %s removed from listing %s", image_id, listing.id)
-
-
-def move_image(listing: Property, *, actor: User, image_id: int, position: Any) -> PropertyImage:
-    """Move a photo to `position` (0 is the cover; past the end means last). Raises 403, 404, ValidationFailed."""
-    if not can_manage(actor, listing):
-        raise PermissionDenied("Only the listing's host or an admin can change its photos.")
-    if isinstance(position, bool) or not isinstance(position, int) or position < 0:
-        raise ValidationFailed({"position": ["Must be a whole number from 0."]})
-    _lock(listing)
-    image = _get_image(listing, image_id)
-    ordered = [i for i in sorted(listing.images, key=lambda i: (i.position, i.id)) if i.id != image.id]
-    ordered.insert(min(position, len(ordered)), image)
-    for index, item in enumerate(ordered):
-        item.position = index
-    db.session.commit()
-    search_cache.bump()
-    logger.info("image %s of listing %s moved to %s", image.id, listing.id, image.position)
-    return image

@@ -12,7 +12,6 @@ from . import account_schemas, bp, payout_accounts
 from .account_forms import PayoutAccountForm
 
 
-@bp.app_template_global()
 def payout_account_summary() -> payout_accounts.AccountSummary | None:
     """The signed-in host's payout account (masked) and the payouts waiting for one; None for anyone else."""
     user = current_account()

@@ -41,13 +41,11 @@ def guest_booking(booking_id: int, user: User) -> Booking:
     return booking
 
 
-@bp.app_template_global()
 def can_pay(booking: Booking) -> bool:
     """True while the booking is pending, unpaid and not expired: its guest sees "Pay now"."""
     return services.payable_problem(booking) is None
 
 
-@bp.app_template_global()
 def booking_receipts(booking: Booking) -> list[Payment]:
     """The booking's charged payments the viewer may see receipts of (its guest, an admin), newest first."""
     user = current_account()

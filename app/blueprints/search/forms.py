@@ -14,6 +14,7 @@ from wtforms.widgets import CheckboxInput, DateInput, ListWidget, NumberInput
 
 from ... import money
 from ...errors import DomainError, ValidationFailed
+from ...forms_util import apply_error
 from ...models import PROPERTY_TYPES
 
 SORT_LABELS = {
@@ -115,15 +116,10 @@ def humanise(message: str) -> str:
 
 
 def show_search_error(form: SearchForm, exc: DomainError) -> list[str]:
-    """Put the error's messages beside the inputs they concern; return the ones that belong in an alert."""
-    alerts = []
-    for name, messages in (exc.fields or {}).items():
-        field = getattr(form, name, None)
-        if field is not None and name != "sort" and hasattr(field, "errors"):
-            field.errors = list(field.errors) + [humanise(m) for m in messages]
-        else:
-            alerts.append(exc.message)
-    return list(dict.fromkeys(alerts)) or ([] if exc.fields else [exc.message])
+    """Put the error's messages beside the inputs they concern (the sort menu shows none); return the ones that
+    belong in an alert."""
+    message = apply_error(form, exc, exclude=("sort",), reword=humanise)
+    return [message] if message else []
 
 
 def has_panel_errors(form: SearchForm) -> bool:
