@@ -35,7 +35,7 @@ POLICIES = {policy.name: policy for policy in (
     Policy("moderate", timedelta(days=5), TOTAL),
     Policy("strict", timedelta(days=7), HALF_WITHOUT_SERVICE_FEE),
 )}
-CANCELLATION_POLICIES = tuple(POLICIES)  # the values of Property/Booking.cancellation_policy
+CANCELLATION_POLICIES = tuple(POLICIES)  # the values of Listing/Booking.cancellation_policy
 
 
 def get_policy(name: str) -> Policy:

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select, update
 from . import money, search_cache
 from .errors import ValidationFailed
 from .extensions import db
-from .models import ExchangeRate, Property, PropertyPlace
+from .models import ExchangeRate, Listing, ListingPlace
 from .models.money import DEFAULT_RATES
 
 logger = logging.getLogger(__name__)
@@ -139,16 +139,16 @@ def set_rate(code: str, rate: str | Decimal) -> ExchangeRate:
     db.session.add(row)
     db.session.flush()
     rates = current_rates()
-    pairs = db.session.execute(select(Property.id, Property.price_per_night_amount).where(Property.currency == code)
+    pairs = db.session.execute(select(Listing.id, Listing.price_per_night_amount).where(Listing.currency == code)
                                .with_for_update())  # no listing edit interleaves: the copies stay true
     changes = [{"id": listing_id, "price_usd_micros": to_usd_micros(amount, code, rates)}
                for listing_id, amount in pairs.all()]
     if changes:
-        db.session.execute(update(Property), changes)  # one executemany, by primary key
-        places = PropertyPlace.__table__
-        db.session.execute(places.update().where(places.c.property_id == bindparam("listing_id"))
+        db.session.execute(update(Listing), changes)  # one executemany, by primary key
+        places = ListingPlace.__table__
+        db.session.execute(places.update().where(places.c.listing_id == bindparam("listing"))
                            .values(price_usd_micros=bindparam("micros")),
-                           [{"listing_id": change["id"], "micros": change["price_usd_micros"]} for change in changes])
+                           [{"listing": change["id"], "micros": change["price_usd_micros"]} for change in changes])
     db.session.commit()
     search_cache.bump()
     logger.info("exchange rate %s set to %s", code, value)

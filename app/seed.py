@@ -16,7 +16,7 @@ from .blueprints.auth import services as accounts
 from .blueprints.listings import services as listings
 from .errors import DomainError
 from .extensions import db
-from .models import Booking, Property, User
+from .models import Booking, Listing, User
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +111,8 @@ def seed_users(extra_guests: int) -> tuple[list[User], int]:
 
 def seed_listings(hosts: list[User], count: int, photos_per_listing: int = 3) -> int:
     """Give the demo hosts `count` listings in total (only the missing ones); returns how many were made."""
-    have = db.session.scalar(select(func.count()).select_from(Property).where(
-        Property.host_id.in_([h.id for h in hosts]), Property.status == "active")) or 0
+    have = db.session.scalar(select(func.count()).select_from(Listing).where(
+        Listing.host_id.in_([h.id for h in hosts]), Listing.status == "active")) or 0
     rng = random.Random(2026 + have)
     made = 0
     for n in range(have, count):
@@ -157,8 +157,8 @@ def seed_bookings(today: date | None = None) -> int:
                 select(func.count()).select_from(Booking).where(Booking.guest_id == guest.id)):
             continue
         for instant, weeks in ((True, 2), (False, 5)):
-            choices = db.session.scalars(select(Property).where(
-                Property.status == "active", Property.instant_book.is_(instant)).order_by(Property.id)).all()
+            choices = db.session.scalars(select(Listing).where(
+                Listing.status == "active", Listing.instant_book.is_(instant)).order_by(Listing.id)).all()
             if not choices:
                 continue
             listing = choices[offset % len(choices)]

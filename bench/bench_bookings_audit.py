@@ -26,23 +26,23 @@ ACTIVE = "('pending', 'confirmed')"
 EXAMPLES = 5
 CHECKS = {
     "overlapping active bookings": f"""
-        SELECT a.property_id, a.id, b.id FROM bookings a
-        JOIN bookings b ON b.property_id = a.property_id AND b.id > a.id
+        SELECT a.listing_id, a.id, b.id FROM bookings a
+        JOIN bookings b ON b.listing_id = a.listing_id AND b.id > a.id
              AND a.check_in < b.check_out AND b.check_in < a.check_out
         WHERE a.status IN {ACTIVE} AND b.status IN {ACTIVE}""",
     "nights held twice": """
-        SELECT property_id, night, COUNT(*) FROM night_holds GROUP BY property_id, night HAVING COUNT(*) > 1""",
+        SELECT listing_id, night, COUNT(*) FROM night_holds GROUP BY listing_id, night HAVING COUNT(*) > 1""",
     "active bookings not holding exactly their nights": f"""
-        SELECT b.id, b.property_id, b.check_in, b.check_out, COUNT(h.night) FROM bookings b
+        SELECT b.id, b.listing_id, b.check_in, b.check_out, COUNT(h.night) FROM bookings b
         LEFT JOIN night_holds h ON h.booking_id = b.id
         WHERE b.status IN {ACTIVE}
-        GROUP BY b.id, b.property_id, b.check_in, b.check_out, b.nights
+        GROUP BY b.id, b.listing_id, b.check_in, b.check_out, b.nights
         HAVING COUNT(h.night) <> DATEDIFF(b.check_out, b.check_in) OR b.nights <> DATEDIFF(b.check_out, b.check_in)
-            OR SUM(h.property_id = b.property_id AND h.night >= b.check_in AND h.night < b.check_out)
+            OR SUM(h.listing_id = b.listing_id AND h.night >= b.check_in AND h.night < b.check_out)
                <> DATEDIFF(b.check_out, b.check_in)""",
     "holds of no active booking": f"""
-        SELECT h.property_id, h.night, h.booking_id FROM night_holds h
-        LEFT JOIN bookings b ON b.id = h.booking_id AND b.property_id = h.property_id AND b.status IN {ACTIVE}
+        SELECT h.listing_id, h.night, h.booking_id FROM night_holds h
+        LEFT JOIN bookings b ON b.id = h.booking_id AND b.listing_id = h.listing_id AND b.status IN {ACTIVE}
              AND h.night >= b.check_in AND h.night < b.check_out
         WHERE h.booking_id IS NOT NULL AND b.id IS NULL""",
 }
@@ -50,11 +50,11 @@ CHECKS = {
 
 def _mirror_mismatches(cursor) -> list[tuple]:
     """Listings whose held_nights string is not the one their night_holds give (from their held_from)."""
-    cursor.execute("SELECT property_id, night FROM night_holds")
+    cursor.execute("SELECT listing_id, night FROM night_holds")
     held: dict[int, list[date]] = defaultdict(list)
     for listing_id, night in cursor.fetchall():
         held[listing_id].append(night)
-    cursor.execute("SELECT id, held_from, held_nights FROM properties")
+    cursor.execute("SELECT id, held_from, held_nights FROM listings")
     return [(listing_id, str(held_from)) for listing_id, held_from, string in cursor.fetchall()
             if string != held_nights_string(held[listing_id], held_from)]
 

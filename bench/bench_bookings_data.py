@@ -82,10 +82,10 @@ def prepare(url: str, listings: int, guests: int, rng: random.Random) -> dict:
 def catalogue(url: str) -> tuple[dict[int, Listing], dict[int, set[date]], list[int]]:
     """({id: active listing}, {listing id: held nights}, guest user ids) as seeded."""
     with bench_seed.connect(url) as conn, conn.cursor() as cursor:
-        cursor.execute("SELECT id, max_guests, min_nights, max_nights FROM properties WHERE status = 'active' "
+        cursor.execute("SELECT id, max_guests, min_nights, max_nights FROM listings WHERE status = 'active' "
                        "ORDER BY id")
         listings = {row[0]: Listing(*row) for row in cursor.fetchall()}
-        cursor.execute("SELECT property_id, night FROM night_holds")
+        cursor.execute("SELECT listing_id, night FROM night_holds")
         held: dict[int, set[date]] = defaultdict(set)
         for listing_id, night in cursor.fetchall():
             held[listing_id].add(night)

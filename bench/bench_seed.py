@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from app import geo, money, rates
 from app.blueprints.calendar.holds import held_nights_string
 from app.blueprints.listings.places import HELD_COLUMNS
-from app.models.listing import PropertyPlace, amenity_mask
+from app.models.listing import ListingPlace, amenity_mask
 from app.models.money import DEFAULT_RATES
 
 logger = logging.getLogger("bench.seed")
@@ -43,7 +43,7 @@ KINDS = (("apartment", 45), ("house", 25), ("room", 15), ("cabin", 5), ("villa",
 AMENITY_WEIGHTS = {"wifi": 95, "kitchen": 75, "parking": 50, "pool": 15, "air_conditioning": 50, "heating": 70,
                    "washer": 55, "dryer": 35, "tv": 60, "workspace": 35, "pets_allowed": 20, "hot_tub": 8, "gym": 7,
                    "breakfast": 10, "ev_charger": 6, "smoke_alarm": 80}
-PROPERTY_COLUMNS = (
+LISTING_COLUMNS = (
     "id", "host_id", "status", "title", "description", "property_type", "address_line1", "city", "state", "country",
     "postal_code", "latitude", "longitude", "timezone", "currency", "price_per_night_amount", "cleaning_fee_amount",
     "max_guests", "bedrooms", "beds", "bathrooms", "min_nights", "max_nights", "cancellation_policy", "instant_book",
@@ -74,7 +74,7 @@ def count_listings(url: str) -> int | None:
     """How many listings the database holds, or None when it (or its tables) does not exist."""
     try:
         with connect(url) as conn, conn.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*) FROM properties")
+            cursor.execute("SELECT COUNT(*) FROM listings")
             return cursor.fetchone()[0]
     except pymysql.MySQLError:
         return None
@@ -153,7 +153,7 @@ def _price(rng: random.Random, city: City) -> tuple[int, int]:
     return amount, rates.to_usd_micros(amount, city.currency, RATES)
 
 
-def _property_row(rng: random.Random, listing_id: int, city: City, now: datetime) -> tuple:
+def _listing_row(rng: random.Random, listing_id: int, city: City, now: datetime) -> tuple:
     kind = rng.choices([k for k, _w in KINDS], [w for _k, w in KINDS])[0]
     amount, micros = _price(rng, city)
     reviews = 0 if rng.random() < 0.25 else int(rng.paretovariate(1.2) * 3)
@@ -224,35 +224,35 @@ def seed(url: str, listings: int, rng: random.Random) -> dict[str, float]:
         props, links, places, holds, prices, next_booking = [], [], [], [], [], [1]
         for listing_id in range(1, listings + 1):
             city = rng.choices(cities, cum_weights=city_weights)[0]
-            row = _property_row(rng, listing_id, city, now)
+            row = _listing_row(rng, listing_id, city, now)
             chosen = [ids[code] for code in _weighted_sample(rng, amenities, rng.randint(3, 8))]
             links.extend(f"({listing_id},{amenity_id})" for amenity_id in chosen)
             calendar, held = _calendar(rng, listing_id, days, next_booking)
             holds.extend(calendar)
             values = (*row, amenity_mask(chosen), days[0], held)
             props.append(_values(values))
-            listing = dict(zip(PROPERTY_COLUMNS, values, strict=True))
+            listing = dict(zip(LISTING_COLUMNS, values, strict=True))
             if listing["status"] == "active":
-                copied = tuple(listing[name] for name in (*PropertyPlace.COPIED, *HELD_COLUMNS))
+                copied = tuple(listing[name] for name in (*ListingPlace.COPIED, *HELD_COLUMNS))
                 places.extend(_values((kind, place, listing_id, *copied))
                               for kind, place in sorted(geo.search_places(city.name, city.state, city.country)))
             if rng.random() < 0.1:
                 prices.extend(_night_prices(rng, listing_id, row[15], days))
             if len(props) >= BATCH_ROWS or listing_id == listings:
-                writer.insert("properties", ", ".join(PROPERTY_COLUMNS), props)
-                writer.insert("property_amenities", "property_id, amenity_id", links)
-                writer.insert("property_places", ", ".join(("kind", "place", "property_id", *PropertyPlace.COPIED,
+                writer.insert("listings", ", ".join(LISTING_COLUMNS), props)
+                writer.insert("listing_amenities", "listing_id, amenity_id", links)
+                writer.insert("listing_places", ", ".join(("kind", "place", "listing_id", *ListingPlace.COPIED,
                                                             *HELD_COLUMNS)), places)
-                writer.insert("night_prices", "property_id, night, amount", prices)
+                writer.insert("night_prices", "listing_id, night, amount", prices)
                 props, links, places, prices = [], [], [], []
             if len(holds) >= NIGHT_BATCH_ROWS or listing_id == listings:
-                writer.insert("night_holds", "property_id, night, booking_id", holds)
+                writer.insert("night_holds", "listing_id, night, booking_id", holds)
                 holds = []
     finally:
         writer.close()
     loaded = time.perf_counter()
     with connect(url) as conn, conn.cursor() as cursor:
-        for table in ("users", "properties", "property_amenities", "property_places", "night_holds", "night_prices",
+        for table in ("users", "listings", "listing_amenities", "listing_places", "night_holds", "night_prices",
                       "amenities"):
             cursor.execute(f"ANALYZE TABLE {table}")
             cursor.fetchall()
@@ -266,7 +266,7 @@ def places(url: str) -> list[dict]:
     """Every (city, state, country) with its centre and listing count, read back for building searches."""
     with connect(url) as conn, conn.cursor(pymysql.cursors.DictCursor) as cursor:
         cursor.execute("SELECT city, state, country, AVG(latitude) AS lat, AVG(longitude) AS lng, COUNT(*) AS n "
-                       "FROM properties WHERE status = 'active' GROUP BY city, state, country")
+                       "FROM listings WHERE status = 'active' GROUP BY city, state, country")
         return [{**row, "lat": float(row["lat"]), "lng": float(row["lng"])} for row in cursor.fetchall()]
 
 
@@ -274,7 +274,7 @@ def table_counts(url: str) -> dict[str, int]:
     """Row counts of the tables search reads."""
     counts = {}
     with connect(url) as conn, conn.cursor() as cursor:
-        for table in ("properties", "property_amenities", "property_places", "night_holds", "night_prices", "users"):
+        for table in ("listings", "listing_amenities", "listing_places", "night_holds", "night_prices", "users"):
             cursor.execute(f"SELECT COUNT(*) FROM {table}")
             counts[table] = cursor.fetchone()[0]
     return counts

@@ -155,8 +155,8 @@ def size_buffer_pool(args: argparse.Namespace) -> int | None:
                 if int(cursor.fetchone()[0]) >= wanted:
                     break
                 time.sleep(0.1)
-        for statement in ("SELECT SUM(LENGTH(held_nights)), SUM(max_guests) FROM properties",
-                          "SELECT SUM(max_guests) FROM property_places"):
+        for statement in ("SELECT SUM(LENGTH(held_nights)), SUM(max_guests) FROM listings",
+                          "SELECT SUM(max_guests) FROM listing_places"):
             cursor.execute(statement)
             cursor.fetchall()
     return before if wanted > before else None

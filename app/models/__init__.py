@@ -6,12 +6,12 @@ from .listing import (
                       CANCELLATION_POLICIES,
                       PROPERTY_TYPES,
                       Amenity,
+                      Listing,
+                      ListingImage,
+                      ListingPlace,
                       NightHold,
                       NightPrice,
-                      Property,
-                      PropertyImage,
-                      PropertyPlace,
-                      property_amenities,
+                      listing_amenities,
 )
 from .money import ExchangeRate
 from .payment import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment, PaymentRefund, Payout, WebhookEvent
@@ -20,6 +20,6 @@ from .user import ROLES, RefreshToken, RevokedToken, User
 __all__ = [
     "BOOKING_STATUSES", "CANCELERS", "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "Booking",
     "ExchangeRate", "IdempotencyKey", "NightHold", "NightPrice", "PAYMENT_STATUSES", "PAYOUT_STATUSES", "Payment",
-    "PaymentRefund", "Payout", "Property", "PropertyImage", "PropertyPlace", "RefreshToken", "RevokedToken",
-    "TimestampMixin", "User", "WebhookEvent", "property_amenities", "utcnow",
+    "PaymentRefund", "Payout", "Listing", "ListingImage", "ListingPlace", "RefreshToken", "RevokedToken",
+    "TimestampMixin", "User", "WebhookEvent", "listing_amenities", "utcnow",
 ]

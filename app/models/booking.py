@@ -28,13 +28,13 @@ class Booking(TimestampMixin, db.Model):
         CheckConstraint("total_amount = nightly_amount + cleaning_fee_amount + service_fee_amount",
                         name="total_adds_up"),
         Index("ix_bookings_guest_check_in", "guest_id", "check_in"),
-        Index("ix_bookings_property_check_in", "property_id", "check_in"),
+        Index("ix_bookings_listing_check_in", "listing_id", "check_in"),
         Index("ix_bookings_status_expires", "status", "expires_at"),
         Index("ix_bookings_status_check_out", "status", "check_out"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id"), nullable=False)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), nullable=False)
     guest_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     check_in: Mapped[date] = mapped_column(Date, nullable=False)
     check_out: Mapped[date] = mapped_column(Date, nullable=False)
@@ -62,7 +62,7 @@ class Booking(TimestampMixin, db.Model):
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     refund_amount: Mapped[int | None] = mapped_column(BigInteger)  # set when canceled
 
-    listing = relationship("Property", lazy="joined")
+    listing = relationship("Listing", lazy="joined")
     guest = relationship("User", lazy="joined")
 
     @property

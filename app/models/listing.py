@@ -1,4 +1,4 @@
-"""The listings aggregate: properties, their photos and amenities, and the nightly calendar."""
+"""The listings aggregate: listings, their photos and amenities, and the nightly calendar."""
 
 from __future__ import annotations
 
@@ -25,21 +25,21 @@ from ..extensions import db
 from .base import TimestampMixin, utcnow
 
 PROPERTY_TYPES = ("apartment", "house", "room", "cabin", "villa", "other")
-PROPERTY_STATUSES = ("active", "deleted")
+LISTING_STATUSES = ("active", "deleted")
 HELD_NIGHTS_LENGTH = 1200  # calendars reach three years (1,098 nights) ahead of the day the string is rebuilt
-MASKED_AMENITY_IDS = range(1, 63)  # amenities with these ids are also bits of properties.amenity_mask
+MASKED_AMENITY_IDS = range(1, 63)  # amenities with these ids are also bits of listings.amenity_mask
 
 
 def amenity_mask(amenity_ids) -> int:
-    """The bits of properties.amenity_mask for these amenities: bit (id - 1) for ids 1-62; other ids have none."""
+    """The bits of listings.amenity_mask for these amenities: bit (id - 1) for ids 1-62; other ids have none."""
     return sum({1 << (amenity_id - 1) for amenity_id in amenity_ids if amenity_id in MASKED_AMENITY_IDS})
 
-property_amenities = Table(
-    "property_amenities",
+listing_amenities = Table(
+    "listing_amenities",
     db.metadata,
-    Column("property_id", ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True),
+    Column("listing_id", ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True),
     Column("amenity_id", ForeignKey("amenities.id", ondelete="CASCADE"), primary_key=True),
-    Index("ix_property_amenities_amenity_id", "amenity_id"),
+    Index("ix_listing_amenities_amenity_id", "amenity_id"),
 )
 
 
@@ -53,19 +53,19 @@ class Amenity(db.Model):
     name: Mapped[str] = mapped_column(String(80), nullable=False)
 
 
-class Property(TimestampMixin, db.Model):
+class Listing(TimestampMixin, db.Model):
     """A listing: a place a host offers by the night. Deletion is soft (status), so history survives."""
 
-    __tablename__ = "properties"
+    __tablename__ = "listings"
     __table_args__ = (
         CheckConstraint("price_per_night_amount >= 0", name="price_non_negative"),
         CheckConstraint("cleaning_fee_amount >= 0", name="cleaning_fee_non_negative"),
         CheckConstraint("min_nights >= 1 AND max_nights >= min_nights", name="nights_range"),
-        Index("ix_properties_host_status", "host_id", "status"),
-        Index("ix_properties_status_lat_lng", "status", "latitude", "longitude"),
-        Index("ix_properties_status_price", "status", "price_usd_micros"),
-        Index("ix_properties_status_rank", "status", "rank_score"),
-        Index("ix_properties_status_rating", "status", "rating_score", "rating_count"),
+        Index("ix_listings_host_status", "host_id", "status"),
+        Index("ix_listings_status_lat_lng", "status", "latitude", "longitude"),
+        Index("ix_listings_status_price", "status", "price_usd_micros"),
+        Index("ix_listings_status_rank", "status", "rank_score"),
+        Index("ix_listings_status_rating", "status", "rating_score", "rating_count"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,8 +110,8 @@ class Property(TimestampMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column()
 
     host = relationship("User", lazy="joined")
-    amenities: Mapped[list[Amenity]] = relationship(secondary=property_amenities, order_by=Amenity.name)
-    images: Mapped[list[PropertyImage]] = relationship(back_populates="property", order_by="PropertyImage.position",
+    amenities: Mapped[list[Amenity]] = relationship(secondary=listing_amenities, order_by=Amenity.name)
+    images: Mapped[list[ListingImage]] = relationship(back_populates="listing", order_by="ListingImage.position",
                                                        cascade="all, delete-orphan")
 
     @property
@@ -124,18 +124,18 @@ class Property(TimestampMixin, db.Model):
         return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
 
     @property
-    def cover_image(self) -> PropertyImage | None:
+    def cover_image(self) -> ListingImage | None:
         return self.images[0] if self.images else None
 
 
-class PropertyImage(db.Model):
+class ListingImage(db.Model):
     """A listing photo; position 0 is the cover."""
 
-    __tablename__ = "property_images"
-    __table_args__ = (Index("ix_property_images_property_position", "property_id", "position"),)
+    __tablename__ = "listing_images"
+    __table_args__ = (Index("ix_listing_images_listing_position", "listing_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"), nullable=False)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), nullable=False)
     key: Mapped[str] = mapped_column(String(255), nullable=False)
     thumbnail_key: Mapped[str | None] = mapped_column(String(255))
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -143,15 +143,15 @@ class PropertyImage(db.Model):
     height: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
 
-    property: Mapped[Property] = relationship(back_populates="images")
+    listing: Mapped[Listing] = relationship(back_populates="images")
 
 
-class PropertyPlace(db.Model):
+class ListingPlace(db.Model):
     """A place an active listing is found by, with a copy of the listing's filter columns: location search.
 
     A listing has one row per kind: its city, state and country name as geo.place_key has them (kinds "city",
     "state", "country", matched by prefix) and its ISO country code ("code", matched whole), so `location` is
-    a few ranges of this table's primary key instead of an OR over three columns of properties. The rows of a
+    a few ranges of this table's primary key instead of an OR over three columns of listings. The rows of a
     place lie together and carry the columns the filters test (held nights too) and the sort keys, so a
     search counts and sorts its matches while reading those ranges and reads the listing rows of one page
     only. listings/places.py writes them with the listing and removes them when it is deleted,
@@ -159,12 +159,12 @@ class PropertyPlace(db.Model):
     changes a copied column calls places.write_places.
     """
 
-    __tablename__ = "property_places"
-    __table_args__ = (Index("ix_property_places_property_id", "property_id"),)
+    __tablename__ = "listing_places"
+    __table_args__ = (Index("ix_listing_places_listing_id", "listing_id"),)
 
     kind: Mapped[str] = mapped_column(String(7), primary_key=True)
     place: Mapped[str] = mapped_column(String(100), primary_key=True)
-    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     # Copies of the listing's columns of the same names.
     property_type: Mapped[str] = mapped_column(String(20), nullable=False)
     max_guests: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -186,12 +186,12 @@ class PropertyPlace(db.Model):
 class NightHold(db.Model):
     """One night taken on a listing's calendar: blocked by the host (booking_id NULL) or held by a booking.
 
-    The primary key (property_id, night) is what makes a double booking impossible: a clashing insert fails.
+    The primary key (listing_id, night) is what makes a double booking impossible: a clashing insert fails.
     """
 
     __tablename__ = "night_holds"
 
-    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     night: Mapped[date] = mapped_column(Date, primary_key=True)
     booking_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
@@ -202,7 +202,7 @@ class NightPrice(db.Model):
     __tablename__ = "night_prices"
     __table_args__ = (CheckConstraint("amount >= 0", name="amount_non_negative"),)
 
-    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     night: Mapped[date] = mapped_column(Date, primary_key=True)
     amount: Mapped[int] = mapped_column(Integer, nullable=False)
 

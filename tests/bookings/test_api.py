@@ -29,7 +29,7 @@ def book(client, auth_headers, guest, listing, status=201, key=None, **kwargs):
 
 
 def held_nights(listing) -> list[date]:
-    return sorted(db.session.scalars(db.select(NightHold.night).where(NightHold.property_id == listing.id)))
+    return sorted(db.session.scalars(db.select(NightHold.night).where(NightHold.listing_id == listing.id)))
 
 
 @pytest.fixture

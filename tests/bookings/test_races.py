@@ -14,7 +14,7 @@ from app.blueprints.calendar import services as calendar
 from app.blueprints.listings import services as listings
 from app.errors import Conflict
 from app.extensions import db
-from app.models import Property, User
+from app.models import Listing, User
 
 from ..support.factories import make_listing, make_user
 
@@ -52,12 +52,12 @@ def audit() -> tuple[list, list]:
     """(pairs of live bookings of one listing that share a night, live bookings not holding exactly their nights)"""
     live = "('pending', 'confirmed')"
     shared = db.session.execute(text(
-        f"SELECT a.id, b.id FROM bookings a JOIN bookings b ON a.property_id = b.property_id AND a.id < b.id"
+        f"SELECT a.id, b.id FROM bookings a JOIN bookings b ON a.listing_id = b.listing_id AND a.id < b.id"
         f" AND a.check_in < b.check_out AND b.check_in < a.check_out"
         f" WHERE a.status IN {live} AND b.status IN {live}")).all()
     wrong = db.session.execute(text(
         f"SELECT b.id FROM bookings b LEFT JOIN night_holds h ON h.booking_id = b.id"
-        f" AND h.property_id = b.property_id AND h.night >= b.check_in AND h.night < b.check_out"
+        f" AND h.listing_id = b.listing_id AND h.night >= b.check_in AND h.night < b.check_out"
         f" WHERE b.status IN {live} GROUP BY b.id, b.nights HAVING COUNT(h.night) <> b.nights")).all()
     return shared, wrong
 
@@ -142,7 +142,7 @@ def test_booking_pays_the_night_price_committed_after_the_listing_was_read(race_
     night = date.today() + timedelta(days=8)
 
     def raise_price() -> None:
-        calendar.set_availability(db.session.get(Property, listing_id), actor=db.session.get(User, host_id),
+        calendar.set_availability(db.session.get(Listing, listing_id), actor=db.session.get(User, host_id),
                                   ranges=[{"start": night.isoformat(), "end": (night + timedelta(days=1)).isoformat(),
                                            "price": {"amount": 50000, "currency": "EUR"}}])
 

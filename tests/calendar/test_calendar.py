@@ -50,7 +50,7 @@ def test_blocking_twice_is_idempotent(client, app, auth_headers):
     headers = auth_headers(listing.host)
     for _ in range(2):
         assert put(client, listing, headers, [{"start": day(1), "end": day(3), "available": False}]).status_code == 200
-    assert NightHold.query.filter_by(property_id=listing.id).count() == 2
+    assert NightHold.query.filter_by(listing_id=listing.id).count() == 2
 
 
 def test_set_and_reset_custom_prices(client, app, auth_headers):
@@ -77,18 +77,18 @@ def test_price_in_other_currency_or_negative_is_422(client, app, auth_headers):
 
 def test_blocking_booked_night_is_409_and_changes_nothing(client, app, auth_headers):
     listing = make_listing()
-    db.session.add(NightHold(property_id=listing.id, night=TODAY + timedelta(days=4), booking_id=42))
+    db.session.add(NightHold(listing_id=listing.id, night=TODAY + timedelta(days=4), booking_id=42))
     db.session.commit()
     ranges = [{"start": day(1), "end": day(3), "available": False},
               {"start": day(3), "end": day(6), "available": False}]
     response = put(client, listing, auth_headers(listing.host), ranges)
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "dates_unavailable"
-    assert NightHold.query.filter_by(property_id=listing.id).count() == 1  # the first range was rolled back too
+    assert NightHold.query.filter_by(listing_id=listing.id).count() == 1  # the first range was rolled back too
 
 
 def test_reopening_does_not_free_booked_nights(client, app, auth_headers):
     listing = make_listing()
-    db.session.add(NightHold(property_id=listing.id, night=TODAY + timedelta(days=2), booking_id=42))
+    db.session.add(NightHold(listing_id=listing.id, night=TODAY + timedelta(days=2), booking_id=42))
     db.session.commit()
     put(client, listing, auth_headers(listing.host), [{"start": day(1), "end": day(4), "available": True}])
     assert [d["available"] for d in read(client, listing, 1, 4)] == [True, False, True]

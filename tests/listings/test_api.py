@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.models import NightHold, Property
+from app.models import Listing, NightHold
 
 from ..support.factories import listing_data, make_listing, make_user
 
@@ -14,7 +14,7 @@ def post_listing(client, headers, **overrides):
     return client.post("/api/v1/properties", headers=headers, json=listing_data(**overrides))
 
 
-def test_create_listing_as_host_returns_property(client, app, auth_headers):
+def test_create_listing_as_host_returns_listing(client, app, auth_headers):
     host = make_user(role="host", name="Hana")
     response = post_listing(client, auth_headers(host))
     assert response.status_code == 201
@@ -46,7 +46,7 @@ def test_create_listing_as_guest_is_403_and_anonymous_401(client, app, auth_head
     response = post_listing(client, auth_headers(make_user(role="guest")))
     assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
     assert post_listing(client, {}).status_code == 401
-    assert Property.query.count() == 0
+    assert Listing.query.count() == 0
 
 
 @pytest.mark.parametrize("overrides, field", [
@@ -149,7 +149,7 @@ def test_delete_listing_is_soft(client, app, auth_headers):
     listing = make_listing()
     assert client.delete(f"/api/v1/properties/{listing.id}", headers=auth_headers(listing.host)).status_code == 204
     assert client.get(f"/api/v1/properties/{listing.id}").status_code == 404
-    row = db.session.get(Property, listing.id)
+    row = db.session.get(Listing, listing.id)
     assert row is not None and row.status == "deleted" and row.deleted_at is not None
     assert client.delete(f"/api/v1/properties/{listing.id}", headers=auth_headers(listing.host)).status_code == 404
 
@@ -165,13 +165,13 @@ def test_delete_listing_with_upcoming_booked_night_is_409(client, app, auth_head
     from datetime import date, timedelta
 
     listing = make_listing()
-    db.session.add(NightHold(property_id=listing.id, night=date.today() + timedelta(days=3), booking_id=77))
+    db.session.add(NightHold(listing_id=listing.id, night=date.today() + timedelta(days=3), booking_id=77))
     db.session.commit()
     response = client.delete(f"/api/v1/properties/{listing.id}", headers=auth_headers(listing.host))
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "has_active_bookings"
 
 
-def test_host_properties_lists_only_own_active_listings(client, app, auth_headers):
+def test_host_listings_lists_only_own_active_listings(client, app, auth_headers):
     host = make_user(role="host")
     mine = [make_listing(host, title=f"Place number {n}") for n in range(3)]
     make_listing()  # someone else's
@@ -183,7 +183,7 @@ def test_host_properties_lists_only_own_active_listings(client, app, auth_header
     assert body["items"][0]["title"] == "Place number 2"
 
 
-def test_host_properties_guest_is_403_and_bad_page_is_400(client, app, auth_headers):
+def test_host_listings_guest_is_403_and_bad_page_is_400(client, app, auth_headers):
     assert client.get("/api/v1/host/properties", headers=auth_headers(make_user())).status_code == 403
     host_headers = auth_headers(make_user(role="host"))
     assert client.get("/api/v1/host/properties?page=abc", headers=host_headers).status_code == 400

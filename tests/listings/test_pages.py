@@ -11,7 +11,7 @@ import pytest
 from app.blueprints.calendar import services as calendar
 from app.blueprints.listings import services
 from app.extensions import db
-from app.models import NightHold, Property
+from app.models import Listing, NightHold
 
 from ..support.factories import make_user
 from ..support.images import make_jpeg, make_png
@@ -92,7 +92,7 @@ def test_dashboard_many_listings_paginates(client, login, host):
 def test_new_listing_valid_form_stores_minor_units_and_redirects_to_photos(client, login, host):
     login(client, host)
     response = submit(client, "/host/listings/new", form_data())
-    created = db.session.query(Property).filter_by(host_id=host.id).one()
+    created = db.session.query(Listing).filter_by(host_id=host.id).one()
     assert response.status_code == 302 and response.headers["Location"] == f"/host/listings/{created.id}/photos"
     assert (created.price_per_night_amount, created.cleaning_fee_amount, created.currency) == (12550, 4000, "USD")
     assert created.instant_book and created.country == "US" and created.timezone == "America/New_York"
@@ -105,7 +105,7 @@ def test_new_listing_jpy_with_decimals_shows_form_error(client, login, host):
     response = submit(client, "/host/listings/new", form_data(currency="JPY", price_per_night="12500.5"))
     page = page_of(response)
     assert response.status_code == 200 and "JPY amounts take no decimals" in page and "invalid-feedback" in page
-    assert db.session.query(Property).count() == 0
+    assert db.session.query(Listing).count() == 0
 
 
 def test_new_listing_form_and_service_errors_show_together(client, login, host):
@@ -119,7 +119,7 @@ def test_new_listing_form_and_service_errors_show_together(client, login, host):
 def test_new_listing_bad_amount_text_shows_form_error(client, login, host):
     login(client, host)
     response = submit(client, "/host/listings/new", form_data(price_per_night="12,50 dollars"))
-    assert "Enter an amount like 125.50" in page_of(response) and db.session.query(Property).count() == 0
+    assert "Enter an amount like 125.50" in page_of(response) and db.session.query(Listing).count() == 0
 
 
 def test_new_listing_min_nights_above_max_shows_error_beside_field_and_keeps_input(client, login, host):
@@ -130,7 +130,7 @@ def test_new_listing_min_nights_above_max_shows_error_beside_field_and_keeps_inp
     assert re.search(r'id="min_nights"[^>]*class="[^"]*is-invalid|class="[^"]*is-invalid[^"]*"[^>]*id="min_nights"',
                      page)
     assert 'value="Keep me"' in page and 'value="125.50"' in page
-    assert db.session.query(Property).count() == 0
+    assert db.session.query(Listing).count() == 0
 
 
 def test_new_listing_empty_city_shows_service_error_beside_city(client, login, host):
@@ -295,7 +295,7 @@ def test_calendar_past_start_shows_error_beside_field(client, login, host, listi
 
 def test_calendar_block_booked_night_flashes_conflict(client, login, host, listing):
     night = next_month_first()
-    db.session.add(NightHold(property_id=listing.id, night=night, booking_id=99))
+    db.session.add(NightHold(listing_id=listing.id, night=night, booking_id=99))
     db.session.commit()
     login(client, host)
     url = f"/host/listings/{listing.id}/calendar?month={night:%Y-%m}"
@@ -333,7 +333,7 @@ def test_delete_listing_removes_it_and_page_answers_404(client, login, host, lis
 
 
 def test_delete_listing_with_upcoming_booking_flashes_conflict(client, login, host, listing):
-    db.session.add(NightHold(property_id=listing.id, night=date.today() + timedelta(days=3), booking_id=7))
+    db.session.add(NightHold(listing_id=listing.id, night=date.today() + timedelta(days=3), booking_id=7))
     db.session.commit()
     login(client, host)
     response = submit(client, f"/host/listings/{listing.id}/delete", {}, form_url="/host/listings",

@@ -120,8 +120,8 @@ def test_host_calendar_page_marks_the_listings_today(client, app, login, zone):
 def test_a_stay_holding_the_listings_tonight_keeps_it_from_deletion(client, app, auth_headers, zone):
     listing = make_listing(timezone=zone)
     local = clock.listing_today(listing)
-    db.session.add_all([NightHold(property_id=listing.id, night=local - timedelta(days=1), booking_id=41),
-                        NightHold(property_id=listing.id, night=local, booking_id=42)])
+    db.session.add_all([NightHold(listing_id=listing.id, night=local - timedelta(days=1), booking_id=41),
+                        NightHold(listing_id=listing.id, night=local, booking_id=42)])
     db.session.commit()
     response = client.delete(f"/api/v1/properties/{listing.id}", headers=auth_headers(listing.host))
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "has_active_bookings"

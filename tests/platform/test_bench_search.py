@@ -56,8 +56,8 @@ def test_bench_search_small_run_prints_figures_and_search_answers_200(tmp_path):
     for heading in ("phase", "bare", "search uncached", "search cached", "targets:", "uncached search p95"):
         assert heading in run.stdout
     report = json.loads(next(tmp_path.glob("search-*.json")).read_text())
-    assert report["counts"]["properties"] == 300 and report["counts"]["night_holds"] > 0
-    assert report["counts"]["property_places"] >= 4 * 280  # the search keys are seeded with the listings
+    assert report["counts"]["listings"] == 300 and report["counts"]["night_holds"] > 0
+    assert report["counts"]["listing_places"] >= 4 * 280  # the search keys are seeded with the listings
     phases = {(phase["name"], phase["clients"]): phase for phase in report["phases"]}
     assert set(phases) == {(name, clients) for name in ("bare", "search uncached", "search cached")
                            for clients in (1, 2)}

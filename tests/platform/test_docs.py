@@ -4,7 +4,7 @@ and README.md and docs/ link only to files inside the repository.
 
 Conventions the checks rely on (docs/api.md and docs/operations.md repeat them):
 - docs/api.md: one heading `### METHOD /path` per route, the path as the OpenAPI document writes it
-  (`{property_id}` for Flask's `<int:property_id>`); no other level-3 heading starts with an HTTP method.
+  (`{listing_id}` for Flask's `<int:listing_id>`); no other level-3 heading starts with an HTTP method.
 - docs/operations.md: every variable in backticks (`NAME`); one heading ``### `group command` `` per command (or
   ``### `command` ``), whose section names each of the command's options and arguments.
 - README.md and docs/**/*.md: links are relative and resolve to files (and headings) inside the repository; no

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.models import Booking, Property, PropertyImage, User
+from app.models import Booking, Listing, ListingImage, User
 
 
 def test_seed_creates_demo_logins_and_listings_once(app):
@@ -11,7 +11,7 @@ def test_seed_creates_demo_logins_and_listings_once(app):
     assert result.exit_code == 0, result.output
     assert "host@example.com" in result.output and "abode-demo-2026" in result.output
     assert {u.role for u in User.query.all()} == {"admin", "host", "guest"}
-    listings = Property.query.all()
+    listings = Listing.query.all()
     assert len(listings) == 3
     assert len({(p.country, p.currency) for p in listings}) == 3
     assert all(len(p.images) == 3 and p.amenities for p in listings)
@@ -26,7 +26,7 @@ def test_seed_creates_demo_logins_and_listings_once(app):
 
     again = runner.invoke(args=["seed", "--listings", "3", "--users", "2"])
     assert again.exit_code == 0 and "Seeded 0 new user(s), 0 new listing(s) and 0 new booking(s)" in again.output
-    assert Property.query.count() == 3 and PropertyImage.query.count() == 9
+    assert Listing.query.count() == 3 and ListingImage.query.count() == 9
     assert User.query.count() == 7 and Booking.query.count() == 4
 
 

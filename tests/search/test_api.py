@@ -9,7 +9,7 @@ import pytest
 from app import rates
 from app.blueprints.calendar import services as calendar
 from app.extensions import db
-from app.models import Property
+from app.models import Listing
 
 from ..support.factories import make_listing, make_user
 from ..support.search import search, titles
@@ -169,7 +169,7 @@ def test_results_are_cached_until_a_write_bumps_the_version(client, app, auth_he
     listing = make_listing(title="Original title")
     assert titles(client) == ["Original title"]
     # A change behind the services' back is not seen: the answer comes from the cache...
-    db.session.execute(db.update(Property).where(Property.id == listing.id).values(title="Sneaky title"))
+    db.session.execute(db.update(Listing).where(Listing.id == listing.id).values(title="Sneaky title"))
     db.session.commit()
     assert titles(client) == ["Original title"]
     # ...while any write through the services is visible on the very next search.

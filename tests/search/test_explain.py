@@ -12,9 +12,9 @@ from app import clock, geo, rates
 from app.blueprints.search import query as sql
 from app.blueprints.search.services import parse_search, search_conditions
 from app.extensions import db
-from app.models import NightHold, Property, PropertyPlace, User, property_amenities
+from app.models import Listing, ListingPlace, NightHold, User, listing_amenities
 
-WATCHED = {"properties", "property_places", "night_holds", "property_amenities"}
+WATCHED = {"listings", "listing_places", "night_holds", "listing_amenities"}
 # A catalogue shaped like a real one: many cities, so a place filter is selective and the planner shows it.
 CITIES = [("Paris", "Île-de-France", "FR", 48.85, 2.35), ("Lisbon", "Lisboa", "PT", 38.72, -9.14),
           ("Austin", "TX", "US", 30.27, -97.74), ("Kyoto", "Kyoto", "JP", 35.01, 135.77)] + [
@@ -65,21 +65,21 @@ def catalogue(app):
                      "max_nights": 30, "cancellation_policy": "flexible", "instant_book": rng.random() < 0.5,
                      "rating_count": 0, "rating_sum": 0, "rating_score": rng.randint(0, 500),
                      "rank_score": rng.randint(0, 1000), "created_at": date.today(), "updated_at": date.today()})
-    db.session.execute(insert(Property), rows)
-    ids = [row[0] for row in db.session.execute(text("SELECT id FROM properties ORDER BY id"))]
-    db.session.execute(insert(PropertyPlace), [
-        {"kind": kind, "place": place, "property_id": pid, **{name: row.get(name, 0) for name in PropertyPlace.COPIED},
+    db.session.execute(insert(Listing), rows)
+    ids = [row[0] for row in db.session.execute(text("SELECT id FROM listings ORDER BY id"))]
+    db.session.execute(insert(ListingPlace), [
+        {"kind": kind, "place": place, "listing_id": pid, **{name: row.get(name, 0) for name in ListingPlace.COPIED},
          "held_from": date.today(), "held_nights": ""}
         for pid, row in zip(ids, rows, strict=True)
         for kind, place in geo.search_places(row["city"], row["state"], row["country"])])
     amenity_ids = [row[0] for row in db.session.execute(text("SELECT id FROM amenities"))]
-    db.session.execute(insert(property_amenities), [{"property_id": pid, "amenity_id": aid} for pid in ids
+    db.session.execute(insert(listing_amenities), [{"listing_id": pid, "amenity_id": aid} for pid in ids
                                                     for aid in rng.sample(amenity_ids, 4)])
     start = date.today()
-    db.session.execute(insert(NightHold), [{"property_id": pid, "night": start + timedelta(days=d), "booking_id": None}
+    db.session.execute(insert(NightHold), [{"listing_id": pid, "night": start + timedelta(days=d), "booking_id": None}
                                            for pid in ids for d in range(0, 60, 3)])
     db.session.commit()
-    for table in ("properties", "property_places", "night_holds", "property_amenities", "amenities"):
+    for table in ("listings", "listing_places", "night_holds", "listing_amenities", "amenities"):
         db.session.execute(text(f"ANALYZE TABLE {table}"))
     return ids
 

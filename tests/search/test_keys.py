@@ -14,7 +14,7 @@ from app.blueprints.calendar import services as calendar
 from app.blueprints.listings import places
 from app.blueprints.listings import services as listings
 from app.extensions import db
-from app.models import Amenity, PropertyPlace
+from app.models import Amenity, ListingPlace
 
 from ..support.factories import make_listing, make_user
 from ..support.search import search, titles
@@ -45,7 +45,7 @@ def test_calendar_changes_rewrite_the_held_nights(app):
         {"start": (night + timedelta(days=1)).isoformat(), "end": (night + timedelta(days=2)).isoformat(),
          "available": True}])
     assert listing.held_nights == "000001"  # reopening the last held night shortens the string
-    place_rows = db.session.query(PropertyPlace).filter_by(property_id=listing.id).all()
+    place_rows = db.session.query(ListingPlace).filter_by(listing_id=listing.id).all()
     assert place_rows and {(row.held_from, row.held_nights) for row in place_rows} == {(start, "000001")}
 
 
@@ -73,7 +73,7 @@ def test_deleted_listing_leaves_location_search(client, app):
     listing = make_listing(title="Gone")
     listings.delete_listing(listing, actor=listing.host)
     assert titles(client, "location=amsterdam") == []
-    assert db.session.query(PropertyPlace).filter_by(property_id=listing.id).count() == 0
+    assert db.session.query(ListingPlace).filter_by(listing_id=listing.id).count() == 0
 
 
 def test_rate_change_moves_the_price_filter_of_a_location_search(client, app):

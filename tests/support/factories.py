@@ -51,5 +51,5 @@ def make_listing(host: User | None = None, **overrides):
     when None)."""
     from app.blueprints.listings import schemas, services
 
-    values = schemas.PropertyInputSchema().load(listing_data(**overrides))
+    values = schemas.ListingInputSchema().load(listing_data(**overrides))
     return services.create_listing(host=host or make_user(role="host"), **values)

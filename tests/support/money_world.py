@@ -1,4 +1,4 @@
-"""The outside world of the money property test (tests/payments/test_properties.py): a Stripe stub that is swapped
+"""The outside world of the money property test (tests/payments/test_listings.py): a Stripe stub that is swapped
 for a fresh one per example, Stripe's view of one booking's money, Stripe's webhook outbox, and the operator's
 `flask ...` commands, one at a time or several at once in threads."""
 

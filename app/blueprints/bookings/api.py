@@ -12,12 +12,12 @@ from ...validation import json_object
 from . import api_bp, schemas, services
 
 
-@api_bp.get("/properties/<int:property_id>/quote")
+@api_bp.get("/properties/<int:listing_id>/quote")
 @api_doc(summary="What a booking of these dates would cost now", query=schemas.StayArgsSchema,
          response=schemas.QuoteSchema, errors=(400, 404, 422))
-def get_quote(property_id: int):
+def get_quote(listing_id: int):
     """The same checks as booking; `available` says whether every night is free."""
-    return schemas.quote_to_dict(services.get_quote(property_id, request.args.to_dict()))
+    return schemas.quote_to_dict(services.get_quote(listing_id, request.args.to_dict()))
 
 
 @api_bp.post("/bookings")

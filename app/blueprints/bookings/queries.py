@@ -9,7 +9,7 @@ from sqlalchemy import and_, case, func, not_, or_, select
 
 from ...errors import NotFoundError, ValidationFailed
 from ...extensions import db
-from ...models import BOOKING_STATUSES, Booking, Property, User
+from ...models import BOOKING_STATUSES, Booking, Listing, User
 from ...pagination import Page, paginate
 
 
@@ -42,7 +42,7 @@ def list_bookings(user: User, args: Mapping, page: int, per_page: int) -> Page:
     if role == "guest":
         query = query.where(Booking.guest_id == user.id)
     else:
-        query = query.join(Property, Property.id == Booking.property_id).where(Property.host_id == user.id)
+        query = query.join(Listing, Listing.id == Booking.listing_id).where(Listing.host_id == user.id)
     if statuses:
         query = query.where(Booking.status.in_(statuses))
     if awaiting:

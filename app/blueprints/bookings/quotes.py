@@ -14,7 +14,7 @@ from ... import money
 from ...clock import listing_today
 from ...errors import BadRequest, NotFoundError, ValidationFailed
 from ...extensions import db
-from ...models import Property
+from ...models import Listing
 from ..calendar import services as calendar
 from ..calendar.ranges import stay_date_errors
 
@@ -79,7 +79,7 @@ def _guests_value(data: Mapping, source: str) -> int:
     return raw
 
 
-def parse_stay(listing: Property, data: Mapping, *, source: str = "body", today: date | None = None) -> Stay:
+def parse_stay(listing: Listing, data: Mapping, *, source: str = "body", today: date | None = None) -> Stay:
     """check_in, check_out and guests checked against the listing's rules. Raises BadRequest, ValidationFailed."""
     check_in, check_out = _date_value(data, "check_in", source), _date_value(data, "check_out", source)
     guests = _guests_value(data, source)
@@ -96,7 +96,7 @@ def parse_stay(listing: Property, data: Mapping, *, source: str = "body", today:
     return Stay(check_in, check_out, guests)
 
 
-def quote(listing: Property, stay: Stay) -> Quote:
+def quote(listing: Listing, stay: Stay) -> Quote:
     """The price of `stay` now: each night at its own price or the base price, the cleaning fee, and the
     service fee (SERVICE_FEE_PERCENT of both); and whether every night is free (calendar.night_prices,
     calendar.is_free)."""
@@ -116,8 +116,8 @@ def get_quote(listing_id: int, args: Mapping) -> Quote:
     return quote(listing, parse_stay(listing, args, source="query"))
 
 
-def active_listing(listing_id: Any) -> Property | None:
+def active_listing(listing_id: Any) -> Listing | None:
     """The listing if `listing_id` names an active one, else None (a value that is not an id included)."""
     valid = isinstance(listing_id, int) and not isinstance(listing_id, bool) and 1 <= listing_id < 2**31
-    listing = db.session.get(Property, listing_id) if valid else None
+    listing = db.session.get(Listing, listing_id) if valid else None
     return listing if listing is not None and listing.is_active else None

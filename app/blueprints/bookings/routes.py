@@ -12,7 +12,7 @@ from ... import money
 from ...authz import current_account, host_required, login_required, viewer_locale
 from ...errors import DomainError, NotFoundError, PermissionDenied
 from ...forms_util import show_error
-from ...models import BOOKING_STATUSES, Booking, Property, User, utcnow
+from ...models import BOOKING_STATUSES, Booking, Listing, User, utcnow
 from ...navigation import safe_next
 from ...pagination import page_args
 from ..calendar import services as calendar
@@ -52,7 +52,7 @@ def field_messages(exc: DomainError) -> tuple[dict[str, list[str]], str | None]:
     return fields, None if fields else exc.message
 
 
-def taken_ranges(listing: Property, today: date) -> list[tuple[date, date]]:
+def taken_ranges(listing: Listing, today: date) -> list[tuple[date, date]]:
     """(first, last) night of each run of booked or blocked nights in the next months."""
     runs: list[tuple[date, date]] = []
     for day in calendar.get_calendar(listing, today, today + timedelta(days=TAKEN_DAYS_SHOWN), today=today):
@@ -65,7 +65,7 @@ def taken_ranges(listing: Property, today: date) -> list[tuple[date, date]]:
     return runs
 
 
-def booking_panel(listing: Property) -> dict:
+def booking_panel(listing: Listing) -> dict:
     """What the listing page's booking panel shows: the stay (query string, or a refused booking's values and
     errors), its quote, the taken nights and a fresh idempotency key."""
     kept = session.get(PANEL_KEY)

@@ -38,7 +38,7 @@ class QuoteSchema(Schema):
 
 
 class BookingInputSchema(Schema):
-    property_id = fields.Integer(required=True, strict=True)
+    listing_id = fields.Integer(required=True, strict=True, data_key="property_id")
     check_in = fields.Date(required=True)
     check_out = fields.Date(required=True)
     guests = fields.Integer(required=True, strict=True)
@@ -52,7 +52,7 @@ class BookingSchema(Schema):
     """The contract's Booking object."""
 
     id = fields.Integer()
-    property_id = fields.Integer()
+    listing_id = fields.Integer(data_key="property_id")
     guest_id = fields.Integer()
     check_in = fields.Date()
     check_out = fields.Date()
@@ -69,7 +69,7 @@ class BookingSchema(Schema):
 
     @pre_dump
     def _from_booking(self, booking: Booking, **_kw) -> dict:
-        plain = ("id", "property_id", "guest_id", "check_in", "check_out", "nights", "guests", "status",
+        plain = ("id", "listing_id", "guest_id", "check_in", "check_out", "nights", "guests", "status",
                  "cancellation_policy", "awaiting_approval", "paid", "expires_at", "created_at")
         return {**{name: getattr(booking, name) for name in plain},
                 "price": _price(booking.currency, booking.nightly_amount, booking.cleaning_fee_amount,

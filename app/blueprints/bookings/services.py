@@ -24,7 +24,7 @@ from ...clock import listing_today
 from ...errors import Conflict, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...locking import locked
-from ...models import Booking, IdempotencyKey, Property, User, utcnow
+from ...models import Booking, IdempotencyKey, Listing, User, utcnow
 from ..calendar import services as calendar
 from ..calendar.services import DatesUnavailable
 from ..listings.services import lock_listing
@@ -109,7 +109,7 @@ def create_booking(guest: User, data: Mapping, *, idempotency_key: str | None = 
     return booking, False
 
 
-def _hold_stay(guest: User, listing: Property, stay: Stay, now: datetime) -> Booking:
+def _hold_stay(guest: User, listing: Listing, stay: Stay, now: datetime) -> Booking:
     """Insert the booking and hold its nights (calendar.hold_nights); a night already held fails the insert.
 
     Under the listing's lock the listing is read afresh, and the stay checked again against it: a host who
@@ -121,7 +121,7 @@ def _hold_stay(guest: User, listing: Property, stay: Stay, now: datetime) -> Boo
     stay = parse_stay(listing, {"check_in": stay.check_in.isoformat(), "check_out": stay.check_out.isoformat(),
                                 "guests": stay.guests}, today=listing_today(listing, now))
     price = quote(listing, stay)
-    booking = Booking(property_id=listing.id, guest_id=guest.id, check_in=stay.check_in, check_out=stay.check_out,
+    booking = Booking(listing_id=listing.id, guest_id=guest.id, check_in=stay.check_in, check_out=stay.check_out,
                       nights=stay.nights, guests=stay.guests, status="pending", currency=price.currency,
                       nightly_amount=price.nightly, cleaning_fee_amount=price.cleaning_fee,
                       service_fee_amount=price.service_fee, total_amount=price.total,
@@ -137,7 +137,7 @@ def _hold_stay(guest: User, listing: Property, stay: Stay, now: datetime) -> Boo
 def locked_booking(booking_id: int) -> Booking:
     """The booking re-read under its listing's lock (a locking read: the latest committed status); the lock
     lasts until the caller commits. Payments take it before paying a booking."""
-    listing_id = db.session.scalar(select(Booking.property_id).where(Booking.id == booking_id))
+    listing_id = db.session.scalar(select(Booking.listing_id).where(Booking.id == booking_id))
     lock_listing(listing_id)
     return locked(Booking, booking_id)
 

@@ -18,25 +18,25 @@ from .ranges import MAX_RANGE_DAYS
 DEFAULT_CALENDAR_DAYS = 30
 
 
-@api_bp.get("/properties/<int:property_id>/availability")
+@api_bp.get("/properties/<int:listing_id>/availability")
 @api_doc(summary="Availability and price of each night in [from, to)", query=schemas.AvailabilityQuerySchema,
          response=schemas.AvailabilitySchema, errors=(400, 404, 422))
-def get_property_availability(property_id: int):
+def get_listing_availability(listing_id: int):
     """Defaults: from the listing's today (its own time zone's date, see calendar.get_calendar), 30 nights."""
-    listing = listings.get_listing(property_id)
+    listing = listings.get_listing(listing_id)
     args = load_query(schemas.AvailabilityQuerySchema())  # 400 bad_request naming `from` or `to`
     start = args.get("from_") or clock.listing_today(listing)
     end = args.get("to") or start + timedelta(days=DEFAULT_CALENDAR_DAYS)
     return _days_payload(services.get_calendar(listing, start, end))
 
 
-@api_bp.put("/properties/<int:property_id>/availability")
+@api_bp.put("/properties/<int:listing_id>/availability")
 @login_required
 @api_doc(summary="Block, reopen or price nights (its host or an admin)", body=schemas.AvailabilityUpdateSchema,
          response=schemas.AvailabilitySchema, errors=(403, 404, 409))
-def update_property_availability(property_id: int):
+def update_listing_availability(listing_id: int):
     """All ranges apply in one transaction; blocking a booked night is 409 dates_unavailable."""
-    listing = listings.get_listing(property_id)
+    listing = listings.get_listing(listing_id)
     start, end = services.set_availability(listing, actor=get_current_user(), ranges=json_object().get("ranges"))
     return _days_payload(services.get_calendar(listing, start, min(end, start + timedelta(days=MAX_RANGE_DAYS))))
 

@@ -1,6 +1,6 @@
 """Held nights: the one-character-per-night string on each listing that search reads instead of night_holds.
 
-`night_holds` (one row per held night, primary key property + night) stays the truth and the guard against
+`night_holds` (one row per held night, primary key listing + night) stays the truth and the guard against
 double booking. Search would have to probe it once per candidate listing, which costs more than everything
 else in a broad query, so each listing also carries `held_nights`: character i is "1" when the night
 `held_from + i` is held, "0" when it is free; nights past the end of the string are free. Every transaction
@@ -19,7 +19,7 @@ from sqlalchemy import Integer as SqlInteger
 
 from ... import clock
 from ...extensions import db
-from ...models import NightHold, Property
+from ...models import Listing, NightHold
 from ..listings import places
 
 HELD, FREE = "1", "0"
@@ -36,7 +36,7 @@ def held_nights_string(nights: Iterable[date], start: date) -> str:
     return "".join(chars)
 
 
-def refresh_held_nights(listing: Property, now: datetime | None = None) -> None:
+def refresh_held_nights(listing: Listing, now: datetime | None = None) -> None:
     """Rebuild the listing's held-nights string from night_holds, on the listing and its place rows, from the day
     before the earliest date that is today anywhere at `now` (clock.earliest_today; default the real time): no
     search check-in is earlier, as none is in the past everywhere, and the spare day covers a search whose
@@ -45,14 +45,14 @@ def refresh_held_nights(listing: Property, now: datetime | None = None) -> None:
     start = clock.earliest_today(now) - timedelta(days=1)
     db.session.flush()
     held = db.session.scalars(select(NightHold.night)
-                              .where(NightHold.property_id == listing.id, NightHold.night >= start))
+                              .where(NightHold.listing_id == listing.id, NightHold.night >= start))
     listing.held_from = start
     listing.held_nights = held_nights_string(held, start)
     places.copy_held_nights(listing)
 
 
-def stay_is_free(check_in: date, nights: int, row=Property) -> ColumnElement[bool]:
-    """SQL: none of the `nights` nights from `check_in` is held, on `row` (Property or PropertyPlace). Needs
+def stay_is_free(check_in: date, nights: int, row=Listing) -> ColumnElement[bool]:
+    """SQL: none of the `nights` nights from `check_in` is held, on `row` (Listing or ListingPlace). Needs
     held_from <= check_in: it is before the earliest today when the string was built, and a search's check-in is
     never before the earliest today (see refresh_held_nights)."""
     if db.engine.dialect.name == "sqlite":

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ... import clock, search_cache
 from ...errors import Conflict, PermissionDenied, ValidationFailed
 from ...extensions import db
-from ...models import Booking, NightHold, NightPrice, Property, User
+from ...models import Booking, Listing, NightHold, NightPrice, User
 from ..listings import services as listings
 from ..listings.services import MAX_AMOUNT, can_manage
 from . import holds
@@ -43,7 +43,7 @@ class CalendarDay:
     hold: str | None  # None (free), "blocked" (by the host) or "booked"
 
 
-def get_calendar(listing: Property, start: date, end: date, today: date | None = None) -> list[CalendarDay]:
+def get_calendar(listing: Listing, start: date, end: date, today: date | None = None) -> list[CalendarDay]:
     """Each night of [start, end) with its availability and price (custom or the base price).
 
     `today` is the listing's own date (clock.listing_today, the default; a page that marks it passes the one it
@@ -56,7 +56,7 @@ def get_calendar(listing: Property, start: date, end: date, today: date | None =
     check_range(start, end, today=today)
     held = dict(db.session.execute(
         select(NightHold.night, NightHold.booking_id)
-        .where(NightHold.property_id == listing.id, NightHold.night >= start, NightHold.night < end)
+        .where(NightHold.listing_id == listing.id, NightHold.night >= start, NightHold.night < end)
     ).all())
     days = []
     for night, price in night_prices(listing, start, end).items():
@@ -66,27 +66,27 @@ def get_calendar(listing: Property, start: date, end: date, today: date | None =
     return days
 
 
-def night_prices(listing: Property, start: date, end: date) -> dict[date, int]:
+def night_prices(listing: Listing, start: date, end: date) -> dict[date, int]:
     """{night: its price in the listing's minor units} for each night of [start, end), in order: the host's price
     for that night (night_prices) or else the listing's base price. The one place a night's price is decided."""
     custom = dict(db.session.execute(
         select(NightPrice.night, NightPrice.amount)
-        .where(NightPrice.property_id == listing.id, NightPrice.night >= start, NightPrice.night < end)).all())
+        .where(NightPrice.listing_id == listing.id, NightPrice.night >= start, NightPrice.night < end)).all())
     return {night: custom.get(night, listing.price_per_night_amount) for night in nights(start, end)}
 
 
-def is_free(listing: Property, start: date, end: date) -> bool:
+def is_free(listing: Listing, start: date, end: date) -> bool:
     """True when no night of [start, end) is held (booked or blocked) on the listing."""
     return db.session.scalar(select(NightHold.night).where(
-        NightHold.property_id == listing.id, NightHold.night >= start, NightHold.night < end).limit(1)) is None
+        NightHold.listing_id == listing.id, NightHold.night >= start, NightHold.night < end).limit(1)) is None
 
 
-def has_upcoming_bookings(listing: Property, today: date | None = None) -> bool:
+def has_upcoming_bookings(listing: Listing, today: date | None = None) -> bool:
     """True while a pending or confirmed booking holds any night from the listing's today on (its own date,
     clock.listing_today)."""
     today = today or clock.listing_today(listing)
     return db.session.scalar(
-        select(NightHold.night).where(NightHold.property_id == listing.id, NightHold.booking_id.is_not(None),
+        select(NightHold.night).where(NightHold.listing_id == listing.id, NightHold.booking_id.is_not(None),
                                       NightHold.night >= today).limit(1)
     ) is not None
 
@@ -95,7 +95,7 @@ def hold_nights(booking: Booking) -> None:
     """In the caller's transaction, under the listing's lock: one night_holds row per night of the booking's stay
     (the booking must have its id), and the listing's held-nights string rebuilt. A night already held makes the
     insert fail with IntegrityError (the primary key): the caller rolls back and answers DatesUnavailable."""
-    db.session.execute(insert(NightHold), [{"property_id": booking.property_id, "night": night,
+    db.session.execute(insert(NightHold), [{"listing_id": booking.listing_id, "night": night,
                                             "booking_id": booking.id}
                                            for night in nights(booking.check_in, booking.check_out)])
     holds.refresh_held_nights(booking.listing)
@@ -104,12 +104,12 @@ def hold_nights(booking: Booking) -> None:
 def release_nights(booking: Booking) -> None:
     """In the caller's transaction, under the listing's lock: free the nights the booking holds, and rebuild the
     listing's held-nights string."""
-    db.session.execute(delete(NightHold).where(NightHold.property_id == booking.property_id,
+    db.session.execute(delete(NightHold).where(NightHold.listing_id == booking.listing_id,
                                                NightHold.booking_id == booking.id))
     holds.refresh_held_nights(booking.listing)
 
 
-def _parse_range(index: int, item: Any, listing: Property, today: date) -> dict:
+def _parse_range(index: int, item: Any, listing: Listing, today: date) -> dict:
     prefix = f"ranges.{index}"
     if not isinstance(item, dict):
         raise ValidationFailed({prefix: ["Each range is an object with start and end."]})
@@ -132,7 +132,7 @@ def _parse_range(index: int, item: Any, listing: Property, today: date) -> dict:
     return parsed
 
 
-def _parse_price(prefix: str, price: Any, listing: Property) -> int | None:
+def _parse_price(prefix: str, price: Any, listing: Listing) -> int | None:
     if price is None:
         return None  # back to the base price
     amount = price.get("amount") if isinstance(price, dict) else None
@@ -144,40 +144,40 @@ def _parse_price(prefix: str, price: Any, listing: Property) -> int | None:
     return amount
 
 
-def block_nights(listing: Property, start: date, end: date) -> None:
+def block_nights(listing: Listing, start: date, end: date) -> None:
     """Block the free nights of [start, end) for the host (in the caller's transaction, under the listing's lock).
     Raises DatesUnavailable when a booking holds one; IntegrityError when one was booked meanwhile."""
     booked = db.session.scalar(
-        select(NightHold.night).where(NightHold.property_id == listing.id, NightHold.night >= start,
+        select(NightHold.night).where(NightHold.listing_id == listing.id, NightHold.night >= start,
                                       NightHold.night < end, NightHold.booking_id.is_not(None)).limit(1))
     if booked is not None:
         raise DatesUnavailable(f"{booked.isoformat()} is booked; a booked night cannot be blocked.")
     taken = set(db.session.scalars(
-        select(NightHold.night).where(NightHold.property_id == listing.id, NightHold.night >= start,
+        select(NightHold.night).where(NightHold.listing_id == listing.id, NightHold.night >= start,
                                       NightHold.night < end)))
-    db.session.add_all(NightHold(property_id=listing.id, night=night, booking_id=None)
+    db.session.add_all(NightHold(listing_id=listing.id, night=night, booking_id=None)
                        for night in nights(start, end) if night not in taken)
     db.session.flush()  # a booking that took one of these nights meanwhile makes this fail: IntegrityError
 
 
-def reopen_nights(listing: Property, start: date, end: date) -> None:
+def reopen_nights(listing: Listing, start: date, end: date) -> None:
     """Free the host's blocked nights of [start, end); booked nights stay booked (caller's transaction and lock)."""
-    db.session.execute(delete(NightHold).where(NightHold.property_id == listing.id, NightHold.night >= start,
+    db.session.execute(delete(NightHold).where(NightHold.listing_id == listing.id, NightHold.night >= start,
                                                NightHold.night < end, NightHold.booking_id.is_(None)))
 
 
-def set_night_prices(listing: Property, start: date, end: date, amount: int | None) -> None:
+def set_night_prices(listing: Listing, start: date, end: date, amount: int | None) -> None:
     """Price every night of [start, end) at `amount` (None or the base price: back to the base price), in the
     caller's transaction."""
-    db.session.execute(delete(NightPrice).where(NightPrice.property_id == listing.id, NightPrice.night >= start,
+    db.session.execute(delete(NightPrice).where(NightPrice.listing_id == listing.id, NightPrice.night >= start,
                                                 NightPrice.night < end))
     if amount is not None and amount != listing.price_per_night_amount:
-        db.session.add_all(NightPrice(property_id=listing.id, night=night, amount=amount)
+        db.session.add_all(NightPrice(listing_id=listing.id, night=night, amount=amount)
                            for night in nights(start, end))
         db.session.flush()
 
 
-def set_availability(listing: Property, *, actor: User, ranges: Any,
+def set_availability(listing: Listing, *, actor: User, ranges: Any,
                      now: datetime | None = None) -> tuple[date, date]:
     """Apply every range (block, reopen, price) in one transaction, or none of them. A range may not start before
     the listing's today at `now` (clock.listing_today; default the real time): past nights cannot be changed.

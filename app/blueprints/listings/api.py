@@ -15,78 +15,78 @@ from . import api_bp, schemas, services
 
 @api_bp.post("/properties")
 @host_required
-@api_doc(summary="Create a listing (hosts and admins)", body=schemas.PropertyInputSchema,
-         response=schemas.PropertySchema, status=201, errors=(403,))
-def create_property():
+@api_doc(summary="Create a listing (hosts and admins)", body=schemas.ListingInputSchema,
+         response=schemas.ListingSchema, status=201, errors=(403,))
+def create_listing():
     """Validation errors name each field."""
-    listing = services.create_listing(host=get_current_user(), **load_json(schemas.PropertyInputSchema()))
-    return schemas.PropertySchema().dump(listing), 201
+    listing = services.create_listing(host=get_current_user(), **load_json(schemas.ListingInputSchema()))
+    return schemas.ListingSchema().dump(listing), 201
 
 
-@api_bp.get("/properties/<int:property_id>")
-@api_doc(summary="A listing with photos, amenities, host and rating", response=schemas.PropertySchema, errors=(404,))
-def get_property(property_id: int):
+@api_bp.get("/properties/<int:listing_id>")
+@api_doc(summary="A listing with photos, amenities, host and rating", response=schemas.ListingSchema, errors=(404,))
+def get_listing(listing_id: int):
     """Deleted listings answer 404."""
-    return schemas.PropertySchema().dump(services.get_listing(property_id))
+    return schemas.ListingSchema().dump(services.get_listing(listing_id))
 
 
-@api_bp.patch("/properties/<int:property_id>")
+@api_bp.patch("/properties/<int:listing_id>")
 @login_required
-@api_doc(summary="Change a listing (its host or an admin)", body=schemas.PropertyInputSchema,
-         response=schemas.PropertySchema, errors=(403, 404))
-def update_property(property_id: int):
+@api_doc(summary="Change a listing (its host or an admin)", body=schemas.ListingInputSchema,
+         response=schemas.ListingSchema, errors=(403, 404))
+def update_listing(listing_id: int):
     """Send only the fields that change; the result must still be a valid listing."""
-    listing = services.get_listing(property_id)
-    changes = load_json(schemas.PropertyInputSchema(), partial=True)
-    return schemas.PropertySchema().dump(services.update_listing(listing, actor=get_current_user(), **changes))
+    listing = services.get_listing(listing_id)
+    changes = load_json(schemas.ListingInputSchema(), partial=True)
+    return schemas.ListingSchema().dump(services.update_listing(listing, actor=get_current_user(), **changes))
 
 
-@api_bp.delete("/properties/<int:property_id>")
+@api_bp.delete("/properties/<int:listing_id>")
 @login_required
 @api_doc(summary="Delete a listing (soft: bookings, payments and reviews keep it)", status=204, errors=(403, 404, 409))
-def delete_property(property_id: int):
+def delete_listing(listing_id: int):
     """409 has_active_bookings while upcoming bookings hold nights."""
-    services.delete_listing(services.get_listing(property_id), actor=get_current_user())
+    services.delete_listing(services.get_listing(listing_id), actor=get_current_user())
     return "", 204
 
 
 @api_bp.get("/host/properties")
 @host_required
-@api_doc(summary="The caller's own listings", response=schemas.PropertyPageSchema, errors=(403,))
-def list_host_properties():
+@api_doc(summary="The caller's own listings", response=schemas.ListingPageSchema, errors=(403,))
+def list_host_listings():
     """Paginated, newest first."""
     page, per_page = page_args(request.args)
-    return services.list_host_listings(get_current_user(), page, per_page).to_dict(schemas.PropertySchema().dump)
+    return services.list_host_listings(get_current_user(), page, per_page).to_dict(schemas.ListingSchema().dump)
 
 
-@api_bp.post("/properties/<int:property_id>/images")
+@api_bp.post("/properties/<int:listing_id>/images")
 @login_required
 @api_doc(summary="Add a photo (JPEG, PNG or WebP, at most 10 MiB)", response=schemas.ImageSchema, status=201,
          multipart={"image": "the image file"}, errors=(403, 404, 413, 415, 422))
-def create_property_image(property_id: int):
+def create_listing_image(listing_id: int):
     """The photo goes to the end of the gallery; a thumbnail is made."""
-    listing = services.get_listing(property_id)
+    listing = services.get_listing(listing_id)
     upload = request.files.get("image")
     image = services.add_image(listing, actor=get_current_user(), file=upload.stream if upload is not None else None)
     return schemas.image_to_dict(image), 201
 
 
-@api_bp.patch("/properties/<int:property_id>/images/<int:image_id>")
+@api_bp.patch("/properties/<int:listing_id>/images/<int:image_id>")
 @login_required
 @api_doc(summary="Move a photo to another position (0 is the cover)", body=schemas.ImageMoveSchema,
          response=schemas.ImageSchema, errors=(403, 404))
-def update_property_image(property_id: int, image_id: int):
+def update_listing_image(listing_id: int, image_id: int):
     """Other photos shift to make room."""
-    listing = services.get_listing(property_id)
+    listing = services.get_listing(listing_id)
     position = json_object().get("position")
     image = services.move_image(listing, actor=get_current_user(), image_id=image_id, position=position)
     return schemas.image_to_dict(image)
 
 
-@api_bp.delete("/properties/<int:property_id>/images/<int:image_id>")
+@api_bp.delete("/properties/<int:listing_id>/images/<int:image_id>")
 @login_required
 @api_doc(summary="Delete a photo", status=204, errors=(403, 404))
-def delete_property_image(property_id: int, image_id: int):
+def delete_listing_image(listing_id: int, image_id: int):
     """The remaining photos close the gap."""
-    services.delete_image(services.get_listing(property_id), actor=get_current_user(), image_id=image_id)
+    services.delete_image(services.get_listing(listing_id), actor=get_current_user(), image_id=image_id)
     return "", 204

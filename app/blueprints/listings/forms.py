@@ -1,5 +1,5 @@
 """Flask-WTF forms of the listing pages: types and required fields only; a listing form's data is loaded by the
-API's schema (schemas.PropertyInputSchema) and the rules live in the services."""
+API's schema (schemas.ListingInputSchema) and the rules live in the services."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ... import cancellation, geo, money
 from ...forms_util import parse_amount
-from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, Property
+from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, Listing
 from . import services
 
 # Service field names (dotted, as the API reports them) -> form field names.
@@ -103,7 +103,7 @@ class ListingForm(FlaskForm):
         self.fee_minor = parse_amount(field.data, self.currency.data)
 
     def to_data(self) -> dict:
-        """The listing in the API's JSON shape, for schemas.PropertyInputSchema (after validate)."""
+        """The listing in the API's JSON shape, for schemas.ListingInputSchema (after validate)."""
         fee = self.fee_minor
         return {
             "title": self.title.data, "description": self.description.data or "",
@@ -120,7 +120,7 @@ class ListingForm(FlaskForm):
         }
 
 
-def listing_form_data(listing: Property) -> dict:
+def listing_form_data(listing: Listing) -> dict:
     """A listing's values as ListingForm data (amounts in major units), to prefill the edit page."""
     names = ("title", "description", "property_type", "city", "state", "country", "postal_code", "latitude",
              "longitude", "timezone", "currency", "max_guests", "bedrooms", "beds", "bathrooms", "min_nights",

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ... import search_cache, storage
 from ...errors import NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
-from ...models import Property, PropertyImage, User
+from ...models import Listing, ListingImage, User
 from .access import can_manage, lock_listing
 
 logger = logging.getLogger(__name__)
@@ -25,19 +25,19 @@ THUMBNAIL_WIDTH = 480
 MISSING_IMAGE = "Attach an image in the multipart field 'image'."
 
 
-def _lock(listing: Property) -> None:
+def _lock(listing: Listing) -> None:
     """Serialise photo changes of one listing (SELECT ... FOR UPDATE on its row)."""
     lock_listing(listing.id)
 
 
-def _renumber(listing: Property) -> None:
+def _renumber(listing: Listing) -> None:
     images = sorted(listing.images, key=lambda image: (image.position, image.id))
     for position, image in enumerate(images):
         image.position = position
     listing.images.sort(key=lambda image: image.position)
 
 
-def add_image(listing: Property, *, actor: User, file: IO[bytes] | None) -> PropertyImage:
+def add_image(listing: Listing, *, actor: User, file: IO[bytes] | None) -> ListingImage:
     """Store a photo at the end of the listing's gallery; `file` None is a request that attached none.
     Raises ValidationFailed, PermissionDenied, 413, 415."""
     if file is None:
@@ -49,11 +49,11 @@ def add_image(listing: Property, *, actor: User, file: IO[bytes] | None) -> Prop
     try:
         _lock(listing)
         count, last = db.session.execute(
-            select(func.count(), func.max(PropertyImage.position)).where(PropertyImage.property_id == listing.id)
+            select(func.count(), func.max(ListingImage.position)).where(ListingImage.listing_id == listing.id)
         ).one()
         if count >= MAX_IMAGES:
             raise ValidationFailed({"image": [f"A listing can have at most {MAX_IMAGES} photos."]})
-        image = PropertyImage(property_id=listing.id, key=info.key, thumbnail_key=info.thumbnail_key,
+        image = ListingImage(listing_id=listing.id, key=info.key, thumbnail_key=info.thumbnail_key,
                               position=0 if last is None else last + 1, width=info.width, height=info.height)
         db.session.add(image)
         db.session.commit()
@@ -66,14 +66,14 @@ def add_image(listing: Property, *, actor: User, file: IO[bytes] | None) -> Prop
     return image
 
 
-def _get_image(listing: Property, image_id: int) -> PropertyImage:
-    image = db.session.get(PropertyImage, image_id)
-    if image is None or image.property_id != listing.id:
+def _get_image(listing: Listing, image_id: int) -> ListingImage:
+    image = db.session.get(ListingImage, image_id)
+    if image is None or image.listing_id != listing.id:
         raise NotFoundError("Photo not found.")
     return image
 
 
-def delete_image(listing: Property, *, actor: User, image_id: int) -> None:
+def delete_image(listing: Listing, *, actor: User, image_id: int) -> None:
     """Remove a photo and close the gap in the order. Raises PermissionDenied, NotFoundError."""
     if not can_manage(actor, listing):
         raise PermissionDenied("Only the listing's host or an admin can change its photos.")
@@ -89,7 +89,7 @@ def delete_image(listing: Property, *, actor: User, image_id: int) -> None:
     logger.info("image %s removed from listing %s", image_id, listing.id)
 
 
-def move_image(listing: Property, *, actor: User, image_id: int, position: Any) -> PropertyImage:
+def move_image(listing: Listing, *, actor: User, image_id: int, position: Any) -> ListingImage:
     """Move a photo to `position` (0 is the cover; past the end means last). Raises 403, 404, ValidationFailed."""
     if not can_manage(actor, listing):
         raise PermissionDenied("Only the listing's host or an admin can change its photos.")

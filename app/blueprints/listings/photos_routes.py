@@ -9,7 +9,7 @@ from werkzeug.datastructures import FileStorage
 
 from ...authz import current_account, host_required
 from ...errors import DomainError, api_error
-from ...models import Property
+from ...models import Listing
 from . import bp, schemas, services
 from .forms import ConfirmForm, PhotoMoveForm
 
@@ -52,7 +52,7 @@ def add_photo_json(listing_id: int):
     return schemas.image_to_dict(image), 201
 
 
-def add_photos_form(listing: Property) -> None:
+def add_photos_form(listing: Listing) -> None:
     """Store each file of a plain form post, flashing one message per failure and a count of successes."""
     files, added = chosen_files(), 0
     if not files:

@@ -12,7 +12,7 @@ from ... import cancellation
 from ...authz import current_account, host_required
 from ...errors import DomainError
 from ...forms_util import show_error
-from ...models import Property
+from ...models import Listing
 from ...pagination import page_args
 from ...validation import load_data
 from . import bp, schemas, services
@@ -38,17 +38,17 @@ def index():
     return render_template("listings/index.html", result=result)
 
 
-def save_listing(form: ListingForm, save: Callable[..., Property]) -> Property | None:
+def save_listing(form: ListingForm, save: Callable[..., Listing]) -> Listing | None:
     """Validate a posted listing form and `save` its data; None (errors beside the fields) when that fails.
 
-    The form's data is loaded by the API's schema (schemas.PropertyInputSchema) even when the form itself is
+    The form's data is loaded by the API's schema (schemas.ListingInputSchema) even when the form itself is
     invalid, so every problem shows at once.
     """
     if not form.is_submitted():
         return None
     valid = form.validate()
     try:
-        values = load_data(schemas.PropertyInputSchema(), form.to_data())
+        values = load_data(schemas.ListingInputSchema(), form.to_data())
         if valid:
             return save(**values)
     except DomainError as exc:

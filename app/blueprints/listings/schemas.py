@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ... import geo
-from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, PropertyImage
+from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, ListingImage
 from ...schemas import (
     Embedded,
     ImageUrl,
@@ -79,7 +79,7 @@ def _count(name: str, **kwargs) -> fields.Integer:
     return fields.Integer(strict=True, validate=_between(*COUNTS[name]), **kwargs)
 
 
-class PropertyInputSchema(Schema):
+class ListingInputSchema(Schema):
     """A listing as POST /properties and the listing form send it; PATCH loads it partial (services.update_listing
     checks the combination with the stored values)."""
 
@@ -120,7 +120,7 @@ class ImageSchema(Schema):
     thumbnail_url = fields.Method("_thumbnail", metadata={"type": "string"})
     position = fields.Integer()
 
-    def _thumbnail(self, image: PropertyImage) -> str | None:
+    def _thumbnail(self, image: ListingImage) -> str | None:
         return image_url(image.thumbnail_key or image.key)
 
 
@@ -147,7 +147,7 @@ class AmenityCodeSchema(Schema):
     code = fields.String()
 
 
-class PropertySchema(Schema):
+class ListingSchema(Schema):
     """The contract's Property: images, amenity codes, the host's public view and the rating."""
 
     id = fields.Integer()
@@ -178,10 +178,10 @@ class PropertySchema(Schema):
     updated_at = Timestamp()
 
 
-class PropertyPageSchema(PageSchema):
-    items = fields.List(fields.Nested(PropertySchema))
+class ListingPageSchema(PageSchema):
+    items = fields.List(fields.Nested(ListingSchema))
 
 
-def image_to_dict(image: PropertyImage) -> dict:
+def image_to_dict(image: ListingImage) -> dict:
     """The contract's image object."""
     return ImageSchema().dump(image)

@@ -1,5 +1,5 @@
 """Listing rules: who may create and edit, the rules across a listing's fields and soft deletion (the fields
-themselves are checked by schemas.PropertyInputSchema, which takes its bounds from here; photos: photos.py)."""
+themselves are checked by schemas.ListingInputSchema, which takes its bounds from here; photos: photos.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ...errors import NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...models import (
     Amenity,
-    Property,
+    Listing,
     User,
     utcnow,
 )
@@ -36,21 +36,21 @@ PLAIN_FIELDS = ("title", "description", "property_type", "latitude", "longitude"
 ADDRESS_FIELDS = {"line1": "address_line1", "city": "city", "state": "state", "country": "country",
                   "postal_code": "postal_code"}
 LISTING_FIELDS = frozenset((*PLAIN_FIELDS, "address", "price_per_night", "cleaning_fee", "amenities"))
-# What schemas.PropertyInputSchema loads for a field a new listing leaves out.
+# What schemas.ListingInputSchema loads for a field a new listing leaves out.
 DEFAULTS: dict[str, Any] = {"description": "", "latitude": None, "longitude": None, "bedrooms": 0, "beds": 1,
                             "bathrooms": 1, "min_nights": 1, "max_nights": 365, "cancellation_policy": "moderate",
                             "instant_book": False, "timezone": "UTC", "amenities": [], "cleaning_fee": None}
 
 
-def get_listing(listing_id: int) -> Property:
+def get_listing(listing_id: int) -> Listing:
     """An active listing; raises NotFoundError for a missing or deleted one."""
-    listing = db.session.get(Property, listing_id)
+    listing = db.session.get(Listing, listing_id)
     if listing is None or not listing.is_active:
         raise NotFoundError("Listing not found.")
     return listing
 
 
-def get_managed_listing(listing_id: int, user: User) -> Property:
+def get_managed_listing(listing_id: int, user: User) -> Listing:
     """An active listing the user may manage. Raises NotFoundError, PermissionDenied."""
     listing = get_listing(listing_id)
     if not can_manage(user, listing):
@@ -65,22 +65,22 @@ def list_amenities() -> list[Amenity]:
 
 def list_host_listings(host: User, page: int = 1, per_page: int = 20) -> Page:
     """The host's active listings, newest first."""
-    query = (select(Property).where(Property.host_id == host.id, Property.status == "active")
-             .order_by(Property.created_at.desc(), Property.id.desc()))
+    query = (select(Listing).where(Listing.host_id == host.id, Listing.status == "active")
+             .order_by(Listing.created_at.desc(), Listing.id.desc()))
     return paginate(query, page, per_page)
 
 
-def latest_listings(limit: int = 8) -> list[Property]:
+def latest_listings(limit: int = 8) -> list[Listing]:
     """The newest active listings (for the home page), photos loaded."""
     from sqlalchemy.orm import selectinload
 
-    query = (select(Property).where(Property.status == "active").options(selectinload(Property.images))
-             .order_by(Property.created_at.desc(), Property.id.desc()).limit(limit))
+    query = (select(Listing).where(Listing.status == "active").options(selectinload(Listing.images))
+             .order_by(Listing.created_at.desc(), Listing.id.desc()).limit(limit))
     return list(db.session.scalars(query))
 
 
 def combination_errors(values: dict) -> dict[str, list[str]]:
-    """The rules across fields of a complete listing (as PropertyInputSchema loads it): both coordinates or
+    """The rules across fields of a complete listing (as ListingInputSchema loads it): both coordinates or
     neither, the cleaning fee in the nightly price's currency, min_nights not above max_nights."""
     errors: dict[str, list[str]] = {}
     if (values.get("latitude") is None) != (values.get("longitude") is None):
@@ -109,7 +109,7 @@ def _checked(values: dict) -> dict:
     return {**values, "amenity_rows": _amenity_rows(values["amenities"])}
 
 
-def listing_values(listing: Property) -> dict:
+def listing_values(listing: Listing) -> dict:
     """The listing's current values in create_listing's keyword arguments (the base for a partial update)."""
     values = {name: getattr(listing, name) for name in PLAIN_FIELDS}
     values["address"] = {key: getattr(listing, column) for key, column in ADDRESS_FIELDS.items()}
@@ -119,7 +119,7 @@ def listing_values(listing: Property) -> dict:
     return values
 
 
-def _apply(listing: Property, clean: dict) -> None:
+def _apply(listing: Listing, clean: dict) -> None:
     for name in PLAIN_FIELDS:
         setattr(listing, name, clean[name])
     for key, column in ADDRESS_FIELDS.items():
@@ -136,8 +136,8 @@ def _apply(listing: Property, clean: dict) -> None:
 def create_listing(*, host: User, title: str, description: str, property_type: str, address: dict,
                    latitude: float | None, longitude: float | None, price_per_night: dict, cleaning_fee: dict | None,
                    max_guests: int, bedrooms: int, beds: int, bathrooms: int, min_nights: int, max_nights: int,
-                   cancellation_policy: str, instant_book: bool, timezone: str, amenities: list[str]) -> Property:
-    """Create an active listing for a host or admin from values as schemas.PropertyInputSchema loads them
+                   cancellation_policy: str, instant_book: bool, timezone: str, amenities: list[str]) -> Listing:
+    """Create an active listing for a host or admin from values as schemas.ListingInputSchema loads them
     (`address` its five keys, prices Money dicts, amenity codes). Raises PermissionDenied, ValidationFailed
     (a wrong combination, an unknown amenity)."""
     if not host.has_role("host", "admin"):
@@ -149,7 +149,7 @@ def create_listing(*, host: User, title: str, description: str, property_type: s
         "bathrooms": bathrooms, "min_nights": min_nights, "max_nights": max_nights,
         "cancellation_policy": cancellation_policy, "instant_book": instant_book, "timezone": timezone,
         "amenities": amenities})
-    listing = Property(host_id=host.id, status="active")
+    listing = Listing(host_id=host.id, status="active")
     _apply(listing, clean)
     db.session.add(listing)
     places.write_places(listing, before=set())
@@ -159,9 +159,9 @@ def create_listing(*, host: User, title: str, description: str, property_type: s
     return listing
 
 
-def update_listing(listing: Property, *, actor: User, **changes: Any) -> Property:
+def update_listing(listing: Listing, *, actor: User, **changes: Any) -> Listing:
     """Change some fields of a listing (its host or an admin): any of create_listing's keyword arguments, as
-    PropertyInputSchema loads them partially (`address` may hold only some of its keys). The result must still
+    ListingInputSchema loads them partially (`address` may hold only some of its keys). The result must still
     be a valid listing. Raises PermissionDenied, ValidationFailed."""
     unknown = changes.keys() - LISTING_FIELDS
     if unknown:
@@ -188,7 +188,7 @@ def update_listing(listing: Property, *, actor: User, **changes: Any) -> Propert
     return listing
 
 
-def delete_listing(listing: Property, *, actor: User) -> None:
+def delete_listing(listing: Listing, *, actor: User) -> None:
     """Soft-delete: the listing leaves search and its page, its history stays. Raises PermissionDenied, and
     whatever a receiver of signals.listing_deleting raises (the calendar: Conflict has_active_bookings)."""
     if not can_manage(actor, listing):

@@ -1,4 +1,4 @@
-"""The search query: every filter an indexed condition on properties, property_places or property_amenities.
+"""The search query: every filter an indexed condition on listings, listing_places or listing_amenities.
 
 Dates are checked on the listing row (its held-nights string, see calendar/holds.py), never by probing
 night_holds once per candidate.
@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, Subquery, and_, exists, func, not_
 from ... import rates
 from ...extensions import db
 from ...geo import PLACE_NAME_KINDS
-from ...models import Property, PropertyImage, PropertyPlace, property_amenities
+from ...models import Listing, ListingImage, ListingPlace, listing_amenities
 from ...models.listing import MASKED_AMENITY_IDS, amenity_mask
 from ..calendar import holds
 
@@ -29,7 +29,7 @@ def _like_prefix(term: str) -> str:
 
 
 def _kind_match(term: str, kind: str) -> ColumnElement:
-    places = PropertyPlace.__table__.c
+    places = ListingPlace.__table__.c
     if kind == "code":
         return and_(places.kind == "code", places.place == term)
     return and_(places.kind == kind, places.place.like(_like_prefix(term), escape="\\"))
@@ -37,47 +37,47 @@ def _kind_match(term: str, kind: str) -> ColumnElement:
 
 def place_kinds_statement(term: str) -> Select:
     """Which kinds of place (city, state, country name, ISO code) `term` finds any listing by: one row of flags,
-    each a probe of property_places' primary key."""
+    each a probe of listing_places' primary key."""
     kinds = [*PLACE_NAME_KINDS, *(("code",) if len(term) == 2 else ())]
     return select(*(exists().where(_kind_match(term, kind)).label(kind) for kind in kinds))
 
 
 def place_match(term: str, kinds: Sequence[str]) -> ColumnElement:
-    """property_places rows of these kinds found by `term` (a geo.place_key): a name starting with it, or the
+    """listing_places rows of these kinds found by `term` (a geo.place_key): a name starting with it, or the
     ISO code equal to it. A range of the table's primary key per kind."""
     return or_(*(_kind_match(term, kind) for kind in kinds))
 
 
 def location_filter(term: str, kinds: Sequence[str], place_filters: Sequence[ColumnElement]) -> ColumnElement:
     """Listings found by `term` (see place_match) whose place rows pass `place_filters`."""
-    return Property.id.in_(select(PropertyPlace.property_id).where(place_match(term, kinds), *place_filters))
+    return Listing.id.in_(select(ListingPlace.listing_id).where(place_match(term, kinds), *place_filters))
 
 
 def distance_km(lat: float, lng: float) -> ColumnElement:
     """Great-circle distance (haversine) from (lat, lng) to each listing, in km."""
-    dlat = func.radians(Property.latitude - lat) / 2
-    dlng = func.radians(Property.longitude - lng) / 2
+    dlat = func.radians(Listing.latitude - lat) / 2
+    dlng = func.radians(Listing.longitude - lng) / 2
     inner = (func.power(func.sin(dlat), 2)
-             + math.cos(math.radians(lat)) * func.cos(func.radians(Property.latitude)) * func.power(func.sin(dlng), 2))
+             + math.cos(math.radians(lat)) * func.cos(func.radians(Listing.latitude)) * func.power(func.sin(dlng), 2))
     return EARTH_DIAMETER_KM * func.asin(func.sqrt(func.least(inner, 1.0)))
 
 
 def bounding_box(lat: float, lng: float, radius_km: float) -> list[ColumnElement]:
     """An indexed pre-filter: the latitude/longitude box around the circle."""
     dlat = radius_km / KM_PER_DEGREE
-    conditions = [Property.latitude.between(lat - dlat, lat + dlat)]
+    conditions = [Listing.latitude.between(lat - dlat, lat + dlat)]
     cos_lat = math.cos(math.radians(lat))
     if cos_lat > 0.01:
         dlng = radius_km / (KM_PER_DEGREE * cos_lat)
         if lng - dlng >= -180 and lng + dlng <= 180:  # boxes across the antimeridian keep only the latitude band
-            conditions.append(Property.longitude.between(lng - dlng, lng + dlng))
+            conditions.append(Listing.longitude.between(lng - dlng, lng + dlng))
     return conditions
 
 
 @dataclass(frozen=True)
 class Filters:
     """The WHERE conditions of a search but its location: on the listing row, and the subset that the place
-    rows carry too (PropertyPlace), which a search with a location applies while still in the place index."""
+    rows carry too (ListingPlace), which a search with a location applies while still in the place index."""
 
     listing: list[ColumnElement]
     place: list[ColumnElement]
@@ -90,25 +90,25 @@ def filters(query, table: dict, amenity_ids: Sequence[int], place_kinds: Sequenc
     """The conditions of `query` (a SearchQuery) but the location, given the exchange rates, the amenities' ids
     and the kinds of place the location matches. The statements below add the location, each in the way that
     suits it."""
-    conditions: list[ColumnElement] = [Property.status == "active"]
+    conditions: list[ColumnElement] = [Listing.status == "active"]
     if query.lat is not None:
         conditions += bounding_box(query.lat, query.lng, query.radius_km)
         conditions.append(distance_km(query.lat, query.lng) <= query.radius_km)
-    link = property_amenities.c
-    conditions += [exists().where(link.property_id == Property.id, link.amenity_id == amenity_id)
+    link = listing_amenities.c
+    conditions += [exists().where(link.listing_id == Listing.id, link.amenity_id == amenity_id)
                    for amenity_id in amenity_ids if amenity_id not in MASKED_AMENITY_IDS]
     if query.zones is not None:  # place rows carry no time zone: such a search is answered on the listing rows
-        zone = Property.timezone
+        zone = Listing.timezone
         conditions.append(zone.in_(query.zones.names) if query.zones.inside else zone.not_in(query.zones.names))
     prices = rates.price_window(query.min_price, query.max_price, query.currency, table)
-    return Filters(listing=conditions + _copied_filters(Property, query, prices, amenity_ids),
-                   place=_copied_filters(PropertyPlace, query, prices, amenity_ids), place_kinds=tuple(place_kinds),
+    return Filters(listing=conditions + _copied_filters(Listing, query, prices, amenity_ids),
+                   place=_copied_filters(ListingPlace, query, prices, amenity_ids), place_kinds=tuple(place_kinds),
                    place_complete=query.zones is None and all(amenity_id in MASKED_AMENITY_IDS
                                                               for amenity_id in amenity_ids))
 
 
 def _copied_filters(row, query, prices: rates.PriceWindow, amenity_ids: Sequence[int]) -> list[ColumnElement]:
-    """The conditions on the columns that properties and property_places both have (`row` is either), given
+    """The conditions on the columns that listings and listing_places both have (`row` is either), given
     the price bounds as normalised prices."""
     conditions = []
     if query.check_in:
@@ -134,22 +134,22 @@ def _copied_filters(row, query, prices: rates.PriceWindow, amenity_ids: Sequence
 def _excluded(row, exclusion: rates.Exclusion) -> ColumnElement:
     """SQL: the listing of `row` is not one that `exclusion` leaves out (see rates.price_window). Place rows carry
     no currency or amount: they look up the excluded listings, a short range of the price index."""
-    matches = [Property.currency == exclusion.currency,
-               Property.price_usd_micros.between(exclusion.micros_from, exclusion.micros_to)]
+    matches = [Listing.currency == exclusion.currency,
+               Listing.price_usd_micros.between(exclusion.micros_from, exclusion.micros_to)]
     if exclusion.below is not None:
-        matches.append(Property.price_per_night_amount < exclusion.below)
+        matches.append(Listing.price_per_night_amount < exclusion.below)
     if exclusion.above is not None:
-        matches.append(Property.price_per_night_amount > exclusion.above)
-    if row is Property:
+        matches.append(Listing.price_per_night_amount > exclusion.above)
+    if row is Listing:
         return not_(and_(*matches))
-    excluded = select(Property.id).where(Property.status == "active", *matches).correlate(None)  # never the outer row
-    return row.property_id.not_in(excluded)
+    excluded = select(Listing.id).where(Listing.status == "active", *matches).correlate(None)  # never the outer row
+    return row.listing_id.not_in(excluded)
 
 
 # The index that delivers each sort in order; "relevance" near a point sorts by distance, which none does.
-SORT_INDEXES = {"price_asc": "ix_properties_status_price", "price_desc": "ix_properties_status_price",
-                "rating": "ix_properties_status_rating", "newest": "PRIMARY", "relevance": "ix_properties_status_rank"}
-BOX_INDEX = "ix_properties_status_lat_lng"
+SORT_INDEXES = {"price_asc": "ix_listings_status_price", "price_desc": "ix_listings_status_price",
+                "rating": "ix_listings_status_rating", "newest": "PRIMARY", "relevance": "ix_listings_status_rank"}
+BOX_INDEX = "ix_listings_status_lat_lng"
 
 
 def _use_index(statement: Select, name: str) -> Select:
@@ -157,23 +157,23 @@ def _use_index(statement: Select, name: str) -> Select:
     sees `status = 'active'` (true of nearly every row) at the head of every index and often picks one that
     matches it alone."""
     hint = f"FORCE INDEX ({name})"
-    return statement.with_hint(Property, hint, dialect_name="mysql").with_hint(Property, hint, dialect_name="mariadb")
+    return statement.with_hint(Listing, hint, dialect_name="mysql").with_hint(Listing, hint, dialect_name="mariadb")
 
 
 def sort_keys(query) -> list[tuple[ColumnElement, bool]]:
     """(column, descending) pairs of the chosen sort, most significant first; every sort ends on id so pages
     never overlap."""
     if query.sort == "price_asc":
-        return [(Property.price_usd_micros, False), (Property.id, False)]
+        return [(Listing.price_usd_micros, False), (Listing.id, False)]
     if query.sort == "price_desc":
-        return [(Property.price_usd_micros, True), (Property.id, True)]
+        return [(Listing.price_usd_micros, True), (Listing.id, True)]
     if query.sort == "rating":
-        return [(Property.rating_score, True), (Property.rating_count, True), (Property.id, True)]
+        return [(Listing.rating_score, True), (Listing.rating_count, True), (Listing.id, True)]
     if query.sort == "newest":
-        return [(Property.id, True)]
+        return [(Listing.id, True)]
     if query.lat is not None:
-        return [(distance_km(query.lat, query.lng).label("distance"), False), (Property.id, False)]
-    return [(Property.rank_score, True), (Property.id, True)]
+        return [(distance_km(query.lat, query.lng).label("distance"), False), (Listing.id, False)]
+    return [(Listing.rank_score, True), (Listing.id, True)]
 
 
 def _order(columns: Sequence, keys: list[tuple[ColumnElement, bool]]) -> list:
@@ -182,9 +182,9 @@ def _order(columns: Sequence, keys: list[tuple[ColumnElement, bool]]) -> list:
             for column, (_key, descending) in zip(columns, keys, strict=True)]
 
 
-RESULT_COLUMNS = (Property.id, Property.title, Property.city, Property.country, Property.property_type,
-                  Property.max_guests, Property.price_per_night_amount, Property.currency, Property.price_usd_micros,
-                  Property.rating_sum, Property.rating_count, Property.latitude, Property.longitude)
+RESULT_COLUMNS = (Listing.id, Listing.title, Listing.city, Listing.country, Listing.property_type,
+                  Listing.max_guests, Listing.price_per_night_amount, Listing.currency, Listing.price_usd_micros,
+                  Listing.rating_sum, Listing.rating_count, Listing.latitude, Listing.longitude)
 
 
 def _counted_by_place(query, conditions: Filters) -> bool:
@@ -194,9 +194,9 @@ def _counted_by_place(query, conditions: Filters) -> bool:
 
 def _located(query, conditions: Filters, keys: Sequence[ColumnElement] = ()) -> Subquery:
     """The ids (and these sort keys, copied on the place rows) of the listings the location finds whose place
-    rows pass the copied filters: ranges of property_places, read in place. A listing has one row per kind,
+    rows pass the copied filters: ranges of listing_places, read in place. A listing has one row per kind,
     so only a location found in several kinds (a city and a state both named so) needs them made distinct."""
-    columns = [PropertyPlace.property_id, *(getattr(PropertyPlace, key.key) for key in keys if key.key != "id")]
+    columns = [ListingPlace.listing_id, *(getattr(ListingPlace, key.key) for key in keys if key.key != "id")]
     located = select(*columns).where(place_match(query.location, conditions.place_kinds), *conditions.place)
     return (located.distinct() if len(conditions.place_kinds) > 1 else located).subquery("located")
 
@@ -204,7 +204,7 @@ def _located(query, conditions: Filters, keys: Sequence[ColumnElement] = ()) -> 
 def _join_located(statement: Select, located: Subquery) -> Select:
     """Read the located ids first, then each listing by id. The join order is fixed: MariaDB would otherwise
     often read every listing through some other index and look each up among the located ids."""
-    return (statement.join_from(located, Property, Property.id == located.c.property_id)
+    return (statement.join_from(located, Listing, Listing.id == located.c.listing_id)
             .prefix_with("STRAIGHT_JOIN", dialect="mysql").prefix_with("STRAIGHT_JOIN", dialect="mariadb"))
 
 
@@ -220,11 +220,11 @@ def counted_page_statement(query, conditions: Filters) -> Select | None:
     keys = sort_keys(query)
     if _counted_by_place(query, conditions):
         located = _located(query, conditions, [key for key, _descending in keys])
-        key_columns = [located.c.property_id if key.key == "id" else located.c[key.key] for key, _d in keys]
-        ranked = _page(query, select(*dict.fromkeys([located.c.property_id, *key_columns]),
+        key_columns = [located.c.listing_id if key.key == "id" else located.c[key.key] for key, _d in keys]
+        ranked = _page(query, select(*dict.fromkeys([located.c.listing_id, *key_columns]),
                                      func.count().over().label("matched")).order_by(*_order(key_columns, keys)))
         ranked = ranked.subquery("ranked")
-        ranked_keys = [ranked.c.property_id if key.key == "id" else ranked.c[key.key] for key, _d in keys]
+        ranked_keys = [ranked.c.listing_id if key.key == "id" else ranked.c[key.key] for key, _d in keys]
         return _join_located(select(*RESULT_COLUMNS, ranked.c.matched), ranked).order_by(*_order(ranked_keys, keys))
     if not query.location and query.lat is None:
         return None
@@ -252,7 +252,7 @@ def count_statement(query, conditions: Filters) -> Select:
     if _counted_by_place(query, conditions):
         located = _located(query, conditions)
         return select(func.count()).select_from(located)
-    statement = select(func.count(Property.id)).where(*conditions.listing)
+    statement = select(func.count(Listing.id)).where(*conditions.listing)
     if query.location:
         located = location_filter(query.location, conditions.place_kinds, conditions.place)
         return statement.where(located)
@@ -266,6 +266,6 @@ def cover_keys(ids: Sequence[int]) -> dict[int, str]:
     """{listing id: thumbnail key of its cover photo} for the given listings."""
     if not ids:
         return {}
-    rows = db.session.execute(select(PropertyImage.property_id, PropertyImage.thumbnail_key, PropertyImage.key)
-                              .where(PropertyImage.property_id.in_(ids), PropertyImage.position == 0))
+    rows = db.session.execute(select(ListingImage.listing_id, ListingImage.thumbnail_key, ListingImage.key)
+                              .where(ListingImage.listing_id.in_(ids), ListingImage.position == 0))
     return {listing_id: thumb or key for listing_id, thumb, key in rows}
