@@ -1,4 +1,4 @@
-"""Flask commands (OPERATIONS.md): seed, users create-admin, jobs run-due."""
+"""Flask commands (docs/operations.md): seed, users create-admin, jobs run-due."""
 
 from __future__ import annotations
 

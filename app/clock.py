@@ -1,6 +1,6 @@
 """What day it is where a listing is: the one definition of "today" for its calendar, quotes, bookings and search.
 
-A listing's nights are dated in its own time zone (check-in 15:00 and check-out 11:00 local, API.md), so its
+A listing's nights are dated in its own time zone (check-in 15:00 and check-out 11:00 local, docs/api.md), so its
 "today", the first night that can still be booked, is the date on its clock, not the server's: at 12:00 UTC a
 listing in Pacific/Kiritimati (UTC+14) is already on tomorrow's date and one in Pacific/Pago_Pago (UTC-11)
 still on today's; at 05:00 UTC Pago Pago is still on yesterday's. Every `now` here is an instant: an aware

@@ -77,7 +77,7 @@ def _operation(doc: dict, view: Callable, tag: str) -> dict:
 def build_spec(app: Flask) -> dict:
     """Return the OpenAPI document for every /api/ route of `app`."""
     spec = APISpec(title="Abode API", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
-                   info={"description": "Abode's JSON API; the binding contract is API.md."})
+                   info={"description": "Abode's JSON API; described route by route in docs/api.md."})
     spec.components.schema("Error", schema=ErrorSchema)
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     paths: dict[str, dict] = {}

@@ -1,4 +1,4 @@
-"""Schemas every feature shares: the contract's Money, page, timestamp, public-user and rating shapes (API.md
+"""Schemas every feature shares: the contract's Money, page, timestamp, public-user and rating shapes (docs/api.md
 "Conventions"), and the fields that dump a model's columns into them."""
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class ImageUrl(fields.String):
 
 
 class PageSchema(Schema):
-    """The contract's page object (API.md "Pagination"); a subclass adds `items` of its own schema."""
+    """The contract's page object (docs/api.md "Pagination"); a subclass adds `items` of its own schema."""
 
     page = fields.Integer()
     per_page = fields.Integer()

@@ -11,7 +11,7 @@ from ..extensions import db
 from .base import TimestampMixin
 
 BOOKING_STATUSES = ("pending", "confirmed", "completed", "canceled")
-# Who or what canceled a booking: it decides the refund (API.md "Bookings").
+# Who or what canceled a booking: it decides the refund (docs/api.md "Bookings").
 CANCELERS = ("guest", "host", "admin", "declined", "expired")
 
 

@@ -1,5 +1,5 @@
 """Money properties (Hypothesis): random sequences of what a guest, a host, an admin, Stripe and the scheduler do
-to a few bookings, with API.md's money rules checked after every step, Stripe's records against Abode's.
+to a few bookings, with docs/api.md's money rules checked after every step, Stripe's records against Abode's.
 
 Driven as a client and an operator would: the JSON API (test client, JWT headers) to book instant-book and
 request-to-book listings (flexible, moderate, strict; USD and JPY), pay (a card that succeeds or is declined, or
@@ -74,7 +74,7 @@ SETTINGS = settings(
     database=None if IN_CI else DirectoryBasedExampleDatabase(Path(tempfile.gettempdir()) / "abode-hypothesis"),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 
-CHARGED = ("succeeded", "partially_refunded", "refunded")  # Payment statuses of money taken (API.md)
+CHARGED = ("succeeded", "partially_refunded", "refunded")  # Payment statuses of money taken (docs/api.md)
 SLOTS = ((3, 2), (9, 2))  # (days from today to check-in, nights): strict refunds half at 7+ days, moderate at 5+
 PRICES = {"USD": (9999, 2501, "America/New_York"), "JPY": (12345, 1001, "Asia/Tokyo")}  # nightly, cleaning, tz
 RUN_AT = ("in 31 min", "in 25 h", "after stay 1", "after stay 2", "now")

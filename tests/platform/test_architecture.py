@@ -1,4 +1,4 @@
-"""The house's shape: feature packages depend on each other one way only (DESIGN.md, "Dependencies run one way").
+"""The house's shape: feature packages depend on each other one way only (docs/architecture.md).
 
 Every import between packages under app/blueprints is read from the source, lazy imports inside functions
 included; a package that imports another which imports it back, directly or through others, fails the test.

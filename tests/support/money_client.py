@@ -1,4 +1,4 @@
-"""An outside client of Abode written from API.md and OPERATIONS.md only: JSON over real HTTP with `requests`,
+"""An outside client of Abode written from docs/api.md and docs/operations.md only: JSON over real HTTP with `requests`,
 `flask` commands as separate processes, and a Stripe stub whose answers take as long as a real network's."""
 
 from __future__ import annotations

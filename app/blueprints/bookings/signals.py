@@ -1,6 +1,6 @@
 """What bookings announce: each sent by the status machine (state.py) inside the transaction that changes the status.
 
-Parts above bookings connect to these instead of being called from here (DESIGN.md, "Dependencies run one way"):
+Parts above bookings connect to these instead of being called from here (docs/architecture.md):
 payments records the refund or the payout in the same transaction, so a committed cancellation always owes its
 refund and a rolled-back one owes nothing. A receiver gets the booking as `sender` and may add rows to the session;
 it must not commit, and anything that talks to the outside world waits for the commit (app/transactions.py).

@@ -1,4 +1,4 @@
-"""The booking status machine (API.md "Statuses", DESIGN.md): the only code that changes a booking's status.
+"""The booking status machine (docs/api.md "Booking statuses"): the only code that changes a booking's status.
 
     pending ──pay (instant book)──────────────► confirmed ──complete (after check-out)──► completed
     pending ──pay (request to book)──► pending, awaiting approval ──approve──► confirmed

@@ -1,6 +1,6 @@
 """What listings announce, so the parts above them can take part without listings importing them.
 
-Listings sit below the calendar and bookings (DESIGN.md, "Dependencies run one way"), yet deleting a listing must
+Listings sit below the calendar and bookings (docs/architecture.md), yet deleting a listing must
 wait for its upcoming stays, which only the calendar knows about. So listings announces the deletion and the
 calendar answers (calendar/receivers.py): a receiver that must keep the listing raises a DomainError, which the
 sender lets through, and the deletion is rolled back. Receivers get the listing as `sender`; they must not commit.

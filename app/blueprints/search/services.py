@@ -255,7 +255,7 @@ def search_json(query: SearchQuery) -> str:
     """The page of results for `query` as a JSON document, from the cache when the search version is current.
 
     A hit costs one cache round trip (search_cache.lookup) and no encoding: the cache holds the serialised
-    response (DESIGN.md).
+    response (docs/architecture.md).
     """
     key = query.cache_key()
     cached, version = search_cache.lookup(key)
