@@ -81,6 +81,9 @@ def test_booking_costs_what_the_quote_said(client, auth_headers, listing, guest)
     ({"guests": 0}, "guests"),
     ({"guests": "two"}, "guests"),
     ({"check_in": "2030-02-30"}, "check_in"),
+    ({"check_in": SOON.strftime("%Y%m%d")}, "check_in"),  # the contract's dates are YYYY-MM-DD only
+    ({"check_in": None}, "check_in"),
+    ({"guests": None}, "guests"),
     ({"property_id": 999999}, "property_id"),
     ({"property_id": "1"}, "property_id"),
     ({"property_id": 2**63}, "property_id"),
@@ -314,7 +317,8 @@ def test_lists_filter_by_several_statuses_and_by_awaiting_approval(client, auth_
 
 
 def test_trip_sections_put_a_finished_stay_in_the_past_before_the_scheduler_runs(app, listing, guest):
-    booking, _ = services.create_booking(guest, stay(listing))
+    booking, _ = services.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
+                                         check_out=SOON + timedelta(days=3), guests=2)
     services.record_payment(booking.id, booking.total_amount)
     during, after = SOON + timedelta(days=1), SOON + timedelta(days=3)
     assert [b.id for b in services.list_trips(guest, "upcoming", 1, 10, today=during).items] == [booking.id]
