@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from app.blueprints.bookings import services
 from app.blueprints.calendar import services as calendar
+from app.blueprints.calendar.ranges import NightRange
 from app.blueprints.listings import services as listings
 from app.errors import Conflict
 from app.extensions import db
@@ -142,8 +143,8 @@ def test_booking_pays_the_night_price_committed_after_the_listing_was_read(race_
 
     def raise_price() -> None:
         calendar.set_availability(db.session.get(Listing, listing_id), actor=db.session.get(User, host_id),
-                                  ranges=[{"start": night.isoformat(), "end": (night + timedelta(days=1)).isoformat(),
-                                           "price": {"amount": 50000, "currency": "EUR"}}])
+                                  ranges=[NightRange(night, night + timedelta(days=1),
+                                                     price={"amount": 50000, "currency": "EUR"})])
 
     _elsewhere(race_app, raise_price)
     booking, _ = services.create_booking(guest=guest, listing_id=listing_id, check_in=night,
