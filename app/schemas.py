@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -76,6 +77,32 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
+
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_date(value: object) -> date | None:
+    """The date `value` writes as YYYY-MM-DD (the contract's only form), else None."""
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:  # 2030-02-30
+        return None
+
+
+class IsoDate(fields.Date):
+    """A date loaded from YYYY-MM-DD only: fields.Date (Python's fromisoformat) would also take "20240105" and
+    week dates such as "2027-W10-1", which the contract's dates are not."""
+
+    default_error_messages = {"invalid": "must be a date as YYYY-MM-DD"}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        loaded = iso_date(value)
+        if loaded is None:
+            raise self.make_error("invalid")
+        return loaded
 
 
 class Timestamp(fields.DateTime):

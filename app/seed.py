@@ -165,9 +165,8 @@ def seed_bookings(today: date | None = None) -> int:
             check_in = today + timedelta(weeks=weeks + 3 * offset)  # two guests of one listing never clash
             nights = min(max(listing.min_nights, 3), listing.max_nights)
             try:
-                booking, _ = bookings.create_booking(guest, {
-                    "property_id": listing.id, "check_in": check_in.isoformat(),
-                    "check_out": (check_in + timedelta(days=nights)).isoformat(), "guests": 1})
+                booking, _ = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=check_in,
+                                                     check_out=check_in + timedelta(days=nights), guests=1)
                 bookings.record_payment(booking.id, booking.total_amount)
             except DomainError as error:  # e.g. dates taken by an earlier run's guest: skip it
                 logger.info("demo booking skipped: %s", error)

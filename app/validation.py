@@ -45,7 +45,23 @@ def load_data(schema: Schema, data: Mapping, *, partial: bool = False) -> dict:
     try:
         return schema.load(data, partial=partial, unknown=EXCLUDE)
     except ValidationError as exc:
-        raise ValidationFailed(exc.normalized_messages()) from None
+        raise ValidationFailed(field_errors(exc.normalized_messages())) from None
+
+
+def field_errors(messages: Mapping | list | str, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as the contract's `fields`: dotted keys (`ranges.0.end`), and a nested
+    object's fault as a whole (its `_schema`) on the object's own key (`ranges.0`); the body's stays `_schema`."""
+    if not isinstance(messages, Mapping):
+        return {prefix: [str(m) for m in (messages if isinstance(messages, (list, tuple)) else [messages])]}
+    out: dict[str, list[str]] = {}
+    for name, value in messages.items():
+        if name == "_schema" and prefix:
+            key = prefix
+        else:
+            key = f"{prefix}.{name}" if prefix else str(name)
+        for field, texts in field_errors(value, key).items():
+            out.setdefault(field, []).extend(texts)
+    return out
 
 
 def load_json(schema: Schema, *, partial: bool = False) -> dict:

@@ -8,6 +8,7 @@ import pytest
 
 from app.blueprints.bookings import services, state
 from app.blueprints.calendar import services as calendar
+from app.blueprints.calendar.ranges import NightRange
 from app.extensions import db
 from app.models import Booking, NightHold, utcnow
 
@@ -46,8 +47,7 @@ def guest(app):
 
 def test_quote_counts_each_night_at_its_price_and_adds_fees(client, listing):
     calendar.set_availability(listing, actor=listing.host, ranges=[
-        {"start": (SOON + timedelta(days=1)).isoformat(), "end": (SOON + timedelta(days=2)).isoformat(),
-         "price": {"amount": 16000, "currency": "EUR"}}])
+        NightRange(SOON + timedelta(days=1), SOON + timedelta(days=2), price={"amount": 16000, "currency": "EUR"})])
     query = f"check_in={SOON}&check_out={SOON + timedelta(days=3)}&guests=2"
     body = client.get(f"/api/v1/properties/{listing.id}/quote?{query}").get_json()
     # 100 + 160 + 100 nights, 25 cleaning, 12% service fee of 385 = 46.20
@@ -81,6 +81,9 @@ def test_booking_costs_what_the_quote_said(client, auth_headers, listing, guest)
     ({"guests": 0}, "guests"),
     ({"guests": "two"}, "guests"),
     ({"check_in": "2030-02-30"}, "check_in"),
+    ({"check_in": SOON.strftime("%Y%m%d")}, "check_in"),  # the contract's dates are YYYY-MM-DD only
+    ({"check_in": None}, "check_in"),
+    ({"guests": None}, "guests"),
     ({"property_id": 999999}, "property_id"),
     ({"property_id": "1"}, "property_id"),
     ({"property_id": 2**63}, "property_id"),
@@ -123,7 +126,7 @@ def test_overlapping_booking_is_409_and_adjacent_stays_are_fine(client, auth_hea
 
 def test_blocked_nights_cannot_be_booked(client, auth_headers, listing, guest):
     calendar.set_availability(listing, actor=listing.host, ranges=[
-        {"start": SOON.isoformat(), "end": (SOON + timedelta(days=1)).isoformat(), "available": False}])
+        NightRange(SOON, SOON + timedelta(days=1), available=False)])
     assert book(client, auth_headers, guest, listing, status=409)["error"]["code"] == "dates_unavailable"
 
 
@@ -314,7 +317,8 @@ def test_lists_filter_by_several_statuses_and_by_awaiting_approval(client, auth_
 
 
 def test_trip_sections_put_a_finished_stay_in_the_past_before_the_scheduler_runs(app, listing, guest):
-    booking, _ = services.create_booking(guest, stay(listing))
+    booking, _ = services.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
+                                         check_out=SOON + timedelta(days=3), guests=2)
     services.record_payment(booking.id, booking.total_amount)
     during, after = SOON + timedelta(days=1), SOON + timedelta(days=3)
     assert [b.id for b in services.list_trips(guest, "upcoming", 1, 10, today=during).items] == [booking.id]

@@ -37,8 +37,8 @@ def test_guest_picks_free_nights_sees_quote_and_books(app):
                            cleaning_fee={"amount": 2500, "currency": "EUR"}, max_guests=4, min_nights=2,
                            max_nights=14, instant_book=True)
     taken_from = SOON + timedelta(days=3)
-    services.create_booking(make_user(), {"property_id": listing.id, "check_in": taken_from.isoformat(),
-                                          "check_out": (taken_from + timedelta(days=2)).isoformat(), "guests": 1})
+    services.create_booking(guest=make_user(), listing_id=listing.id, check_in=taken_from,
+                            check_out=taken_from + timedelta(days=2), guests=1)
     guest = make_user(name="Gus Guest")
     guest_id = guest.id
     with live_server(app) as base, browser_page() as page:

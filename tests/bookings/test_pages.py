@@ -45,9 +45,8 @@ def guest(app):
 
 
 def book(guest, listing, check_in=SOON, nights=3, guests=2) -> Booking:
-    data = {"property_id": listing.id, "check_in": check_in.isoformat(),
-            "check_out": (check_in + timedelta(days=nights)).isoformat(), "guests": guests}
-    return services.create_booking(guest, data)[0]
+    return services.create_booking(guest=guest, listing_id=listing.id, check_in=check_in,
+                                   check_out=check_in + timedelta(days=nights), guests=guests)[0]
 
 
 def book_from_page(client, listing, stay=STAY):

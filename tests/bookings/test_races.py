@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from app.blueprints.bookings import services
 from app.blueprints.calendar import services as calendar
+from app.blueprints.calendar.ranges import NightRange
 from app.blueprints.listings import services as listings
 from app.errors import Conflict
 from app.extensions import db
@@ -124,9 +125,8 @@ def test_delete_sees_a_booking_committed_after_the_listing_was_read(race_app):
     check_in = date.today() + timedelta(days=5)
 
     def book() -> None:
-        services.create_booking(db.session.get(User, guest_id), {
-            "property_id": listing_id, "check_in": check_in.isoformat(),
-            "check_out": (check_in + timedelta(days=2)).isoformat(), "guests": 1})
+        services.create_booking(guest=db.session.get(User, guest_id), listing_id=listing_id, check_in=check_in,
+                                check_out=check_in + timedelta(days=2), guests=1)
 
     _elsewhere(race_app, book)
     with pytest.raises(Conflict) as refused:
@@ -143,10 +143,10 @@ def test_booking_pays_the_night_price_committed_after_the_listing_was_read(race_
 
     def raise_price() -> None:
         calendar.set_availability(db.session.get(Listing, listing_id), actor=db.session.get(User, host_id),
-                                  ranges=[{"start": night.isoformat(), "end": (night + timedelta(days=1)).isoformat(),
-                                           "price": {"amount": 50000, "currency": "EUR"}}])
+                                  ranges=[NightRange(night, night + timedelta(days=1),
+                                                     price={"amount": 50000, "currency": "EUR"})])
 
     _elsewhere(race_app, raise_price)
-    booking, _ = services.create_booking(guest, {"property_id": listing_id, "check_in": night.isoformat(),
-                                                 "check_out": (night + timedelta(days=1)).isoformat(), "guests": 1})
+    booking, _ = services.create_booking(guest=guest, listing_id=listing_id, check_in=night,
+                                         check_out=night + timedelta(days=1), guests=1)
     assert booking.nightly_amount == 50000

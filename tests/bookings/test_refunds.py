@@ -25,9 +25,8 @@ def paid_booking(policy: str, *, zone: str = "Europe/Paris", pay: bool = True) -
     listing = make_listing(timezone=zone, cancellation_policy=policy, min_nights=1, max_nights=30, instant_book=True,
                            price_per_night={"amount": 10001, "currency": "EUR"},
                            cleaning_fee={"amount": 3000, "currency": "EUR"})
-    booking, _ = services.create_booking(make_user(), {
-        "property_id": listing.id, "check_in": CHECK_IN.isoformat(),
-        "check_out": (CHECK_IN + timedelta(days=2)).isoformat(), "guests": 1}, now=datetime(2027, 1, 1))
+    booking, _ = services.create_booking(guest=make_user(), listing_id=listing.id, check_in=CHECK_IN,
+                                         check_out=CHECK_IN + timedelta(days=2), guests=1, now=datetime(2027, 1, 1))
     if pay:
         services.record_payment(booking.id, booking.total_amount, now=datetime(2027, 1, 1, 0, 5))
     return booking
@@ -91,9 +90,8 @@ def test_unpaid_booking_refunds_nothing_whoever_cancels(app):
 def test_the_deadline_the_page_shows_is_the_one_enforced_across_dst(app, client, login, zone, shown, last_minute):
     listing = make_listing(timezone=zone, cancellation_policy="flexible", min_nights=1, instant_book=True)
     guest = make_user()
-    booking, _ = services.create_booking(guest, {
-        "property_id": listing.id, "check_in": "2027-03-14", "check_out": "2027-03-16", "guests": 1},
-        now=datetime(2027, 1, 1))
+    booking, _ = services.create_booking(guest=guest, listing_id=listing.id, check_in=date(2027, 3, 14),
+                                         check_out=date(2027, 3, 16), guests=1, now=datetime(2027, 1, 1))
     services.record_payment(booking.id, booking.total_amount, now=datetime(2027, 1, 1, 0, 5))
     login(client, guest)
     page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)

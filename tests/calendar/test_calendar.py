@@ -111,6 +111,48 @@ def test_invalid_ranges_are_422(client, app, auth_headers, ranges):
     assert put(client, listing, auth_headers(listing.host), ranges).status_code == 422
 
 
+def _range(**change) -> dict:
+    return {"start": day(1), "end": day(2), "available": False, **change}
+
+
+@pytest.mark.parametrize("ranges, field", [
+    ("all of them", "ranges"),
+    (None, "ranges"),
+    ([], "ranges"),
+    ([_range()] * 101, "ranges"),
+    (["not an object"], "ranges.0"),
+    ([_range(start="tomorrow")], "ranges.0"),
+    ([{"start": day(1), "available": False}], "ranges.0"),
+    ([_range(start=(TODAY + timedelta(days=1)).strftime("%Y%m%d"))], "ranges.0"),  # YYYY-MM-DD only
+    ([_range(end=day(1))], "ranges.0.end"),
+    ([_range(start=day(-1))], "ranges.0.start"),
+    ([_range(available="no")], "ranges.0.available"),
+    ([_range(available=None)], "ranges.0.available"),
+    ([{"start": day(1), "end": day(2)}], "ranges.0"),
+    ([_range(price="cheap")], "ranges.0.price"),
+    ([_range(price={"amount": 100})], "ranges.0.price"),
+    ([_range(price={"amount": 100, "currency": 5})], "ranges.0.price"),
+    ([_range(price={"amount": 100, "currency": "USD"})], "ranges.0.price"),
+    ([_range(price={"currency": "EUR"})], "ranges.0.price.amount"),
+    ([_range(price={"amount": 1.5, "currency": "EUR"})], "ranges.0.price.amount"),
+    ([_range(price={"amount": 0, "currency": "EUR"})], "ranges.0.price.amount"),
+    ([_range(), _range(start=day(3), end=day(2))], "ranges.1.end"),
+])
+def test_a_fault_in_the_ranges_is_422_naming_it(client, app, auth_headers, ranges, field):
+    listing = make_listing()  # EUR
+    body = {"ranges": ranges} if ranges is not None else {}
+    response = client.put(f"/api/v1/properties/{listing.id}/availability", headers=auth_headers(listing.host),
+                          json=body)
+    assert response.status_code == 422, response.get_json()
+    assert list(response.get_json()["error"]["fields"]) == [field]
+    assert NightHold.query.count() == 0
+
+
+def test_a_stranger_is_refused_before_the_ranges_are_read(client, app, auth_headers):
+    listing = make_listing()
+    assert put(client, listing, auth_headers(make_user()), "all of them").status_code == 403
+
+
 @pytest.mark.parametrize("role, status", [("guest", 403), ("host", 403), ("admin", 200)])
 def test_calendar_write_permission_matrix(client, app, auth_headers, role, status):
     listing = make_listing()

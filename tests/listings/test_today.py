@@ -11,6 +11,7 @@ import pytest
 
 from app import clock
 from app.blueprints.calendar import services as calendar
+from app.blueprints.calendar.ranges import NightRange
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import NightHold
@@ -37,7 +38,7 @@ def test_each_zone_has_its_own_today_around_utc_midnight():
 
 def block(listing, night: date, now: datetime) -> None:
     calendar.set_availability(listing, actor=listing.host, now=now, ranges=[
-        {"start": night.isoformat(), "end": (night + timedelta(days=1)).isoformat(), "available": False}])
+        NightRange(night, night + timedelta(days=1), available=False)])
 
 
 def test_a_listing_already_on_tomorrows_date_cannot_change_the_servers_today(app):
@@ -56,7 +57,7 @@ def test_a_listing_still_on_yesterdays_date_can_change_and_offer_its_tonight(app
     with pytest.raises(ValidationFailed):
         block(behind, DEC[1], AFTER)
     calendar.set_availability(behind, actor=behind.host, now=AFTER,
-                              ranges=[{"start": DEC[2].isoformat(), "end": DEC[3].isoformat(), "available": True}])
+                              ranges=[NightRange(DEC[2], DEC[3], available=True)])
     days = calendar.get_calendar(behind, DEC[1], DEC[4], today=clock.listing_today(behind, AFTER))
     assert [day.available for day in days] == [False, True, True]
 

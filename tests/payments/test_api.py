@@ -18,9 +18,8 @@ SOON = date.today() + timedelta(days=30)
 
 
 def make_booking(listing, guest, check_in=SOON, nights=3) -> Booking:
-    return bookings.create_booking(guest, {"property_id": listing.id, "check_in": check_in.isoformat(),
-                                           "check_out": (check_in + timedelta(days=nights)).isoformat(),
-                                           "guests": 1})[0]
+    return bookings.create_booking(guest=guest, listing_id=listing.id, check_in=check_in,
+                                   check_out=check_in + timedelta(days=nights), guests=1)[0]
 
 
 def pay(client, auth_headers, guest, booking, method="pm_card_visa", key="pay-1", status=201):

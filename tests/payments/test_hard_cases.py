@@ -49,9 +49,8 @@ def booking(app) -> Booking:
                            price_per_night={"amount": 10000, "currency": "USD"}, cleaning_fee=None)
     listing.host.payout_account = CONNECTED_ACCOUNT
     db.session.commit()
-    return bookings.create_booking(make_user(email="guest@example.com"), {
-        "property_id": listing.id, "check_in": SOON.isoformat(), "check_out": (SOON + timedelta(days=2)).isoformat(),
-        "guests": 1})[0]
+    return bookings.create_booking(guest=make_user(email="guest@example.com"), listing_id=listing.id, check_in=SOON,
+                                   check_out=SOON + timedelta(days=2), guests=1)[0]
 
 
 def pay(client, auth_headers, booking, method=None, key="k1"):

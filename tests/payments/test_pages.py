@@ -44,9 +44,8 @@ def listing(host):
 
 
 def book(guest, listing) -> Booking:
-    data = {"property_id": listing.id, "check_in": SOON.isoformat(),
-            "check_out": (SOON + timedelta(days=3)).isoformat(), "guests": 2}
-    return bookings.create_booking(guest, data)[0]
+    return bookings.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
+                                   check_out=SOON + timedelta(days=3), guests=2)[0]
 
 
 def checkout_form(client, booking) -> dict:

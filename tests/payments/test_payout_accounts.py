@@ -50,8 +50,8 @@ def after_check_out(booking: Booking) -> datetime:
 def new_booking(host: User, guest: User) -> Booking:
     listing = make_listing(host, instant_book=True, min_nights=1, cancellation_policy="flexible",
                            price_per_night={"amount": 10000, "currency": "USD"}, cleaning_fee=None)
-    return bookings.create_booking(guest, {"property_id": listing.id, "check_in": SOON.isoformat(),
-                                           "check_out": (SOON + timedelta(days=2)).isoformat(), "guests": 1})[0]
+    return bookings.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
+                                   check_out=SOON + timedelta(days=2), guests=1)[0]
 
 
 def pay(client, auth_headers, booking: Booking, method: str | None = "pm_card_visa") -> dict:

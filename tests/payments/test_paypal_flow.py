@@ -33,9 +33,8 @@ def app(make_app, paypal_stub: PayPalStub):
 def booking(app) -> Booking:
     listing = make_listing(instant_book=True, min_nights=1, cancellation_policy="flexible",
                            price_per_night={"amount": 15000, "currency": "JPY"}, cleaning_fee=None)
-    return bookings.create_booking(make_user(email="guest@example.com"), {
-        "property_id": listing.id, "check_in": SOON.isoformat(), "check_out": (SOON + timedelta(days=2)).isoformat(),
-        "guests": 1})[0]
+    return bookings.create_booking(guest=make_user(email="guest@example.com"), listing_id=listing.id, check_in=SOON,
+                                   check_out=SOON + timedelta(days=2), guests=1)[0]
 
 
 def start(client, auth_headers, booking) -> dict:

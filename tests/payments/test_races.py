@@ -46,8 +46,8 @@ def paid_booking(client, auth_headers, policy="strict", nights=2) -> Booking:
     listing.host.payout_account = CONNECTED_ACCOUNT
     db.session.commit()
     guest = make_user()
-    booking = bookings.create_booking(guest, {"property_id": listing.id, "check_in": SOON.isoformat(),
-                                              "check_out": (SOON + timedelta(days=nights)).isoformat()})[0]
+    booking = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
+                                      check_out=SOON + timedelta(days=nights), guests=1)[0]
     paid = client.post("/api/v1/payments", json={"booking_id": booking.id, "payment_method": "pm_card_visa"},
                        headers={**auth_headers(guest), "Idempotency-Key": f"pay-{booking.id}"})
     assert paid.status_code == 201 and paid.get_json()["status"] == "succeeded", paid.get_json()
@@ -148,8 +148,8 @@ def test_two_runs_at_once_send_each_refund_and_each_payout_once(app, client, aut
 def test_parallel_payments_with_different_keys_charge_once(app, auth_headers, stripe_stub, monkeypatch):
     listing = make_listing(instant_book=True, min_nights=1)
     guest = make_user()
-    booking = bookings.create_booking(guest, {"property_id": listing.id, "check_in": SOON.isoformat(),
-                                              "check_out": (SOON + timedelta(days=2)).isoformat()})[0]
+    booking = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
+                                      check_out=SOON + timedelta(days=2), guests=1)[0]
     inside_stripe = Pause()
     monkeypatch.setattr(StripeProvider, "create_charge", inside_stripe.wrap(StripeProvider.create_charge))
     headers = auth_headers(guest)
@@ -174,8 +174,8 @@ def test_parallel_payments_with_different_keys_charge_once(app, auth_headers, st
 def test_a_repeat_during_the_first_charge_waits_and_gets_its_answer(app, auth_headers, stripe_stub, monkeypatch):
     listing = make_listing(instant_book=True, min_nights=1)
     guest = make_user()
-    booking = bookings.create_booking(guest, {"property_id": listing.id, "check_in": SOON.isoformat(),
-                                              "check_out": (SOON + timedelta(days=2)).isoformat()})[0]
+    booking = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
+                                      check_out=SOON + timedelta(days=2), guests=1)[0]
     inside_stripe = Pause()
     monkeypatch.setattr(StripeProvider, "create_charge", inside_stripe.wrap(StripeProvider.create_charge))
     headers = {**auth_headers(guest), "Idempotency-Key": "one-click"}
@@ -203,8 +203,8 @@ def test_a_charge_whose_answer_was_lost_blocks_other_payments_until_it_is_asked_
         app, client, auth_headers, stripe_stub):
     listing = make_listing(instant_book=True, min_nights=1)
     guest = make_user()
-    booking = bookings.create_booking(guest, {"property_id": listing.id, "check_in": SOON.isoformat(),
-                                              "check_out": (SOON + timedelta(days=2)).isoformat()})[0]
+    booking = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
+                                      check_out=SOON + timedelta(days=2), guests=1)[0]
     body = {"booking_id": booking.id, "payment_method": "pm_card_visa"}
     stripe_stub.fail_next(1)  # Stripe's answer never arrives: it may or may not have charged
     lost = client.post("/api/v1/payments", json=body, headers={**auth_headers(guest), "Idempotency-Key": "a"})

@@ -95,9 +95,8 @@ def test_checkout_shows_the_total_in_the_guests_currency_converted_once(client, 
                            cleaning_fee={"amount": 3001, "currency": "EUR"})
     guest = make_user(preferred_currency="DKK")
     check_in = date.today() + timedelta(days=20)
-    booking = bookings.create_booking(guest, {"property_id": listing.id, "check_in": check_in.isoformat(),
-                                              "check_out": (check_in + timedelta(days=2)).isoformat(),
-                                              "guests": 2})[0]
+    booking = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=check_in,
+                                      check_out=check_in + timedelta(days=2), guests=2)[0]
     assert booking.total_amount == 14561
     login(client, guest)
     page = client.get(f"/bookings/{booking.id}/checkout").get_data(as_text=True)

@@ -36,9 +36,8 @@ def booking(app) -> Booking:
                            price_per_night={"amount": 10000, "currency": "USD"}, cleaning_fee=None)
     listing.host.payout_account = CONNECTED_ACCOUNT
     db.session.commit()
-    return bookings.create_booking(make_user(email="guest@example.com"), {
-        "property_id": listing.id, "check_in": SOON.isoformat(), "check_out": (SOON + timedelta(days=2)).isoformat(),
-        "guests": 1})[0]
+    return bookings.create_booking(guest=make_user(email="guest@example.com"), listing_id=listing.id, check_in=SOON,
+                                   check_out=SOON + timedelta(days=2), guests=1)[0]
 
 
 def pay(client, auth_headers, booking, method=None, key="k1"):
@@ -100,9 +99,8 @@ def test_refund_and_payout_go_through_stripe(app, client, auth_headers, booking,
     other = make_listing(instant_book=True, min_nights=1, title="Second place")
     other.host.payout_account = CONNECTED_ACCOUNT
     db.session.commit()
-    second = bookings.create_booking(booking.guest, {
-        "property_id": other.id, "check_in": SOON.isoformat(), "check_out": (SOON + timedelta(days=1)).isoformat(),
-        "guests": 1})[0]
+    second = bookings.create_booking(guest=booking.guest, listing_id=other.id, check_in=SOON,
+                                     check_out=SOON + timedelta(days=1), guests=1)[0]
     pay(client, auth_headers, second, "pm_card_visa", key="k2")
     bookings.cancel_booking(booking.id, booking.guest)  # flexible, 30 days ahead: everything back
     [refund] = stripe_stub.calls("/v1/refunds", "POST")

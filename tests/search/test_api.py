@@ -8,6 +8,7 @@ import pytest
 
 from app import rates
 from app.blueprints.calendar import services as calendar
+from app.blueprints.calendar.ranges import NightRange
 from app.extensions import db
 from app.models import Listing
 
@@ -58,8 +59,7 @@ def test_dates_exclude_listings_with_a_held_night(client, app):
     free, busy = make_listing(title="Free one"), make_listing(title="Busy one")
     start = date.today() + timedelta(days=10)
     calendar.set_availability(busy, actor=busy.host, ranges=[
-        {"start": (start + timedelta(days=1)).isoformat(), "end": (start + timedelta(days=2)).isoformat(),
-         "available": False}])
+        NightRange(start + timedelta(days=1), start + timedelta(days=2), available=False)])
     query = f"check_in={start}&check_out={start + timedelta(days=3)}"
     assert titles(client, query) == ["Free one"]
     # Adjacent stay: the blocked night is the check-out day of this one, so it is free.

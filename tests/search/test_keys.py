@@ -11,6 +11,7 @@ import pytest
 from app import rates
 from app.blueprints.calendar import holds
 from app.blueprints.calendar import services as calendar
+from app.blueprints.calendar.ranges import NightRange
 from app.blueprints.listings import places
 from app.blueprints.listings import services as listings
 from app.extensions import db
@@ -39,11 +40,10 @@ def test_calendar_changes_rewrite_the_held_nights(app):
     start = date(2026, 12, 1)  # the string starts a day before the earliest today: no search's check-in is earlier
     night = date(2026, 12, 6)
     calendar.set_availability(listing, actor=listing.host, now=now, ranges=[
-        {"start": night.isoformat(), "end": (night + timedelta(days=2)).isoformat(), "available": False}])
+        NightRange(night, night + timedelta(days=2), available=False)])
     assert (listing.held_from, listing.held_nights) == (start, "0000011")
     calendar.set_availability(listing, actor=listing.host, now=now, ranges=[
-        {"start": (night + timedelta(days=1)).isoformat(), "end": (night + timedelta(days=2)).isoformat(),
-         "available": True}])
+        NightRange(night + timedelta(days=1), night + timedelta(days=2), available=True)])
     assert listing.held_nights == "000001"  # reopening the last held night shortens the string
     place_rows = db.session.query(ListingPlace).filter_by(listing_id=listing.id).all()
     assert place_rows and {(row.held_from, row.held_nights) for row in place_rows} == {(start, "000001")}
@@ -53,7 +53,7 @@ def test_a_night_held_years_ahead_keeps_that_stay_out_of_search(client, app):
     listing = make_listing(title="Far", max_nights=30)
     night = date.today() + timedelta(days=900)
     calendar.set_availability(listing, actor=listing.host, ranges=[
-        {"start": night.isoformat(), "end": (night + timedelta(days=1)).isoformat(), "available": False}])
+        NightRange(night, night + timedelta(days=1), available=False)])
     assert titles(client, f"check_in={night - timedelta(days=2)}&check_out={night + timedelta(days=1)}") == []
     assert titles(client, f"check_in={night - timedelta(days=2)}&check_out={night}") == ["Far"]
     assert titles(client, f"check_in={night + timedelta(days=1)}&check_out={night + timedelta(days=4)}") == ["Far"]
@@ -110,7 +110,7 @@ def catalogue(app):
         db.session.commit()
         if n % 3 == 0:
             calendar.set_availability(listing, actor=host, ranges=[
-                {"start": BLOCKED.isoformat(), "end": (BLOCKED + timedelta(days=1)).isoformat(), "available": False}])
+                NightRange(BLOCKED, BLOCKED + timedelta(days=1), available=False)])
         made.append(listing)
     return made
 

@@ -10,6 +10,7 @@ import pytest
 
 from app import money, rates
 from app.blueprints.calendar import services as calendar
+from app.blueprints.calendar.ranges import NightRange
 
 from ..support.factories import make_listing, make_user
 
@@ -52,11 +53,7 @@ def test_search_dates_exclude_listing_with_blocked_night_and_pass_dates_to_card(
         busy,
         actor=busy.host,
         ranges=[
-            {
-                "start": (start + timedelta(days=1)).isoformat(),
-                "end": (start + timedelta(days=2)).isoformat(),
-                "available": False,
-            }
+            NightRange(start + timedelta(days=1), start + timedelta(days=2), available=False)
         ],
     )
     end = start + timedelta(days=3)

@@ -10,6 +10,7 @@ import pytest
 from app import clock
 from app.blueprints.bookings import services as bookings
 from app.blueprints.calendar import services as calendar
+from app.blueprints.calendar.ranges import NightRange
 from app.blueprints.search import services as search
 from app.errors import ValidationFailed
 
@@ -66,7 +67,7 @@ def test_a_cached_answer_does_not_outlive_a_listings_midnight(zones):
 
 def test_a_night_blocked_for_tonight_where_the_listing_is_keeps_it_out(zones):
     calendar.set_availability(zones["behind"], actor=zones["behind"].host, now=AFTER,
-                              ranges=[{"start": day(-1), "end": day(0), "available": False}])
+                              ranges=[NightRange(D - timedelta(days=1), D, available=False)])
     assert found({"check_in": day(-1), "check_out": day(2)}, AFTER) == ([], 0)
     assert found({"check_in": day(0), "check_out": day(2)}, AFTER) == (["behind", "utc", "ahead"], 3)
 
@@ -89,7 +90,8 @@ def test_search_shows_a_listing_exactly_when_a_booking_of_it_would_be_taken(zone
         bookable = set()
         for name, listing in zones.items():
             try:
-                bookings.parse_stay(listing, {**args, "guests": 1}, today=clock.listing_today(listing, now))
+                bookings.check_stay(listing, check_in, check_in + timedelta(days=nights), 1,
+                                    today=clock.listing_today(listing, now))
             except ValidationFailed:
                 continue
             bookable.add(name)

@@ -8,7 +8,7 @@ from flask_jwt_extended import get_current_user
 from ...authz import login_required
 from ...openapi import api_doc
 from ...pagination import page_args
-from ...validation import json_object
+from ...validation import json_object, load_json, load_query
 from . import api_bp, schemas, services
 
 
@@ -17,7 +17,9 @@ from . import api_bp, schemas, services
          response=schemas.QuoteSchema, errors=(400, 404, 422))
 def get_quote(listing_id: int):
     """The same checks as booking; `available` says whether every night is free."""
-    return schemas.quote_to_dict(services.get_quote(listing_id, request.args.to_dict()))
+    args = load_query(schemas.StayArgsSchema(partial=schemas.STAY_DATES))  # a missing date: the service's 422
+    return schemas.quote_to_dict(services.quote(listing_id, args.get("check_in"), args.get("check_out"),
+                                                args["guests"]))
 
 
 @api_bp.post("/bookings")
@@ -27,7 +29,7 @@ def get_quote(listing_id: int):
 def create_booking():
     """Send an `Idempotency-Key` header to retry safely: a retry gets the first booking back (with
     `Idempotent-Replayed: true`). 409 `dates_unavailable` when a night is booked or blocked."""
-    booking, replayed = services.create_booking(get_current_user(), json_object(),
+    booking, replayed = services.create_booking(guest=get_current_user(), **load_json(schemas.BookingInputSchema()),
                                                 idempotency_key=request.headers.get("Idempotency-Key"))
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return schemas.booking_to_dict(booking), 201, headers

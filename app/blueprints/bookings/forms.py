@@ -18,10 +18,9 @@ class BookingForm(FlaskForm):
     # A fresh key per rendered panel: a double click or a resent form gets the first booking back.
     idempotency_key = HiddenField()
 
-    def to_data(self, listing_id: int) -> dict:
-        """The booking in the API's JSON shape, for services.create_booking (after validate)."""
-        return {"property_id": listing_id, "check_in": self.check_in.data.isoformat(),
-                "check_out": self.check_out.data.isoformat(), "guests": self.guests.data}
+    def stay(self) -> dict:
+        """check_in, check_out and guests as services.create_booking takes them (after validate)."""
+        return {"check_in": self.check_in.data, "check_out": self.check_out.data, "guests": self.guests.data}
 
 
 class CancelForm(FlaskForm):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -12,14 +10,13 @@ from flask import current_app
 
 from ... import money
 from ...clock import listing_today
-from ...errors import BadRequest, NotFoundError, ValidationFailed
+from ...errors import NotFoundError, ValidationFailed
 from ...extensions import db
 from ...models import Listing
 from ..calendar import services as calendar
 from ..calendar.ranges import stay_date_errors
 
 MAX_GUESTS = 100
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -48,41 +45,11 @@ class Quote:
     available: bool
 
 
-def _fail(source: str, field: str, message: str):
-    """An unparsable value: 400 in a query string (the contract's rule), 422 in a JSON body."""
-    if source == "query":
-        return BadRequest(f"{field} {message}.", fields={field: [message]})
-    return ValidationFailed({field: [message]})
-
-
-def _date_value(data: Mapping, field: str, source: str) -> date:
-    raw = data.get(field)
-    if raw is None or raw == "":
-        raise ValidationFailed({field: ["required"]})
-    try:
-        if isinstance(raw, str) and ISO_DATE.fullmatch(raw):
-            return date.fromisoformat(raw)
-    except ValueError:
-        pass
-    raise _fail(source, field, "must be a date as YYYY-MM-DD")
-
-
-def _guests_value(data: Mapping, source: str) -> int:
-    raw = data.get("guests", 1)
-    if isinstance(raw, str) and source == "query":
-        try:
-            raw = int(raw.strip())
-        except ValueError:
-            raise _fail(source, "guests", "must be a whole number") from None
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise _fail(source, "guests", "must be a whole number")
-    return raw
-
-
-def parse_stay(listing: Listing, data: Mapping, *, source: str = "body", today: date | None = None) -> Stay:
-    """check_in, check_out and guests checked against the listing's rules. Raises BadRequest, ValidationFailed."""
-    check_in, check_out = _date_value(data, "check_in", source), _date_value(data, "check_out", source)
-    guests = _guests_value(data, source)
+def check_stay(listing: Listing, check_in: date, check_out: date, guests: int, *,
+               today: date | None = None) -> Stay:
+    """The stay checked against the listing's rules: the stay-date rules (calendar.ranges.stay_date_errors, at
+    the listing's `today`), its minimum and maximum nights and its party size. Raises ValidationFailed naming
+    every field at fault."""
     today = today or listing_today(listing)
     errors = stay_date_errors(check_in, check_out, today=today)
     if "check_out" not in errors:
@@ -96,7 +63,7 @@ def parse_stay(listing: Listing, data: Mapping, *, source: str = "body", today: 
     return Stay(check_in, check_out, guests)
 
 
-def quote(listing: Listing, stay: Stay) -> Quote:
+def price_stay(listing: Listing, stay: Stay) -> Quote:
     """The price of `stay` now: each night at its own price or the base price, the cleaning fee, and the
     service fee (SERVICE_FEE_PERCENT of both); and whether every night is free (calendar.night_prices,
     calendar.is_free)."""
@@ -108,12 +75,18 @@ def quote(listing: Listing, stay: Stay) -> Quote:
                  available=calendar.is_free(listing, stay.check_in, stay.check_out))
 
 
-def get_quote(listing_id: int, args: Mapping) -> Quote:
-    """The quote endpoint: the same checks as booking. Raises NotFoundError, BadRequest, ValidationFailed."""
+def quote(listing_id: int, check_in: date | None, check_out: date | None, guests: int, *,
+          today: date | None = None) -> Quote:
+    """The quote endpoint: the same checks as booking. A date the query left out is None: 422 required, after
+    the listing is found. Raises NotFoundError, ValidationFailed."""
     listing = active_listing(listing_id)
     if listing is None:
         raise NotFoundError("Listing not found.")
-    return quote(listing, parse_stay(listing, args, source="query"))
+    missing = {name: ["required"] for name, value in (("check_in", check_in), ("check_out", check_out))
+               if value is None}
+    if missing:
+        raise ValidationFailed(missing)
+    return price_stay(listing, check_stay(listing, check_in, check_out, guests, today=today))
 
 
 def active_listing(listing_id: Any) -> Listing | None:

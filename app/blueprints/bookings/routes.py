@@ -15,10 +15,12 @@ from ...forms_util import show_error
 from ...models import BOOKING_STATUSES, Booking, Listing, User, utcnow
 from ...navigation import safe_next
 from ...pagination import page_args
+from ...validation import load_data
 from ..calendar import services as calendar
 from ..listings import services as listing_services
 from . import bp, services
 from .forms import AnswerForm, BookingForm, CancelForm
+from .schemas import STAY_DATES, StayArgsSchema
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,8 @@ def booking_panel(listing: Listing) -> dict:
     quote = quote_problem = None
     if values["check_in"] and values["check_out"] and not (errors or message):
         try:
-            quote = services.get_quote(listing.id, {k: v for k, v in values.items() if v})
+            args = load_data(StayArgsSchema(partial=STAY_DATES), {k: v for k, v in values.items() if v})
+            quote = services.quote(listing.id, args.get("check_in"), args.get("check_out"), args["guests"])
         except DomainError as exc:
             fields, general = field_messages(exc)
             quote_problem = " ".join([general or ""] + [f"{FIELD_LABELS[k]}: {m}" for k, ms in fields.items()
@@ -122,7 +125,7 @@ def new(listing_id: int):
         expired = "csrf_token" in form.errors
         return refuse(listing_id, values, errors, "The form expired; please try again." if expired else None)
     try:
-        booking = create(user, form.to_data(listing_id), form.idempotency_key.data or None)
+        booking = create(user, listing_id, form.stay(), form.idempotency_key.data or None)
     except DomainError as exc:
         logger.warning("booking refused for listing %s: %s", listing_id, exc.code)
         return refuse(listing_id, values, *field_messages(exc))
@@ -130,14 +133,14 @@ def new(listing_id: int):
     return redirect(url_for(".detail", booking_id=booking.id))
 
 
-def create(user: User, data: dict, key: str | None) -> Booking:
+def create(user: User, listing_id: int, stay: dict, key: str | None) -> Booking:
     """services.create_booking; a key reused for other dates (a form sent again after going back) is dropped."""
     try:
-        return services.create_booking(user, data, idempotency_key=key)[0]
+        return services.create_booking(guest=user, listing_id=listing_id, **stay, idempotency_key=key)[0]
     except DomainError as exc:
         if key is None or exc.code != "idempotency_mismatch":
             raise
-    return services.create_booking(user, data)[0]
+    return services.create_booking(guest=user, listing_id=listing_id, **stay)[0]
 
 
 def booked_message(booking: Booking) -> str:

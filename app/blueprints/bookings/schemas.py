@@ -1,20 +1,31 @@
-"""Booking schemas: they document the API (OpenAPI) and are the one way bookings and quotes are dumped;
-services.py and quotes.py validate input."""
+"""Booking schemas: they document the API (OpenAPI), load its input (types; the stay's rules are the services')
+and are the one way bookings and quotes are dumped."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, pre_dump, validate
+from marshmallow import Schema, fields, pre_dump, pre_load, validate
 
 from ...models import BOOKING_STATUSES, Booking
 from ...money import money
-from ...schemas import MoneySchema, PageSchema, Timestamp
+from ...schemas import IsoDate, MoneySchema, PageSchema, Timestamp
 from .services import Quote
+
+STAY_DATES = ("check_in", "check_out")
+_REQUIRED = {"required": "required", "null": "required"}
+_WHOLE = {"invalid": "must be a whole number", "null": "must be a whole number"}
 
 
 class StayArgsSchema(Schema):
-    check_in = fields.Date(required=True)
-    check_out = fields.Date(required=True)
-    guests = fields.Integer(load_default=1)
+    """The quote's query: an empty date is a missing one. Loaded with partial=STAY_DATES, a missing date is left
+    out and the service answers it (422 required, after the listing's 404); one that is not a date is 400."""
+
+    check_in = IsoDate(required=True, error_messages=_REQUIRED)
+    check_out = IsoDate(required=True, error_messages=_REQUIRED)
+    guests = fields.Integer(load_default=1, error_messages=_WHOLE)
+
+    @pre_load
+    def _drop_empty_dates(self, data: dict, **_kw) -> dict:
+        return {name: value for name, value in data.items() if not (name in STAY_DATES and value == "")}
 
 
 class PriceSchema(Schema):
@@ -38,10 +49,16 @@ class QuoteSchema(Schema):
 
 
 class BookingInputSchema(Schema):
-    listing_id = fields.Integer(required=True, strict=True, data_key="property_id")
-    check_in = fields.Date(required=True)
-    check_out = fields.Date(required=True)
-    guests = fields.Integer(required=True, strict=True)
+    """The body of POST /bookings, loaded as services.create_booking's keyword arguments; `guests` defaults to 1
+    (a retry that spells it out is the same request)."""
+
+    listing_id = fields.Integer(required=True, strict=True, data_key="property_id",
+                                validate=validate.Range(1, 2**31 - 1, error="no such listing"),
+                                error_messages={"required": "no such listing", "null": "no such listing",
+                                                "invalid": "no such listing"})
+    check_in = IsoDate(required=True, error_messages=_REQUIRED)
+    check_out = IsoDate(required=True, error_messages=_REQUIRED)
+    guests = fields.Integer(strict=True, load_default=1, error_messages=_WHOLE)
 
 
 class CancelSchema(Schema):

@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -38,66 +37,68 @@ from .queries import (  # noqa: F401 (the bookings API: callers keep importing t
     trip_counts,
     visible_booking,
 )
-from .quotes import Quote, Stay, active_listing, get_quote, parse_stay, quote  # noqa: F401 (the bookings API)
+from .quotes import Quote, Stay, active_listing, check_stay, price_stay, quote  # noqa: F401 (the bookings API)
 
 logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH, MAX_REASON_LENGTH = 255, 500
 
 
-def _request_hash(data: Mapping) -> str:
-    """The request as it means: a retry that spells out a default (`"guests": 1`) is the same request."""
-    fields = {name: data.get(name) for name in ("property_id", "check_in", "check_out")}
-    fields["guests"] = data.get("guests", 1)
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+def request_hash(listing_id: int, check_in: date, check_out: date, guests: int) -> str:
+    """The booking request as it means, for its Idempotency-Key: a retry that spells out the default party size
+    (`"guests": 1`) is the same request. The same digest as the JSON body's own values (dates as YYYY-MM-DD)."""
+    fields = {"property_id": listing_id, "check_in": check_in.isoformat(), "check_out": check_out.isoformat(),
+              "guests": guests}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _replay(user: User, key: str, request_hash: str) -> Booking | None:
+def _replay(user: User, key: str, digest: str) -> Booking | None:
     """The booking an earlier request with this key made; Conflict if that request asked for something else."""
     row = db.session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user.id,
                                                          IdempotencyKey.key_hash == _key_hash(key)))
     if row is None:
         return None
-    if row.request_hash != request_hash:
+    if row.request_hash != digest:
         raise Conflict("This Idempotency-Key was used for a different booking request.",
                        code="idempotency_mismatch")
     return db.session.get(Booking, row.booking_id)
 
 
-def create_booking(guest: User, data: Mapping, *, idempotency_key: str | None = None,
-                   now: datetime | None = None) -> tuple[Booking, bool]:
+def create_booking(*, guest: User, listing_id: int, check_in: date, check_out: date, guests: int,
+                   idempotency_key: str | None = None, now: datetime | None = None) -> tuple[Booking, bool]:
     """Book a stay: (booking, replayed). A retry with the same Idempotency-Key gets the first booking back.
 
-    Raises ValidationFailed, PermissionDenied (the listing's own host), DatesUnavailable (a night is held),
-    Conflict idempotency_mismatch.
+    Checks, in this order: the key's length, an earlier request with the key (its booking, or Conflict
+    idempotency_mismatch), the listing (ValidationFailed property_id), its own host (PermissionDenied), the stay
+    (quotes.check_stay: ValidationFailed); then DatesUnavailable when a night is held.
     """
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise ValidationFailed({"Idempotency-Key": [f"use 1 to {MAX_KEY_LENGTH} characters"]})
-    request_hash = _request_hash(data)
-    if idempotency_key and (earlier := _replay(guest, idempotency_key, request_hash)) is not None:
+    digest = request_hash(listing_id, check_in, check_out, guests)
+    if idempotency_key and (earlier := _replay(guest, idempotency_key, digest)) is not None:
         return earlier, True
-    listing = active_listing(data.get("property_id"))
+    listing = active_listing(listing_id)
     if listing is None:
         raise ValidationFailed({"property_id": ["no such listing"]})
     if listing.host_id == guest.id:
         raise PermissionDenied("Hosts cannot book their own listing.")
     now = now or utcnow()
-    stay = parse_stay(listing, data, today=listing_today(listing, now))
+    stay = check_stay(listing, check_in, check_out, guests, today=listing_today(listing, now))
     try:
         booking = _hold_stay(guest, listing, stay, now)
         if idempotency_key:
             db.session.add(IdempotencyKey(user_id=guest.id, key_hash=_key_hash(idempotency_key),
-                                          request_hash=request_hash, booking_id=booking.id, created_at=now))
+                                          request_hash=digest, booking_id=booking.id, created_at=now))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        if idempotency_key and (earlier := _replay(guest, idempotency_key, request_hash)) is not None:
+        if idempotency_key and (earlier := _replay(guest, idempotency_key, digest)) is not None:
             return earlier, True  # a parallel request with this key won
-        if quote(listing, stay).available:
+        if price_stay(listing, stay).available:
             raise  # not a night held twice: a bug to see, not a 409
         raise DatesUnavailable("Some of those nights are already taken.") from None
     except Exception:
@@ -118,9 +119,8 @@ def _hold_stay(guest: User, listing: Listing, stay: Stay, now: datetime) -> Book
     lock_listing(listing.id)
     if not listing.is_active:
         raise ValidationFailed({"property_id": ["no such listing"]})
-    stay = parse_stay(listing, {"check_in": stay.check_in.isoformat(), "check_out": stay.check_out.isoformat(),
-                                "guests": stay.guests}, today=listing_today(listing, now))
-    price = quote(listing, stay)
+    stay = check_stay(listing, stay.check_in, stay.check_out, stay.guests, today=listing_today(listing, now))
+    price = price_stay(listing, stay)
     booking = Booking(listing_id=listing.id, guest_id=guest.id, check_in=stay.check_in, check_out=stay.check_out,
                       nights=stay.nights, guests=stay.guests, status="pending", currency=price.currency,
                       nightly_amount=price.nightly, cleaning_fee_amount=price.cleaning_fee,

@@ -10,7 +10,7 @@ from ... import clock
 from ...authz import login_required
 from ...money import money
 from ...openapi import api_doc
-from ...validation import json_object, load_query
+from ...validation import json_object, load_data, load_query
 from ..listings import services as listings
 from . import api_bp, schemas, services
 from .ranges import MAX_RANGE_DAYS
@@ -33,11 +33,14 @@ def get_listing_availability(listing_id: int):
 @api_bp.put("/properties/<int:listing_id>/availability")
 @login_required
 @api_doc(summary="Block, reopen or price nights (its host or an admin)", body=schemas.AvailabilityUpdateSchema,
-         response=schemas.AvailabilitySchema, errors=(403, 404, 409))
+         response=schemas.AvailabilitySchema, errors=(403, 404, 409, 422))
 def update_listing_availability(listing_id: int):
     """All ranges apply in one transaction; blocking a booked night is 409 dates_unavailable."""
     listing = listings.get_listing(listing_id)
-    start, end = services.set_availability(listing, actor=get_current_user(), ranges=json_object().get("ranges"))
+    body, actor = json_object(), get_current_user()  # 400/415 for a body that is not JSON, as before the 403
+    services.authorize_calendar(actor, listing)  # 403 before the ranges are read
+    ranges = load_data(schemas.AvailabilityUpdateSchema(), body)["ranges"]
+    start, end = services.set_availability(listing, actor=actor, ranges=ranges)
     return _days_payload(services.get_calendar(listing, start, min(end, start + timedelta(days=MAX_RANGE_DAYS))))
 
 

@@ -7,6 +7,7 @@ from wtforms import DateField, RadioField, SelectChoice, StringField, SubmitFiel
 from wtforms.validators import InputRequired
 
 from ...forms_util import parse_amount
+from .ranges import NightRange
 
 # Service field names (dotted, as the API reports them) -> form field names.
 CALENDAR_ERROR_FIELDS = {"ranges.0.start": "start", "ranges.0.end": "end", "ranges.0.price": "price",
@@ -34,12 +35,11 @@ class CalendarForm(FlaskForm):
         if self.action.data == "price":
             self.price_minor = parse_amount(field.data, self.currency)
 
-    def to_range(self) -> dict:
+    def to_range(self) -> NightRange:
         """The form as one range of services.set_availability (after validate)."""
-        item: dict = {"start": self.start.data.isoformat(), "end": self.end.data.isoformat()}
-        if self.action.data == "price":
-            amount = self.price_minor
-            item["price"] = None if amount is None else {"amount": amount, "currency": self.currency}
-        else:
-            item["available"] = self.action.data == "reopen"
-        return item
+        start, end = self.start.data, self.end.data
+        if self.action.data != "price":
+            return NightRange(start, end, available=self.action.data == "reopen")
+        if self.price_minor is None:
+            return NightRange(start, end, base_price=True)
+        return NightRange(start, end, price={"amount": self.price_minor, "currency": self.currency})

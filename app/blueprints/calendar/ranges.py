@@ -5,12 +5,32 @@ One definition of each, so the calendar's pages and API, a booking's quote and s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ...errors import ValidationFailed
 
 MAX_RANGE_DAYS = 366
+MAX_RANGES = 100  # ranges in one change of a calendar
 MAX_FUTURE_DAYS = 3 * 366  # how far ahead a calendar can be read or edited, and a stay can end
+
+
+@dataclass(frozen=True)
+class NightRange:
+    """One change of a listing's calendar, the nights [start, end): `available` False blocks them, True reopens
+    them, None leaves their holds as they are; `price` (Money in the listing's currency) prices each of them, and
+    `base_price` returns them to the listing's base price."""
+
+    start: date
+    end: date
+    available: bool | None = None
+    price: Mapping | None = None
+    base_price: bool = False
+
+    def __post_init__(self) -> None:
+        if self.base_price and self.price is not None:
+            raise ValueError("a range sets a price or returns to the base price, not both")
 
 
 def nights(start: date, end: date) -> list[date]:

@@ -9,9 +9,9 @@ search reads (holds.py) in the same transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +23,7 @@ from ...models import Booking, Listing, NightHold, NightPrice, User
 from ..listings import services as listings
 from ..listings.services import MAX_AMOUNT, can_manage
 from . import holds
-from .ranges import check_range, nights
+from .ranges import MAX_RANGES, NightRange, check_range, nights
 
 logger = logging.getLogger(__name__)
 
@@ -109,34 +109,21 @@ def release_nights(booking: Booking) -> None:
     holds.refresh_held_nights(booking.listing)
 
 
-def _parse_range(index: int, item: Any, listing: Listing, today: date) -> dict:
+def _check_range(index: int, item: NightRange, listing: Listing, today: date) -> int | None:
+    """The rules a range obeys at the listing's `today`, reported on `ranges.<index>...`; its price's amount."""
     prefix = f"ranges.{index}"
-    if not isinstance(item, dict):
-        raise ValidationFailed({prefix: ["Each range is an object with start and end."]})
-    try:
-        start, end = date.fromisoformat(item.get("start", "")), date.fromisoformat(item.get("end", ""))
-    except (TypeError, ValueError):
-        raise ValidationFailed({prefix: ["start and end must be dates as YYYY-MM-DD."]}) from None
-    check_range(start, end, field=f"{prefix}.end", today=today)
-    if start < today:
+    check_range(item.start, item.end, field=f"{prefix}.end", today=today)
+    if item.start < today:
         raise ValidationFailed({f"{prefix}.start": ["Past nights cannot be changed."]})
-    parsed: dict[str, Any] = {"start": start, "end": end}
-    if "available" in item:
-        if not isinstance(item["available"], bool):
-            raise ValidationFailed({f"{prefix}.available": ["Must be true or false."]})
-        parsed["available"] = item["available"]
-    if "price" in item:
-        parsed["price"] = _parse_price(prefix, item["price"], listing)
-    if len(parsed) == 2:
+    amount = None if item.price is None else _price_amount(prefix, item.price, listing)
+    if item.available is None and item.price is None and not item.base_price:
         raise ValidationFailed({prefix: ["Say available (true/false), price, or both."]})
-    return parsed
+    return amount
 
 
-def _parse_price(prefix: str, price: Any, listing: Listing) -> int | None:
-    if price is None:
-        return None  # back to the base price
-    amount = price.get("amount") if isinstance(price, dict) else None
-    if not isinstance(price, dict) or price.get("currency") != listing.currency:
+def _price_amount(prefix: str, price: Mapping, listing: Listing) -> int:
+    amount = price.get("amount")
+    if price.get("currency") != listing.currency:
         raise ValidationFailed({f"{prefix}.price": [f"Give a Money object in the listing's currency "
                                                     f"({listing.currency})."]})
     if isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= MAX_AMOUNT:
@@ -177,31 +164,37 @@ def set_night_prices(listing: Listing, start: date, end: date, amount: int | Non
         db.session.flush()
 
 
-def set_availability(listing: Listing, *, actor: User, ranges: Any,
+def authorize_calendar(actor: User, listing: Listing) -> None:
+    """Only the listing's host or an admin changes its calendar: PermissionDenied for anyone else (the API asks
+    before it reads the ranges, so a stranger learns nothing from their faults)."""
+    if not can_manage(actor, listing):
+        raise PermissionDenied("Only the listing's host or an admin can change its calendar.")
+
+
+def set_availability(listing: Listing, *, actor: User, ranges: list[NightRange],
                      now: datetime | None = None) -> tuple[date, date]:
     """Apply every range (block, reopen, price) in one transaction, or none of them. A range may not start before
     the listing's today at `now` (clock.listing_today; default the real time): past nights cannot be changed.
 
-    Returns (the earliest start, the latest end) of the ranges. Raises PermissionDenied, ValidationFailed,
-    DatesUnavailable (a night in the range is held by a booking).
+    Returns (the earliest start, the latest end) of the ranges. Raises PermissionDenied, ValidationFailed (the
+    first range at fault, `ranges.0.end`), DatesUnavailable (a night in the range is held by a booking).
     """
-    if not can_manage(actor, listing):
-        raise PermissionDenied("Only the listing's host or an admin can change its calendar.")
+    authorize_calendar(actor, listing)
     today = clock.listing_today(listing, now)
-    if not isinstance(ranges, list) or not ranges:
+    if not ranges:
         raise ValidationFailed({"ranges": ["Give a non-empty list of ranges."]})
-    if len(ranges) > 100:
-        raise ValidationFailed({"ranges": ["At most 100 ranges at a time."]})
-    parsed = [_parse_range(index, item, listing, today) for index, item in enumerate(ranges)]
+    if len(ranges) > MAX_RANGES:
+        raise ValidationFailed({"ranges": [f"At most {MAX_RANGES} ranges at a time."]})
+    amounts = [_check_range(index, item, listing, today) for index, item in enumerate(ranges)]
     try:
         listings.lock_listing(listing.id)
-        for item in parsed:
-            if item.get("available") is False:
-                block_nights(listing, item["start"], item["end"])
-            elif item.get("available") is True:
-                reopen_nights(listing, item["start"], item["end"])
-            if "price" in item:
-                set_night_prices(listing, item["start"], item["end"], item["price"])
+        for item, amount in zip(ranges, amounts, strict=True):
+            if item.available is False:
+                block_nights(listing, item.start, item.end)
+            elif item.available is True:
+                reopen_nights(listing, item.start, item.end)
+            if item.price is not None or item.base_price:
+                set_night_prices(listing, item.start, item.end, amount)
         holds.refresh_held_nights(listing, now)
         db.session.commit()
     except IntegrityError:
@@ -211,6 +204,5 @@ def set_availability(listing: Listing, *, actor: User, ranges: Any,
         db.session.rollback()
         raise
     search_cache.bump()
-    logger.info("calendar of listing %s changed by user %s (%s ranges)", listing.id, actor.id, len(parsed))
-    return min(item["start"] for item in parsed), max(item["end"] for item in parsed)
-
+    logger.info("calendar of listing %s changed by user %s (%s ranges)", listing.id, actor.id, len(ranges))
+    return min(item.start for item in ranges), max(item.end for item in ranges)
