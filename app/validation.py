@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 
@@ -69,10 +70,38 @@ def load_json(schema: Schema, *, partial: bool = False) -> dict:
     return load_data(schema, json_object(), partial=partial)
 
 
-def load_query(schema: Schema) -> dict:
-    """Validate the query string with `schema`; unparsable values are 400 bad_request, as the contract says."""
+def load_query(schema: Schema, args: Mapping | None = None) -> dict:
+    """Load the query string (or `args`, a page's values of it) with `schema`, unknown keys ignored.
+
+    A value that cannot be parsed (a field's type: not a number, not a date) is BadRequest, 400 bad_request; a
+    value that parses but breaks a rule (a field's validators, the schema's rules across fields) is
+    ValidationFailed, 422, as the contract says. `fields` names every field at fault either way. A schema's
+    pre_load may drop keys but should not rewrite values: the type is told apart on the value as sent.
+    """
+    data = request.args.to_dict() if args is None else dict(args)
     try:
-        return schema.load(request.args.to_dict(), unknown=EXCLUDE)
+        return schema.load(data, unknown=EXCLUDE)
     except ValidationError as exc:
         fields = exc.normalized_messages()
-        raise BadRequest(f"Invalid query parameter: {', '.join(map(str, fields))}.", fields=fields) from None
+        unparsable = _unparsable(schema, data, fields)
+        if not unparsable:
+            raise ValidationFailed(fields) from None
+        message = "; ".join(f"{name} {messages[0]}".rstrip(".") for name, messages in unparsable.items())
+        raise BadRequest(message + ".", fields=fields) from None
+
+
+def _unparsable(schema: Schema, data: Mapping, fields: Mapping) -> dict[str, list[str]]:
+    """Of the fields at fault, those whose value is not even of the field's type: each is parsed again by a
+    copy of its field without validators."""
+    out = {}
+    for field in schema.load_fields.values():
+        name = field.data_key or field.name
+        if name not in fields or name not in data:
+            continue
+        bare = copy.copy(field)
+        bare.validators = []
+        try:
+            bare.deserialize(data[name], name, data)
+        except ValidationError as exc:
+            out[name] = exc.messages if isinstance(exc.messages, list) else [str(exc.messages)]
+    return out

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Listing
 
 from ..support.factories import make_listing, make_user
-from ..support.search import search, titles
+from ..support.search import search, search_query, titles
 
 
 def place(title: str, city: str, country: str, state: str = "", **overrides):
@@ -163,6 +163,26 @@ def test_deleted_listing_disappears_from_search(client, app, auth_headers):
 def test_bad_parameters_are_4xx_with_error_body(client, app, query, status):
     body = search(client, query, status=status)
     assert body["error"]["code"] in ("bad_request", "validation_error") and body["error"]["message"]
+
+
+@pytest.mark.parametrize("query, status, fields", [
+    ("lat=abc&lng=2", 400, ["lat"]), ("min_price=1.5", 400, ["min_price"]), ("lat=inf&lng=1", 400, ["lat"]),
+    ("check_in=2030-02-30&check_out=2030-03-02", 400, ["check_in"]), ("check_in=2030-03-05", 422, ["check_out"]),
+    ("check_in=2030-03-05&check_out=2030-03-01", 422, ["check_out"]), ("radius_km=5", 422, ["radius_km"]),
+    ("lat=10", 422, ["lng"]), ("min_price=500&max_price=100", 422, ["max_price"]), ("page=0", 422, ["page"]),
+    ("guests=101", 422, ["guests"]), ("currency=%20", 422, ["currency"]), ("sort=%20", 422, ["sort"]),
+    ("guests=0&lat=abc&lng=1", 400, ["guests", "lat"]),  # every value at fault; one that cannot be parsed: 400
+])
+def test_a_bad_parameter_is_named_in_fields(client, app, query, status, fields):
+    body = search(client, query, status=status)
+    assert sorted(body["error"]["fields"]) == fields
+
+
+def test_equal_searches_spelled_differently_share_one_cache_key(app):
+    spellings = [{"currency": " usd ", "amenities": "wifi,pool,wifi", "guests": " 2", "lat": "10", "lng": "1"},
+                 {"currency": "USD", "amenities": "pool,wifi", "guests": "2", "lat": "10.0", "lng": "1",
+                  "radius_km": "25", "sort": "relevance", "page": "1", "per_page": "20", "location": "  "}]
+    assert len({search_query(args).cache_key() for args in spellings}) == 1
 
 
 def test_results_are_cached_until_a_write_bumps_the_version(client, app, auth_headers):

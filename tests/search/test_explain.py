@@ -10,9 +10,11 @@ from sqlalchemy import insert, text
 
 from app import clock, geo, rates
 from app.blueprints.search import query as sql
-from app.blueprints.search.services import parse_search, search_conditions
+from app.blueprints.search.services import search_conditions
 from app.extensions import db
 from app.models import Listing, ListingPlace, NightHold, User, listing_amenities
+
+from ..support.search import search_query
 
 WATCHED = {"listings", "listing_places", "night_holds", "listing_amenities"}
 # A catalogue shaped like a real one: many cities, so a place filter is selective and the planner shows it.
@@ -95,7 +97,7 @@ def test_search_shapes_use_indexes(catalogue):
     scans = []
     for shape in SHAPES:  # one catalogue for every shape: loading it is the slow part
         filled = shape.format(d1=d1, d2=d1 + timedelta(days=3), t0=clock.earliest_today())
-        query = parse_search(dict(pair.split("=", 1) for pair in filled.split("&") if pair))
+        query = search_query(dict(pair.split("=", 1) for pair in filled.split("&") if pair))
         assert (query.zones is not None) == ("{t0}" in shape), shape
         conditions, _rates = search_conditions(query)
         counted = sql.counted_page_statement(query, conditions)

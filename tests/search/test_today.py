@@ -15,6 +15,7 @@ from app.blueprints.search import services as search
 from app.errors import ValidationFailed
 
 from ..support.factories import make_listing, make_user
+from ..support.search import search_query
 
 # Day D is today's UTC date; the instants are recent, so the listings' search keys, written now, cover them.
 D = datetime.now(UTC).date()
@@ -36,7 +37,7 @@ def zones(app):
 
 
 def found(args: dict, now: datetime) -> tuple[list[str], int]:
-    body = search.search(search.parse_search({**args, "sort": "newest"}, now=now))
+    body = search.search(search_query({**args, "sort": "newest"}, now=now))
     return [item["title"] for item in body["items"]], body["total"]
 
 
@@ -47,7 +48,7 @@ def test_just_after_utc_midnight_yesterday_is_still_today_in_pago_pago(zones, wa
     assert found({**stay, "check_in": day(-1)}, AFTER) == (["behind"], 1)
     assert found({**stay, "check_in": day(0)}, AFTER) == (["behind", "utc", "ahead"], 3)
     with pytest.raises(ValidationFailed) as refused:
-        search.parse_search({**stay, "check_in": day(-2)}, now=AFTER)  # past everywhere on Earth
+        search_query({**stay, "check_in": day(-2)}, now=AFTER)  # past everywhere on Earth
     assert refused.value.fields == {"check_in": ["must not be in the past"]}
 
 

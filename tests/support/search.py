@@ -11,3 +11,11 @@ def search(client, query: str = "", status: int = 200) -> dict:
 
 def titles(client, query: str = "") -> list[str]:
     return [item["title"] for item in search(client, query)["items"]]
+
+
+def search_query(args: dict, now=None):
+    """The SearchQuery of query-string arguments, loaded as the API loads them (SearchArgsSchema), as at `now`."""
+    from app.blueprints.search import schemas, services
+    from app.validation import load_query
+
+    return services.search_query(**load_query(schemas.SearchArgsSchema(), args), now=now)

@@ -11,7 +11,7 @@ from ...openapi import api_doc
 from ...pagination import page_args
 from ...payment_providers import InvalidSignature
 from ...schemas import PageArgsSchema
-from ...validation import load_json
+from ...validation import load_json, load_query
 from . import api_bp, payouts, schemas, services, webhooks
 
 
@@ -66,7 +66,8 @@ def paypal_webhook():
 def list_payments():
     """Newest first."""
     page, per_page = page_args(request.args)
-    payments = services.list_payments(get_current_user(), request.args, page, per_page)
+    args = load_query(schemas.PaymentListArgsSchema())  # 422 for a booking_id that is not one
+    payments = services.list_payments(get_current_user(), page, per_page, booking_id=args["booking_id"])
     return payments.to_dict(schemas.PaymentSchema().dump)
 
 

@@ -51,7 +51,7 @@ def booking_receipts(booking: Booking) -> list[Payment]:
     user = current_account()
     if user is None:
         return []
-    page = services.list_payments(user, {"booking_id": booking.id}, 1, RECEIPTS_SHOWN)
+    page = services.list_payments(user, 1, RECEIPTS_SHOWN, booking_id=booking.id)
     return [payment for payment in page.items if payment.status in services.CHARGED]
 
 

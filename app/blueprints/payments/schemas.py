@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, missing, validate
+from marshmallow import Schema, ValidationError, fields, missing, post_load, validate
 
 from ...models import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment
-from ...schemas import MoneyOf, PageSchema, Timestamp
+from ...schemas import MoneyOf, PageSchema, Text, Timestamp
 from .services import MAX_METHOD_LENGTH
 
 _BOOKING_ID = "give the id of your booking"
@@ -39,10 +39,26 @@ class PaymentSchema(Schema):
         return payment.client_secret if payment.status == "requires_payment" and payment.client_secret else missing
 
 
+def _is_booking_id(text: str) -> None:
+    """Digits naming an id a booking can have; ValidationError otherwise."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) < 2**31:
+        raise ValidationError("give a booking id")
+
+
 class PaymentListArgsSchema(Schema):
-    booking_id = fields.Integer()
+    """GET /payments' query string (validation.load_query; page and per_page are pagination.page_args's).
+
+    `booking_id` is read as text and checked by a rule, so a value that is not an id, even one that is not a
+    number, is 422 as this list has always answered, not the 400 of an unparsable value.
+    """
+
+    booking_id = Text(blank_as_none=True, validate=_is_booking_id, metadata={"type": "integer"})
     page = fields.Integer()
     per_page = fields.Integer()
+
+    @post_load
+    def _typed(self, data: dict, **_kw) -> dict:
+        return {**data, "booking_id": int(data["booking_id"]) if data.get("booking_id") else None}
 
 
 class PaymentPageSchema(PageSchema):

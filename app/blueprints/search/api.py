@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 
 from ...openapi import api_doc
+from ...validation import load_query
 from . import api_bp, schemas, services
+
+ARGS = schemas.SearchArgsSchema()  # one instance: a load keeps no state on it, and building one is not free
 
 
 @api_bp.get("/search")
@@ -13,5 +16,5 @@ from . import api_bp, schemas, services
          errors=(400, 422))
 def search():
     """With dates, only listings free for every night and within their min/max nights; prices shown in `currency`."""
-    args = request.args.to_dict()  # a plain dict: a missing key costs no exception, as MultiDict.get's does
-    return Response(services.search_json(services.parse_search(args)), mimetype="application/json")
+    args = load_query(ARGS)  # 400 for a value that is not a number or a date, 422 for one out of bounds
+    return Response(services.search_json(services.search_query(**args)), mimetype="application/json")

@@ -1,5 +1,5 @@
 """The search page's form (search bar and filter panel, read from the query string) and its translation into the
-arguments services.parse_search takes; the rules themselves live in the service."""
+query string schemas.SearchArgsSchema loads, as the API's; the bounds live in the schema, the rest in the service."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ SORT_LABELS = {
 }
 # Filters of the panel ("Clear" drops these); the search bar, sort and currency stay.
 FILTER_ARGS = ("min_price", "max_price", "property_type", "amenities", "instant_book")
-# Service arguments the page has no input for but passes on, so a shared URL keeps working.
+# Search arguments the page has no input for but passes on, so a shared URL keeps working.
 PASSTHROUGH_ARGS = ("lat", "lng", "radius_km", "page", "per_page")
 TEXT_ARGS = ("location", "check_in", "check_out", "guests", "currency", "property_type", "sort")
 AMOUNT_PATTERN = re.compile(r"^\d{1,9}(\.\d+)?$")
@@ -70,10 +70,10 @@ def form_values(args: Mapping, currency: str) -> MultiDict:
 
 
 def to_minor(text: str | None, field: str, currency: str) -> str | None:
-    """A price typed in major units ('125.50') as minor units for the service; ValidationFailed when unreadable."""
+    """A price typed in major units ('125.50') as minor units for the schema; ValidationFailed when unreadable."""
     text = (text or "").strip()
     if not text or not money.is_supported(currency):
-        return text or None  # an unknown currency is reported by the service
+        return text or None  # an unknown currency is reported by the schema
     if not AMOUNT_PATTERN.match(text):
         raise ValidationFailed({field: ["Enter an amount like 125 or 125.50."]})
     try:
@@ -84,10 +84,11 @@ def to_minor(text: str | None, field: str, currency: str) -> str | None:
         raise ValidationFailed({field: [f"{currency} prices take {hint}."]}) from None
 
 
-def service_args(form: SearchForm, args: Mapping) -> dict:
-    """The arguments for services.parse_search.
+def schema_args(form: SearchForm, args: Mapping) -> dict[str, str]:
+    """The page's query string as SearchArgsSchema reads the API's: prices in minor units, amenities comma-separated.
 
-    A price that is not a number is marked on its input and left out, so the service can still report the rest.
+    A price that is not a number is marked on its input and left out, so the schema and the service can still
+    report the rest.
     """
     currency = form.currency.data or ""
     out = {name: (args.get(name) or "") for name in TEXT_ARGS + PASSTHROUGH_ARGS}
@@ -98,6 +99,7 @@ def service_args(form: SearchForm, args: Mapping) -> dict:
         except ValidationFailed as exc:
             show_search_error(form, exc)
             out[name] = None
+    out = {name: value for name, value in out.items() if value is not None}
     out["amenities"] = ",".join(form.amenities.data or [])
     out["instant_book"] = "true" if form.instant_book.data else ""
     return out

@@ -9,8 +9,9 @@ from wtforms import SelectChoice
 
 from ...authz import current_account
 from ...errors import DomainError
+from ...validation import load_query
 from ..listings.services import list_amenities
-from . import bp, services
+from . import bp, schemas, services
 from .forms import (
     FILTER_ARGS,
     PASSTHROUGH_ARGS,
@@ -19,7 +20,7 @@ from .forms import (
     form_values,
     has_errors,
     has_panel_errors,
-    service_args,
+    schema_args,
     show_search_error,
 )
 
@@ -70,11 +71,14 @@ def hidden_args() -> list[tuple[str, str]]:
 
 
 def run(form: SearchForm) -> tuple[services.SearchQuery | None, dict | None, list[str]]:
-    """(query, results, alert messages): the service's answer, or the form marked with what was wrong."""
-    args = service_args(form, request.args)
-    args["per_page"] = args["per_page"] or PAGE_SIZE
+    """(query, results, alert messages): the service's answer, or the form marked with what was wrong.
+
+    The query string is loaded by the API's schema (SearchArgsSchema), so both answer a bad value alike.
+    """
+    args = schema_args(form, request.args)
+    args["per_page"] = args.get("per_page") or str(PAGE_SIZE)
     try:
-        query = services.parse_search(args)
+        query = services.search_query(**load_query(schemas.SearchArgsSchema(), args))
         if has_errors(form):  # an unreadable price was left out: no results that ignore it
             return None, None, []
         return query, services.search(query), []

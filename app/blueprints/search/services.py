@@ -1,29 +1,26 @@
-"""Search: parse and check the filters, run one indexed query, convert prices, cache the answer by version."""
+"""Search: a loaded search's dates checked against the clock, one indexed query, prices converted, the answer
+cached by version (the query string is loaded by schemas.SearchArgsSchema)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from ... import clock, geo, money, rates, search_cache
-from ...errors import BadRequest, ValidationFailed
+from ...errors import ValidationFailed
 from ...extensions import db
-from ...models import PROPERTY_TYPES, Amenity
-from ...pagination import MAX_PAGE, MAX_PER_PAGE
+from ...models import Amenity
+from ...pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from ...storage import image_url
 from ..calendar.ranges import MAX_FUTURE_DAYS, stay_date_errors
 from . import query as sql
 
-SORTS = ("relevance", "price_asc", "price_desc", "rating", "newest")
-DEFAULT_RADIUS_KM, MAX_RADIUS_KM = 25.0, 500.0
+DEFAULT_RADIUS_KM = 25.0
 MAX_STAY_NIGHTS, MAX_AHEAD_DAYS = 365, MAX_FUTURE_DAYS  # a stay ends at most this far after its listing's today
-MAX_PRICE, MAX_LOCATION = 10**9, 100
 CACHE_SECONDS = 300
 
 
@@ -66,83 +63,17 @@ class SearchQuery:
         return "search:" + hashlib.blake2b(repr(self).encode(), digest_size=16).hexdigest()
 
 
-def _number(args: Mapping, name: str, kind: type, low: float, high: float):
-    raw = args.get(name)
-    if raw is None or str(raw).strip() == "":
-        return None
-    try:
-        value = kind(str(raw).strip())
-    except ValueError:
-        raise BadRequest(f"{name} must be a number.", fields={name: ["must be a number"]}) from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise BadRequest(f"{name} must be a finite number.", fields={name: ["must be a finite number"]})
-    if not low <= value <= high:
-        raise ValidationFailed({name: [f"must be between {low:g} and {high:g}"]})
-    return value
-
-
-def _date(args: Mapping, name: str) -> date | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a date as YYYY-MM-DD.", fields={name: ["must be YYYY-MM-DD"]}) from None
-
-
-def _dates(args: Mapping, now: datetime) -> tuple[date | None, date | None]:
+def _check_dates(check_in: date | None, check_out: date | None, now: datetime) -> None:
     """check_in and check_out, checked against every listing's clock at once: check_in today somewhere on Earth
     or later (clock.earliest_today), check_out within reach of the latest today; _zone_rule narrows that down
     to the listings' own dates."""
-    check_in, check_out = _date(args, "check_in"), _date(args, "check_out")
-    if (check_in is None) != (check_out is None):
-        missing = "check_out" if check_out is None else "check_in"
-        raise ValidationFailed({missing: ["give both check_in and check_out"]})
     if check_in is None:
-        return None, None
+        return
     errors = stay_date_errors(check_in, check_out, today=clock.earliest_today(now),
                               latest_today=clock.latest_today(now), max_nights=MAX_STAY_NIGHTS)
     if errors:  # one problem at a time, check-in's first
         field = next(iter(errors))
         raise ValidationFailed({field: errors[field]})
-    return check_in, check_out
-
-
-def _place(args: Mapping) -> dict:
-    location = (args.get("location") or "").strip()
-    if len(location) > MAX_LOCATION:
-        raise ValidationFailed({"location": [f"use at most {MAX_LOCATION} characters"]})
-    lat = _number(args, "lat", float, -90, 90)
-    lng = _number(args, "lng", float, -180, 180)
-    radius = _number(args, "radius_km", float, 0.1, MAX_RADIUS_KM)
-    if (lat is None) != (lng is None):
-        raise ValidationFailed({"lng" if lng is None else "lat": ["give both lat and lng"]})
-    if radius is not None and lat is None:
-        raise ValidationFailed({"radius_km": ["needs lat and lng"]})
-    if lat is not None and radius is None:
-        radius = DEFAULT_RADIUS_KM
-    return {"location": geo.place_key(location) or None, "lat": lat, "lng": lng, "radius_km": radius}
-
-
-def _choices(args: Mapping) -> dict:
-    currency = (args.get("currency") or "USD").strip().upper()
-    if not money.is_supported(currency):
-        raise ValidationFailed({"currency": ["unknown or unsupported currency"]})
-    codes = tuple(sorted({c.strip() for c in (args.get("amenities") or "").split(",") if c.strip()}))
-    if len(codes) > 30 or any(len(code) > 40 for code in codes):
-        raise ValidationFailed({"amenities": ["give at most 30 amenity codes"]})
-    property_type = (args.get("property_type") or "").strip() or None
-    if property_type is not None and property_type not in PROPERTY_TYPES:
-        raise ValidationFailed({"property_type": [f"choose one of {', '.join(PROPERTY_TYPES)}"]})
-    instant = (args.get("instant_book") or "").strip().lower()
-    if instant not in ("", "true", "false", "1", "0"):
-        raise BadRequest("instant_book must be true or false.", fields={"instant_book": ["must be true or false"]})
-    sort = (args.get("sort") or "relevance").strip()
-    if sort not in SORTS:
-        raise ValidationFailed({"sort": [f"choose one of {', '.join(SORTS)}"]})
-    return {"currency": currency, "amenities": codes, "property_type": property_type, "sort": sort,
-            "instant_book": None if instant == "" else instant in ("true", "1")}
 
 
 def _zone_rule(check_in: date | None, check_out: date | None, now: datetime) -> ZoneRule | None:
@@ -165,22 +96,30 @@ def _zone_rule(check_in: date | None, check_out: date | None, now: datetime) -> 
     return ZoneRule(tuple(sorted(zones - kept)), inside=False)
 
 
-def parse_search(args: Mapping, now: datetime | None = None) -> SearchQuery:
-    """Turn query-string arguments into a SearchQuery, as at `now` (default the real time). Raises BadRequest
-    (unparsable), ValidationFailed (invalid)."""
+def search_query(*, location: str | None = None, lat: float | None = None, lng: float | None = None,
+                 radius_km: float | None = None, check_in: date | None = None, check_out: date | None = None,
+                 guests: int | None = None, min_price: int | None = None, max_price: int | None = None,
+                 currency: str = "USD", amenities: tuple[str, ...] = (), property_type: str | None = None,
+                 instant_book: bool | None = None, sort: str = "relevance", page: int = 1,
+                 per_page: int | None = None, now: datetime | None = None) -> SearchQuery:
+    """The SearchQuery of arguments SearchArgsSchema has loaded (typed, within their bounds, the pairs together),
+    as at `now` (default the real time). Raises ValidationFailed for dates no listing on Earth could take.
+
+    Here the stay's dates meet the clock (calendar/ranges.py's rules, with every listing's today at once), the
+    location becomes its place key, a point gets its default radius and `per_page` is clamped.
+    """
+    if (check_in is None) != (check_out is None):
+        raise ValueError("check_in and check_out come together (SearchArgsSchema sees to it)")
     now = clock.instant(now)  # one instant for every check
-    check_in, check_out = _dates(args, now)
-    min_price = _number(args, "min_price", int, 0, MAX_PRICE)
-    max_price = _number(args, "max_price", int, 0, MAX_PRICE)
-    if min_price is not None and max_price is not None and min_price > max_price:
-        raise ValidationFailed({"max_price": ["must not be below min_price"]})
-    page = _number(args, "page", int, 1, MAX_PAGE) or 1
-    per_page = _number(args, "per_page", int, -MAX_PRICE, MAX_PRICE)
-    per_page = min(max(per_page or 20, 1), MAX_PER_PAGE)
-    return SearchQuery(check_in=check_in, check_out=check_out, zones=_zone_rule(check_in, check_out, now),
-                       guests=_number(args, "guests", int, 1, 100),
-                       min_price=min_price, max_price=max_price, page=page, per_page=per_page,
-                       **_place(args), **_choices(args))
+    _check_dates(check_in, check_out, now)
+    if lat is not None and radius_km is None:
+        radius_km = DEFAULT_RADIUS_KM
+    return SearchQuery(location=geo.place_key(location or "") or None, lat=lat, lng=lng, radius_km=radius_km,
+                       check_in=check_in, check_out=check_out, guests=guests, min_price=min_price,
+                       max_price=max_price, currency=currency, amenities=tuple(amenities),
+                       property_type=property_type, instant_book=instant_book, sort=sort, page=page,
+                       per_page=min(max(per_page or DEFAULT_PER_PAGE, 1), MAX_PER_PAGE),
+                       zones=_zone_rule(check_in, check_out, now))
 
 
 def _item(row, covers: dict[int, str], query: SearchQuery, table: dict) -> dict:
