@@ -8,7 +8,7 @@ from flask_jwt_extended import get_current_user
 from ...authz import login_required
 from ...openapi import api_doc
 from ...pagination import page_args
-from ...validation import json_object, load_json, load_query
+from ...validation import load_json, load_query
 from . import api_bp, schemas, services
 
 
@@ -42,7 +42,8 @@ def create_booking():
 def list_bookings():
     """Newest check-in first; filter by `status`."""
     page, per_page = page_args(request.args)
-    result = services.list_bookings(get_current_user(), request.args, page, per_page)
+    result = services.list_bookings(get_current_user(), **load_query(schemas.BookingListArgsSchema()), page=page,
+                                    per_page=per_page)
     return result.to_dict(schemas.booking_to_dict)
 
 
@@ -79,5 +80,5 @@ def decline_booking(booking_id: int):
          response=schemas.BookingSchema, errors=(404, 409, 422))
 def cancel_booking(booking_id: int):
     """`refund` follows the cancellation policy for a guest; the host or an admin refunds everything paid."""
-    reason = json_object().get("reason")
+    reason = load_json(schemas.CancelSchema()).get("reason")
     return schemas.booking_to_dict(services.cancel_booking(booking_id, get_current_user(), reason))

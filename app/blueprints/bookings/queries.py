@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import and_, case, func, not_, or_, select
 
 from ...errors import NotFoundError, ValidationFailed
 from ...extensions import db
-from ...models import BOOKING_STATUSES, Booking, Listing, User
+from ...models import Booking, Listing, User
 from ...pagination import Page, paginate
 
 
@@ -26,18 +25,11 @@ def visible_booking(booking_id: int, user: User) -> Booking:
     return booking
 
 
-def list_bookings(user: User, args: Mapping, page: int, per_page: int) -> Page:
-    """The caller's bookings as guest (default) or as host, newest check-in first; `status` may list several
-    statuses separated by commas, and `awaiting_approval=true` keeps the paid requests waiting for their host."""
-    role = args.get("as") or "guest"
-    statuses = [status.strip() for status in (args.get("status") or "").split(",") if status.strip()]
-    awaiting = (args.get("awaiting_approval") or "").strip().lower()
-    if role not in ("guest", "host"):
-        raise ValidationFailed({"as": ["choose guest or host"]})
-    if any(status not in BOOKING_STATUSES for status in statuses):
-        raise ValidationFailed({"status": [f"choose from {', '.join(BOOKING_STATUSES)}"]})
-    if awaiting not in ("", "true", "false"):
-        raise ValidationFailed({"awaiting_approval": ["true or false"]})
+def list_bookings(user: User, *, role: str = "guest", statuses: tuple[str, ...] = (), awaiting: bool | None = None,
+                  page: int, per_page: int) -> Page:
+    """The caller's bookings as guest (default) or as host, newest check-in first, of the given statuses (all when
+    none); awaiting=True keeps the paid requests waiting for their host, False leaves them out (the values are
+    checked by schemas.BookingListArgsSchema)."""
     query = select(Booking)
     if role == "guest":
         query = query.where(Booking.guest_id == user.id)
@@ -45,9 +37,9 @@ def list_bookings(user: User, args: Mapping, page: int, per_page: int) -> Page:
         query = query.join(Listing, Listing.id == Booking.listing_id).where(Listing.host_id == user.id)
     if statuses:
         query = query.where(Booking.status.in_(statuses))
-    if awaiting:
+    if awaiting is not None:
         waiting = and_(Booking.status == "pending", Booking.paid_at.is_not(None), Booking.instant_book.is_(False))
-        query = query.where(waiting if awaiting == "true" else not_(waiting))
+        query = query.where(waiting if awaiting else not_(waiting))
     return paginate(query.order_by(Booking.check_in.desc(), Booking.id.desc()), page, per_page)
 
 

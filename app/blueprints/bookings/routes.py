@@ -246,7 +246,8 @@ def reservations():
     status = request.args.get("status") or ""
     if status not in (*BOOKING_STATUSES, "awaiting"):
         status = ""
-    filters = {"awaiting_approval": "true"} if status == "awaiting" else {"status": status or None}
-    result = services.list_bookings(current_account(), {"as": "host", **filters}, page, RESERVATIONS_PER_PAGE)
+    filters = {"awaiting": True} if status == "awaiting" else {"statuses": (status,) if status else ()}
+    result = services.list_bookings(current_account(), role="host", **filters, page=page,
+                                    per_page=RESERVATIONS_PER_PAGE)
     return render_template("bookings/reservations.html", result=result, status=status, statuses=BOOKING_STATUSES,
                            answer_form=AnswerForm())

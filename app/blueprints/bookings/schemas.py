@@ -3,16 +3,18 @@ and are the one way bookings and quotes are dumped."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, pre_dump, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, pre_dump, pre_load, validate
 
 from ...models import BOOKING_STATUSES, Booking
 from ...money import money
 from ...schemas import IsoDate, MoneySchema, PageSchema, Timestamp
-from .services import Quote
+from .services import MAX_REASON_LENGTH, Quote
 
 STAY_DATES = ("check_in", "check_out")
 _REQUIRED = {"required": "required", "null": "required"}
 _WHOLE = {"invalid": "must be a whole number", "null": "must be a whole number"}
+_REASON = f"give a text of at most {MAX_REASON_LENGTH} characters"
+LIST_ROLES = ("guest", "host")
 
 
 class StayArgsSchema(Schema):
@@ -62,7 +64,10 @@ class BookingInputSchema(Schema):
 
 
 class CancelSchema(Schema):
-    reason = fields.String(validate=validate.Length(max=500), allow_none=True)
+    """The cancel body: an optional reason, kept with the booking."""
+
+    reason = fields.String(allow_none=True, validate=validate.Length(max=MAX_REASON_LENGTH, error=_REASON),
+                           error_messages={"invalid": _REASON})
 
 
 class BookingSchema(Schema):
@@ -94,12 +99,42 @@ class BookingSchema(Schema):
                 "refund": None if booking.refund_amount is None else money(booking.refund_amount, booking.currency)}
 
 
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _known_statuses(text: str) -> None:
+    if any(status not in BOOKING_STATUSES for status in _split(text)):
+        raise ValidationError(f"choose from {', '.join(BOOKING_STATUSES)}")
+
+
+def _true_or_false(text: str) -> None:
+    if text.strip().lower() not in ("", "true", "false"):
+        raise ValidationError("true or false")
+
+
 class BookingListArgsSchema(Schema):
-    as_ = fields.String(data_key="as", validate=validate.OneOf(("guest", "host")))
-    status = fields.String(metadata={"description": f"one or more of {', '.join(BOOKING_STATUSES)}, comma-separated"})
-    awaiting_approval = fields.Boolean(metadata={"description": "true: only paid requests waiting for the host"})
-    page = fields.Integer()
-    per_page = fields.Integer()
+    """The list's query: whose bookings (`as`), which statuses (comma-separated), only requests awaiting their
+    host. Loaded into the service's keyword arguments role, statuses and awaiting; a bad value is 422."""
+
+    as_ = fields.String(data_key="as", attribute="role", load_default="guest",
+                        validate=validate.OneOf(LIST_ROLES, error="choose guest or host"))
+    status = fields.String(attribute="statuses", validate=_known_statuses,
+                           metadata={"description": f"one or more of {', '.join(BOOKING_STATUSES)}, comma-separated"})
+    awaiting_approval = fields.String(attribute="awaiting", validate=_true_or_false,
+                                      metadata={"description": "true: only paid requests waiting for the host"})
+    page = fields.Integer(load_only=True)
+    per_page = fields.Integer(load_only=True)
+
+    @pre_load
+    def _blank_role(self, data: dict, **_kw) -> dict:
+        return {key: value for key, value in data.items() if not (key == "as" and value == "")}
+
+    @post_load
+    def _typed(self, data: dict, **_kw) -> dict:
+        awaiting = (data.get("awaiting") or "").strip().lower()
+        return {"role": data["role"], "statuses": _split(data.get("statuses") or ""),
+                "awaiting": None if not awaiting else awaiting == "true"}
 
 
 class BookingPageSchema(PageSchema):
