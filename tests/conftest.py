@@ -24,6 +24,8 @@ from config import TestingConfig  # noqa: E402
 
 from .support.factories import DEFAULT_PASSWORD  # noqa: E402
 from .support.pages import submit  # noqa: E402
+from .support.paypal_stub import paypal_stub_fixture  # noqa: E402, F401 (registers the paypal_stub fixture)
+from .support.stripe_stub import stripe_stub_fixture  # noqa: E402, F401 (registers the stripe_stub fixture)
 
 KEEP_TABLES = {"amenities"}  # reference data, loaded once per run like the migration does
 

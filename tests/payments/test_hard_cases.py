@@ -19,12 +19,10 @@ from app.payment_providers import PaymentError
 from app.payment_providers.stripe_provider import StripeProvider
 
 from ..support.factories import make_listing, make_user
-from ..support.stripe_stub import (  # noqa: F401 (stripe_stub_fixture registers the stripe_stub fixture)
+from ..support.stripe_stub import (
     API_KEY,
     CONNECTED_ACCOUNT,
-    WEBHOOK_SECRET,
     StripeStub,
-    stripe_stub_fixture,
 )
 from ..support.threads import in_thread
 
@@ -33,8 +31,7 @@ SOON = date.today() + timedelta(days=30)
 
 @pytest.fixture
 def app(make_app, stripe_stub: StripeStub):
-    return make_app(PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY=API_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                    STRIPE_API_BASE=stripe_stub.url,
+    return make_app(**stripe_stub.settings(),
                     SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "max_overflow": 4, "pool_pre_ping": True})
 
 

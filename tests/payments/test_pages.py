@@ -14,7 +14,7 @@ from app.models import Booking, Payment
 
 from ..support.factories import make_listing, make_user
 from ..support.pages import CSRF_INPUT, another_client, input_value, page_of, submit, text_of
-from ..support.stripe_stub import API_KEY, StripeStub, stripe_stub_fixture  # noqa: F401 (registers the stripe_stub fixture)
+from ..support.stripe_stub import API_KEY, StripeStub
 
 SOON = date.today() + timedelta(days=20)
 # 3 nights at EUR 100 + EUR 25 cleaning, 12 % service fee on both = EUR 39, total EUR 364.

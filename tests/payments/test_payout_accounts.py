@@ -16,8 +16,8 @@ from app.models import Booking, Payout, User
 
 from ..support.factories import make_listing, make_user
 from ..support.pages import submit, text_of
-from ..support.paypal_stub import CLIENT_ID, CLIENT_SECRET, WEBHOOK_ID, PayPalStub, paypal_stub_fixture  # noqa: F401
-from ..support.stripe_stub import API_KEY, CONNECTED_ACCOUNT, WEBHOOK_SECRET, StripeStub, stripe_stub_fixture  # noqa: F401
+from ..support.paypal_stub import PayPalStub
+from ..support.stripe_stub import CONNECTED_ACCOUNT, StripeStub
 
 URL, PAGE = "/api/v1/profile/payout-account", "/host/payout-account"
 SOON = date.today() + timedelta(days=30)
@@ -64,15 +64,13 @@ def pay(client, auth_headers, booking: Booking, method: str | None = "pm_card_vi
 
 @pytest.fixture
 def stripe_app(app, stripe_stub: StripeStub):
-    app.config.update(PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY=API_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                      STRIPE_API_BASE=stripe_stub.url)
+    app.config.update(**stripe_stub.settings())
     return app
 
 
 @pytest.fixture
 def paypal_app(app, paypal_stub: PayPalStub):
-    app.config.update(PAYMENT_PROVIDER="paypal", PAYPAL_CLIENT_ID=CLIENT_ID, PAYPAL_CLIENT_SECRET=CLIENT_SECRET,
-                      PAYPAL_API_BASE=paypal_stub.url, PAYPAL_WEBHOOK_ID=WEBHOOK_ID)
+    app.config.update(**paypal_stub.settings())
     return app
 
 

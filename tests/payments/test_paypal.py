@@ -13,13 +13,12 @@ import pytest
 from app.payment_providers.base import InvalidSignature, PaymentError
 from app.payment_providers.paypal import PayPalProvider
 
-from ..support.paypal_stub import (  # noqa: F401 (paypal_stub_fixture registers the paypal_stub fixture)
+from ..support.paypal_stub import (
     CLIENT_ID,
     CLIENT_SECRET,
     DECLINED_VAULT_ID,
     WEBHOOK_ID,
     PayPalStub,
-    paypal_stub_fixture,
 )
 
 META = {"booking_id": "42", "payment_id": "7"}

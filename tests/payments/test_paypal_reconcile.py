@@ -13,12 +13,8 @@ from app.extensions import db
 from app.models import Booking, Payment
 
 from ..support.factories import make_listing, make_user
-from ..support.paypal_stub import (  # noqa: F401 (paypal_stub_fixture registers the paypal_stub fixture)
-    CLIENT_ID,
-    CLIENT_SECRET,
-    WEBHOOK_ID,
+from ..support.paypal_stub import (
     PayPalStub,
-    paypal_stub_fixture,
 )
 
 SOON = date.today() + timedelta(days=30)
@@ -26,8 +22,7 @@ SOON = date.today() + timedelta(days=30)
 
 @pytest.fixture
 def app(make_app, paypal_stub: PayPalStub):
-    return make_app(PAYMENT_PROVIDER="paypal", PAYPAL_CLIENT_ID=CLIENT_ID, PAYPAL_CLIENT_SECRET=CLIENT_SECRET,
-                    PAYPAL_API_BASE=paypal_stub.url, PAYPAL_WEBHOOK_ID=WEBHOOK_ID)
+    return make_app(**paypal_stub.settings())
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ from ..support.money_world import (
     run_in_threads,
     stripe_money,
 )
-from ..support.stripe_stub import API_KEY, CONNECTED_ACCOUNT, WEBHOOK_SECRET
+from ..support.stripe_stub import CONNECTED_ACCOUNT
 
 IN_CI = os.environ.get("CI") == "true"
 SETTINGS = settings(
@@ -139,8 +139,7 @@ class World:
 def world(make_app) -> Iterator[World]:
     stripe = SwitchableStripe()
     with live_server(stripe.wsgi) as stripe.stub.url:
-        app = make_app(PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY=API_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                       STRIPE_API_BASE=stripe.stub.url)
+        app = make_app(**stripe.stub.settings())
         yield World(app, stripe)
 
 

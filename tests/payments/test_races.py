@@ -18,12 +18,9 @@ from app.models import Booking, Payment, PaymentRefund, Payout
 from app.payment_providers.stripe_provider import StripeProvider
 
 from ..support.factories import make_listing, make_user
-from ..support.stripe_stub import (  # noqa: F401 (stripe_stub_fixture registers the stripe_stub fixture)
-    API_KEY,
+from ..support.stripe_stub import (
     CONNECTED_ACCOUNT,
-    WEBHOOK_SECRET,
     StripeStub,
-    stripe_stub_fixture,
 )
 from ..support.threads import Pause, in_thread
 
@@ -32,8 +29,7 @@ SOON = date.today() + timedelta(days=30)
 
 @pytest.fixture
 def app(make_app, stripe_stub: StripeStub):
-    app = make_app(PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY=API_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                   STRIPE_API_BASE=stripe_stub.url,
+    app = make_app(**stripe_stub.settings(),
                    SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 20, "max_overflow": 4, "pool_pre_ping": True})
     if db.engine.dialect.name not in ("mysql", "mariadb"):
         pytest.skip("these races run against MariaDB (set TEST_DATABASE_URL)")

@@ -18,7 +18,7 @@ from app.extensions import db
 
 from ..support.local_server import live_server
 from ..support.money_client import Abode, Answer, FlaskCommands, charges_of, in_parallel, race, refunds_of, slow_stripe
-from ..support.stripe_stub import API_KEY, CONNECTED_ACCOUNT, WEBHOOK_SECRET, StripeStub
+from ..support.stripe_stub import CONNECTED_ACCOUNT, StripeStub
 
 TODAY = datetime.now(UTC).date()  # the listings keep UTC time
 WORK_DONE = re.compile(r"\d+ missed settlement\(s\) owed, \d+ refund\(s\) sent")
@@ -79,8 +79,7 @@ def stub():
 
 @pytest.fixture
 def world(make_app, stub):
-    app = make_app(PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY=API_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                   STRIPE_API_BASE=stub.url, PROPAGATE_EXCEPTIONS=False,  # a crash is a JSON 500, as in production
+    app = make_app(**stub.settings(), PROPAGATE_EXCEPTIONS=False,  # a crash is a JSON 500, as in production
                    SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 24, "max_overflow": 8, "pool_timeout": 60,
                                               "pool_pre_ping": True})
     if db.engine.dialect.name not in ("mysql", "mariadb"):

@@ -13,12 +13,11 @@ import stripe
 from app.payment_providers.base import Charge, InvalidSignature, PaymentError
 from app.payment_providers.stripe_provider import StripeProvider
 
-from ..support.stripe_stub import (  # noqa: F401 (stripe_stub_fixture registers the stripe_stub fixture)
+from ..support.stripe_stub import (
     API_KEY,
     CONNECTED_ACCOUNT,
     WEBHOOK_SECRET,
     StripeStub,
-    stripe_stub_fixture,
 )
 
 META = {"booking_id": "42", "payment_id": "7"}

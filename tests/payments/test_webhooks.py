@@ -13,12 +13,9 @@ from app.models import Booking, Payment, PaymentRefund, WebhookEvent
 from app.payment_providers import get_provider
 
 from ..support.factories import make_listing, make_user
-from ..support.stripe_stub import (  # noqa: F401 (stripe_stub_fixture registers the stripe_stub fixture)
-    API_KEY,
+from ..support.stripe_stub import (
     CONNECTED_ACCOUNT,
-    WEBHOOK_SECRET,
     StripeStub,
-    stripe_stub_fixture,
 )
 
 SOON = date.today() + timedelta(days=30)
@@ -26,8 +23,7 @@ SOON = date.today() + timedelta(days=30)
 
 @pytest.fixture
 def app(make_app, stripe_stub: StripeStub):
-    return make_app(PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY=API_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                    STRIPE_API_BASE=stripe_stub.url)
+    return make_app(**stripe_stub.settings())
 
 
 @pytest.fixture

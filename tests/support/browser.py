@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from ..support.local_server import live_server  # noqa: F401 (the browser tests serve the app with it)
+from .local_server import live_server  # noqa: F401 (the browser tests serve the app with it)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",

@@ -20,8 +20,8 @@ from typing import Any, NamedTuple
 
 import requests
 
-from ..support.local_server import live_server
-from ..support.stripe_stub import API_KEY, WEBHOOK_SECRET, StripeStub
+from .local_server import live_server
+from .stripe_stub import API_KEY, WEBHOOK_SECRET, StripeStub
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = Path(sys.executable).with_name("flask")

@@ -17,7 +17,7 @@ from flask.cli import ScriptInfo
 from app.extensions import db
 from app.redis_client import get_redis
 
-from ..support.stripe_stub import StripeStub
+from .stripe_stub import StripeStub
 
 WEBHOOK_URL = "/api/v1/payments/webhooks/stripe"
 

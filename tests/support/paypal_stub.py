@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..support.local_server import live_server
+from .local_server import live_server
 
 CLIENT_ID, CLIENT_SECRET, WEBHOOK_ID = "stub-client-id", "stub-client-secret", "WHSTUB0000000001"
 SIGNING_KEY = b"paypal-stub-webhook-signing-key"
@@ -97,6 +97,11 @@ class PayPalStub:
 
     def __init__(self) -> None:
         self.url, self.webhook_id, self.token_ttl = "", WEBHOOK_ID, 32400
+
+    def settings(self) -> dict:
+        """The app settings that point Abode's PayPal provider at this stub, with its client and webhook ids."""
+        return {"PAYMENT_PROVIDER": "paypal", "PAYPAL_CLIENT_ID": CLIENT_ID, "PAYPAL_CLIENT_SECRET": CLIENT_SECRET,
+                "PAYPAL_API_BASE": self.url, "PAYPAL_WEBHOOK_ID": WEBHOOK_ID}
         self.requests: list[Recorded] = []
         self.orders: dict[str, dict] = {}
         self.payouts: dict[str, dict] = {}

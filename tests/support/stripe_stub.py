@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..support.local_server import live_server
+from .local_server import live_server
 
 API_KEY = "sk_test_stub_4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_stub_test_secret"
@@ -103,6 +103,11 @@ class StripeStub:
 
     def __init__(self) -> None:
         self.url, self.api_key = "", API_KEY
+
+    def settings(self) -> dict:
+        """The app settings that point Abode's Stripe provider at this stub, with its keys and webhook secret."""
+        return {"PAYMENT_PROVIDER": "stripe", "STRIPE_SECRET_KEY": API_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "STRIPE_API_BASE": self.url}
         self.requests: list[Recorded] = []
         self.intents: dict[str, dict] = {}
         self.charges: dict[str, dict] = {}  # charge id -> charge (one per successful or declined attempt)
