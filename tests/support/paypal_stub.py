@@ -97,11 +97,6 @@ class PayPalStub:
 
     def __init__(self) -> None:
         self.url, self.webhook_id, self.token_ttl = "", WEBHOOK_ID, 32400
-
-    def settings(self) -> dict:
-        """The app settings that point Abode's PayPal provider at this stub, with its client and webhook ids."""
-        return {"PAYMENT_PROVIDER": "paypal", "PAYPAL_CLIENT_ID": CLIENT_ID, "PAYPAL_CLIENT_SECRET": CLIENT_SECRET,
-                "PAYPAL_API_BASE": self.url, "PAYPAL_WEBHOOK_ID": WEBHOOK_ID}
         self.requests: list[Recorded] = []
         self.orders: dict[str, dict] = {}
         self.payouts: dict[str, dict] = {}
@@ -110,6 +105,11 @@ class PayPalStub:
         self._replies: dict[tuple[str, str], tuple[int, dict]] = {}
         self._declined, self._failures, self._lock = set(), 0, threading.Lock()
         self._pending: set[str] = set()  # orders whose capture PayPal holds as PENDING (e.g. an eCheck)
+
+    def settings(self) -> dict:
+        """The app settings that point Abode's PayPal provider at this stub, with its client and webhook ids."""
+        return {"PAYMENT_PROVIDER": "paypal", "PAYPAL_CLIENT_ID": CLIENT_ID, "PAYPAL_CLIENT_SECRET": CLIENT_SECRET,
+                "PAYPAL_API_BASE": self.url, "PAYPAL_WEBHOOK_ID": WEBHOOK_ID}
 
     def calls(self, path_prefix: str) -> list[Recorded]:
         """The recorded requests whose path starts with `path_prefix`."""

@@ -103,11 +103,6 @@ class StripeStub:
 
     def __init__(self) -> None:
         self.url, self.api_key = "", API_KEY
-
-    def settings(self) -> dict:
-        """The app settings that point Abode's Stripe provider at this stub, with its keys and webhook secret."""
-        return {"PAYMENT_PROVIDER": "stripe", "STRIPE_SECRET_KEY": API_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "STRIPE_API_BASE": self.url}
         self.requests: list[Recorded] = []
         self.intents: dict[str, dict] = {}
         self.charges: dict[str, dict] = {}  # charge id -> charge (one per successful or declined attempt)
@@ -116,6 +111,11 @@ class StripeStub:
         self.accounts = {CONNECTED_ACCOUNT}
         self._replies: dict[str, tuple[tuple, int, dict]] = {}  # key -> (request fingerprint, status, body)
         self._failures, self._lock = 0, threading.RLock()
+
+    def settings(self) -> dict:
+        """The app settings that point Abode's Stripe provider at this stub, with its keys and webhook secret."""
+        return {"PAYMENT_PROVIDER": "stripe", "STRIPE_SECRET_KEY": API_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "STRIPE_API_BASE": self.url}
 
     def calls(self, path_prefix: str, method: str | None = None) -> list[Recorded]:
         """The recorded requests whose path starts with `path_prefix` (and with `method`, if given)."""
