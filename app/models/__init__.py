@@ -14,12 +14,15 @@ from .listing import (
                       listing_amenities,
 )
 from .money import ExchangeRate
+from .notification import NOTIFICATION_TYPES, Notification, NotificationPreference, OutboxEmail
 from .payment import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment, PaymentRefund, Payout, WebhookEvent
+from .review import SUB_RATINGS, Review
 from .user import ROLES, RefreshToken, RevokedToken, User
 
 __all__ = [
     "BOOKING_STATUSES", "CANCELERS", "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "Booking",
-    "ExchangeRate", "IdempotencyKey", "NightHold", "NightPrice", "PAYMENT_STATUSES", "PAYOUT_STATUSES", "Payment",
+    "ExchangeRate", "IdempotencyKey", "NOTIFICATION_TYPES", "Notification", "NotificationPreference",
+    "OutboxEmail", "Review", "SUB_RATINGS", "NightHold", "NightPrice", "PAYMENT_STATUSES", "PAYOUT_STATUSES", "Payment",
     "PaymentRefund", "Payout", "Listing", "ListingImage", "ListingPlace", "RefreshToken", "RevokedToken",
     "TimestampMixin", "User", "WebhookEvent", "listing_amenities", "utcnow",
 ]

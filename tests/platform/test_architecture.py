@@ -77,3 +77,27 @@ def test_only_the_calendar_writes_night_holds_and_night_prices():
                  if module.relative_to(BLUEPRINTS).parts[0] != "calendar"
                  and any(write in module.read_text() for write in writes)]
     assert offenders == []
+
+
+def test_notifications_sit_on_top_and_nothing_below_imports_them_or_reviews():
+    """Bookings, payments and reviews announce (signals); notifications listens. No lower part imports it."""
+    graph = feature_imports()
+    assert {"bookings", "payments", "reviews"} <= graph["notifications"]
+    assert not any({"notifications"} & imports for feature, imports in graph.items() if feature != "notifications")
+    assert not graph["bookings"] & {"reviews", "notifications", "payments"}
+    assert not graph["payments"] & {"reviews", "notifications"}
+
+
+def test_every_notification_type_is_written_from_one_receiver():
+    """Each type is named in exactly one notify(...) call, all of them in notifications/receivers.py."""
+    from app.models import NOTIFICATION_TYPES
+
+    calls = {}
+    for module in BLUEPRINTS.rglob("*.py"):
+        for type_ in NOTIFICATION_TYPES:
+            count = module.read_text().count(f'"{type_}", ') if "notify(" in module.read_text() else 0
+            if count:
+                calls.setdefault(type_, []).append((str(module.relative_to(BLUEPRINTS)), count))
+    assert calls == {type_: [("notifications/receivers.py", calls[type_][0][1])] for type_ in NOTIFICATION_TYPES}
+    assert all(count == 1 or type_ in ("booking_confirmed", "booking_canceled")
+               for type_, [(_module, count)] in calls.items())

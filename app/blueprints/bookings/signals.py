@@ -13,6 +13,8 @@ from blinker import Namespace
 _signals = Namespace()
 
 booking_paid = _signals.signal("booking-paid", doc="A payment of the booking's total was applied; kw: `amount`.")
+booking_requested = _signals.signal(
+    "booking-requested", doc="A request-to-book booking was paid and now awaits its host's answer.")
 booking_confirmed = _signals.signal("booking-confirmed", doc="The stay is confirmed (instant book paid, or approved).")
 booking_canceled = _signals.signal(
     "booking-canceled", doc="Canceled, declined or expired; `booking.refund_amount` is what goes back to the guest.")

@@ -112,6 +112,8 @@ def pay(booking: Booking, amount: int, now: datetime) -> None:
     signals.booking_paid.send(booking, amount=amount)
     if booking.status == "confirmed":
         signals.booking_confirmed.send(booking)
+    else:
+        signals.booking_requested.send(booking)
 
 
 def approve(booking: Booking, now: datetime) -> None:

@@ -20,7 +20,7 @@ from ...models import Booking, Payment, utcnow
 from ...payment_providers import Charge, PaymentError, get_provider
 from ..bookings import services as bookings
 from ..bookings import state
-from . import refunds
+from . import refunds, signals
 from .claims import claim
 
 logger = logging.getLogger(__name__)
@@ -163,6 +163,7 @@ def apply_charge(payment: Payment, answer: Charge) -> None:
         db.session.commit()
         return  # applied already: a late or repeated report never undoes a success
     takes_it = answer.status == "succeeded" and payable_problem(booking, besides=payment.id) is None
+    newly_failed = answer.status == "failed" and payment.status != "failed"
     payment.provider_reference = answer.reference or payment.provider_reference
     payment.status, payment.client_secret = answer.status, answer.client_secret
     payment.failure_code, payment.failure_message = answer.failure_code, (answer.failure_message or "")[:255] or None
@@ -170,6 +171,7 @@ def apply_charge(payment: Payment, answer: Charge) -> None:
     if takes_it:
         payment.pays_booking = True
         state.pay(booking, payment.amount, now)
+        signals.payment_succeeded.send(payment)
     elif answer.status == "succeeded":
         logger.warning("payment %s arrived for booking %s that can no longer take it: refunding",
                        payment.id, payment.booking_id)
@@ -178,6 +180,8 @@ def apply_charge(payment: Payment, answer: Charge) -> None:
         if booking.status == "canceled":
             state.take_back_late_payment(booking, payment.amount)
         refunds.owe_refund(payment, payment.amount)
+    elif newly_failed:
+        signals.payment_failed.send(payment)
     transactions.commit()
     logger.info("payment %s for booking %s: %s", payment.id, payment.booking_id, payment.status)
     if takes_it:

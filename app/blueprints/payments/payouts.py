@@ -18,7 +18,7 @@ from ...locking import locked
 from ...models import Booking, Payment, Payout, User
 from ...pagination import Page, paginate
 from ...payment_providers import PaymentError, Transfer, get_provider
-from . import payout_accounts
+from . import payout_accounts, signals
 from .claims import claim, each_row, is_free
 from .refunds import backoff
 
@@ -92,6 +92,8 @@ def _paid(payout: Payout, transfer: Transfer, now: datetime) -> bool:
         .values(status="paid", paid_at=now, provider_reference=transfer.reference, attempts=Payout.attempts + 1,
                 next_attempt_at=None, last_error=None, claimed_until=None)
         .execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        signals.payout_paid.send(payout)
     db.session.commit()
     logger.info("payout %s paid: %s %s", payout.id, payout.amount, payout.currency)
     return result.rowcount == 1
@@ -102,10 +104,12 @@ def _failed(payout: Payout, error: PaymentError, now: datetime) -> None:
     if payout.status == "paid":  # paid by a run that took over after this one's claim ran out: keep that
         db.session.commit()
         return
+    first = payout.status != "failed"
     payout.attempts += 1
     wait = backoff(payout.attempts)
     payout.status, payout.last_error = "failed", str(error)[:255]
     payout.next_attempt_at, payout.claimed_until = now + timedelta(minutes=wait), None
+    signals.payout_failed.send(payout, first=first)
     db.session.commit()
     logger.warning("payout %s failed (attempt %s, next in %s min): %s", payout.id, payout.attempts, wait, error)
 

@@ -1,0 +1,3 @@
+"""Notification pages: the notification centre."""
+
+from __future__ import annotations

@@ -1,0 +1,77 @@
+"""Notifications: `notify()` tells a user something, inside the transaction of the change it is about.
+
+The in-app row and, when the user wants email of that type, an outbox row are added to the caller's session, so
+they commit with the change or vanish with its rollback. Once the session commits, the new notifications are
+published to open streams (live.py) and their emails handed to the worker (delivery.py); neither can happen for
+a transaction that rolled back, and an email whose hand-over is lost still waits in the outbox for `jobs run-due`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ...extensions import db
+from ...models import NOTIFICATION_TYPES, Notification, OutboxEmail, User, utcnow
+from ..auth.preferences import wants_email
+from . import types
+from .schemas import dump_notification
+
+logger = logging.getLogger(__name__)
+
+_PENDING = "abode.notifications"  # session.info key: what to publish and deliver once the session commits
+
+
+def notify(user: User, type_: str, data: dict) -> Notification:
+    """Add a notification of `type_` for `user` about `data` (plain JSON values; see types.py) to the current
+    transaction, with its email in the outbox unless the user turned that type's email off. Never commits.
+    Raises ValueError for a type that does not exist."""
+    if type_ not in NOTIFICATION_TYPES:
+        raise ValueError(f"unknown notification type {type_!r}")
+    data = {**data, "url": types.page_path(type_, data)}
+    title, body = types.describe(type_, data, user.preferred_language or "en")
+    notification = Notification(user_id=user.id, type=type_, title=title[:200], body=body, data=data,
+                                created_at=utcnow())
+    db.session.add(notification)
+    db.session.flush()
+    outbox = None
+    if user.is_active and user.email and wants_email(user, type_):
+        outbox = OutboxEmail(notification_id=notification.id, user_id=user.id, to_address=user.email,
+                             next_try_at=notification.created_at, created_at=notification.created_at)
+        db.session.add(outbox)
+        db.session.flush()
+    # Dumped now: after the commit the row is expired, and no SQL may run in the after_commit event.
+    db.session().info.setdefault(_PENDING, []).append(
+        (user.id, dump_notification(notification), outbox.id if outbox else None))
+    logger.info("notification %s (%s) for user %s%s", notification.id, type_, user.id,
+                f", email {outbox.id}" if outbox else "")
+    return notification
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    """Publish what the committed transaction notified and hand its emails to the worker. No SQL may run here:
+    each step gets plain values (the notification's JSON, outbox ids)."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    from . import delivery, live
+
+    try:
+        live.publish([(user_id, payload) for user_id, payload, _outbox_id in pending])
+    except Exception:  # a stream that misses it still finds it in the list; the commit stands
+        logger.exception("publishing %s notification(s) failed", len(pending))
+    emails = [outbox_id for _user_id, _payload, outbox_id in pending if outbox_id]
+    if emails:
+        try:
+            delivery.enqueue(emails)
+        except Exception:  # the rows are committed: the next worker pass or jobs run-due sends them
+            logger.exception("handing %s email(s) to the worker failed; they wait in the outbox", len(emails))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)

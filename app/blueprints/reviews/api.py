@@ -1,0 +1,1 @@
+"""Review JSON routes under /api/v1 (docs/api.md "Reviews")."""

@@ -1,0 +1,73 @@
+"""The notifications aggregate: what a user is told in the app, the emails still owed, and who wants which emails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+
+# Every type a notification may have (docs/api.md "Notifications"); each is written from exactly one place.
+NOTIFICATION_TYPES = (
+    "booking_requested", "booking_confirmed", "booking_declined", "booking_canceled", "stay_completed",
+    "payment_succeeded", "payment_failed", "payout_paid", "payout_failed", "review_received", "review_response",
+)
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+
+
+class Notification(db.Model):
+    """One thing a user is told, in the app; written in the transaction of the change it is about."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    type: Mapped[str] = mapped_column(String(40), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # What the notification is about (booking_id, listing_id, amounts as Money...) and `url`, the page's path.
+    data: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    read_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    user = relationship("User")
+
+
+class OutboxEmail(db.Model):
+    """An email owed for a notification: written with it, delivered by the worker or `jobs run-due`.
+
+    A deliverer claims a row under its row lock (FOR UPDATE SKIP LOCKED on MariaDB), so two never send one row;
+    the Message-ID is made from the row's id, so a resend after a crash is recognisable as the same email.
+    Refusals and timeouts are retried at next_try_at with growing waits, then the row is `failed`.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_try", "status", "next_try_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), nullable=False,
+                                                 index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    to_address: Mapped[str] = mapped_column(String(254), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    sent_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    notification: Mapped[Notification] = relationship()
+
+
+class NotificationPreference(db.Model):
+    """A user's choice of email for one notification type (in-app is always on); no row means email on."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
