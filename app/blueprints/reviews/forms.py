@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from ...models.review import COMMENT_MAX_LENGTH, RESPONSE_MAX_LENGTH, SUB_RATINGS
 
-STARS = [(n, f"{n} star{'s' if n > 1 else ''}") for n in range(1, 6)]
+STARS = [SelectChoice(n, f"{n} star{'s' if n > 1 else ''}") for n in range(1, 6)]
 SUB_RATING_LABELS = {"cleanliness": "Cleanliness", "accuracy": "Accuracy", "communication": "Communication",
                      "location": "Location", "check_in": "Check-in", "value": "Value"}
 
@@ -20,7 +20,7 @@ def optional_number(value: object) -> int | None:
 
 def _sub_rating(name: str) -> SelectField:
     return SelectField(SUB_RATING_LABELS[name], coerce=optional_number,
-                       choices=[("", "Not rated"), *[(n, str(n)) for n in range(1, 6)]])
+                       choices=[SelectChoice("", "Not rated"), *[SelectChoice(n, str(n)) for n in range(1, 6)]])
 
 
 class ReviewForm(FlaskForm):

@@ -151,7 +151,8 @@ def respond_to_review(review_id: int, host: User, body: str, now: datetime | Non
         raise PermissionDenied("Only the listing's host can reply to its reviews.")
     body = (body or "").strip()
     if not body or len(body) > RESPONSE_MAX_LENGTH:
-        raise ValidationFailed({"body": [f"write 1 to {RESPONSE_MAX_LENGTH} characters"]})
+        raise ValidationFailed({"body": [f"write 1 to {RESPONSE_MAX_LENGTH} characters"]},
+                               f"Write your reply: 1 to {RESPONSE_MAX_LENGTH} characters.")
     try:
         review = locked(Review, review_id)
         if review.response_body is not None:
