@@ -139,7 +139,7 @@ class AddressViewSchema(Schema):
     postal_code = fields.String(allow_none=True)
 
 
-class SubRatingsSchema(Schema):
+class SubRatingAveragesSchema(Schema):
     """The mean of each sub-rating over the listing's visible reviews (null when none gave it)."""
 
     cleanliness = fields.Float(allow_none=True)
@@ -154,7 +154,7 @@ class SubRatingAverages(fields.Nested):
     """Dumps a listing's sub-rating averages (ratings.sub_rating_averages: one query), documented as an object."""
 
     def __init__(self, **kwargs):
-        super().__init__(SubRatingsSchema, dump_only=True, **kwargs)
+        super().__init__(SubRatingAveragesSchema, dump_only=True, **kwargs)
 
     def serialize(self, attr, obj, accessor=None, **kwargs):
         return sub_rating_averages(obj.id)
