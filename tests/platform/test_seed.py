@@ -46,10 +46,10 @@ def assert_reviews_match_ratings() -> None:
     assert len(completed) == 4 and {r.booking_id for r in reviews} == {b.id for b in completed}
     assert any(r.cleanliness for r in reviews) and any(r.cleanliness is None for r in reviews)
     assert any(r.response_body for r in reviews) and any(r.response_body is None for r in reviews)
-    totals = dict(db.session.execute(select(Review.listing_id, func.count()).group_by(Review.listing_id)).all())
-    sums = dict(db.session.execute(select(Review.listing_id, func.sum(Review.rating)).group_by(Review.listing_id)).all())
+    per_listing = {listing_id: (count, int(total)) for listing_id, count, total in db.session.execute(
+        select(Review.listing_id, func.count(), func.sum(Review.rating)).group_by(Review.listing_id))}
     for listing in Listing.query.all():
-        assert (listing.rating_count, listing.rating_sum) == (totals.get(listing.id, 0), sums.get(listing.id, 0) or 0)
+        assert (listing.rating_count, listing.rating_sum) == per_listing.get(listing.id, (0, 0))
 
 
 def test_seed_logins_work(app):
