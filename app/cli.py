@@ -61,12 +61,14 @@ def create_admin(email: str, password: str, name: str) -> None:
 @click.option("--users", "extra_users", default=0, show_default=True, help="Extra random guests to create.")
 def seed(listing_count: int, extra_users: int) -> None:
     """Load demo data and print the demo logins; running it again adds nothing twice."""
-    from .seed import DEMO_PASSWORD, DEMO_USERS, seed_bookings, seed_listings, seed_users
+    from .seed import DEMO_PASSWORD, DEMO_USERS, seed_bookings, seed_listings, seed_reviews, seed_users
 
     hosts, new_users = seed_users(extra_users)
     new_listings = seed_listings(hosts, listing_count, photos_per_listing=3 if listing_count <= 50 else 1)
     new_bookings = seed_bookings()
-    click.echo(f"Seeded {new_users} new user(s), {new_listings} new listing(s) and {new_bookings} new booking(s).")
+    new_reviews = seed_reviews()
+    click.echo(f"Seeded {new_users} new user(s), {new_listings} new listing(s), {new_bookings} new booking(s) "
+               f"and {new_reviews} new review(s).")
     click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
     for email, _name, role in DEMO_USERS:
         click.echo(f"  {role:<6} {email}")

@@ -1,4 +1,5 @@
-"""Demo data for `flask seed`: accounts, listings in several countries with photos drawn by Pillow, and bookings."""
+"""Demo data for `flask seed`: accounts, listings in several countries with photos drawn by Pillow, bookings, and
+past stays with reviews (some with sub-ratings, some with the host's reply)."""
 
 from __future__ import annotations
 
@@ -173,3 +174,65 @@ def seed_bookings(today: date | None = None) -> int:
                 continue
             made += 1
     return made
+
+
+# (days since check-out, rating, sub-ratings, comment, the host's reply or None) of each demo guest's past stays.
+PAST_STAYS = [
+    (3, 5, {"cleanliness": 5, "accuracy": 5, "communication": 5, "location": 4, "check_in": 5, "value": 5},
+     "Spotless, quiet and exactly as pictured. We would stay again.", "Thank you, come back any time!"),
+    (9, 4, {}, "Great location; the street can be a little noisy at night.", None),
+]
+
+
+def _past_stay(guest: User, listing: Listing, ended_days_ago: int, today: date) -> Booking | None:
+    """A stay of `listing` by `guest` that ended `ended_days_ago` days ago, booked and paid a month before it
+    began and completed as `jobs run-due` does; None when its nights are taken."""
+    from datetime import datetime
+
+    from .blueprints.bookings import services as bookings
+    from .blueprints.bookings.state import check_out_at
+
+    check_out = today - timedelta(days=ended_days_ago)
+    nights = min(max(listing.min_nights, 2), listing.max_nights)
+    check_in = check_out - timedelta(days=nights)
+    booked_at = datetime.combine(check_in, datetime.min.time()) - timedelta(days=30)
+    try:
+        booking, _ = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=check_in,
+                                             check_out=check_out, guests=1, now=booked_at)
+        bookings.record_payment(booking.id, booking.total_amount, now=booked_at + timedelta(minutes=5))
+        if not listing.instant_book:
+            bookings.approve_booking(booking.id, listing.host, now=booked_at + timedelta(minutes=10))
+        bookings.complete_due(check_out_at(booking) + timedelta(minutes=1))
+    except DomainError as error:
+        logger.info("demo past stay skipped: %s", error)
+        return None
+    return db.session.get(Booking, booking.id)
+
+
+def seed_reviews(today: date | None = None) -> int:
+    """Give each demo guest without a completed stay two past stays (PAST_STAYS) and review them through the
+    reviews service, so the listings' ratings add up; the host replies to some. Returns how many reviews were
+    made (none on a second run)."""
+    from .blueprints.reviews import services as reviews
+
+    today = today or date.today()
+    made = 0
+    guests = [accounts.find_user_by_email(email) for email, _name, role in DEMO_USERS if role == "guest"]
+    choices = db.session.scalars(select(Listing).where(Listing.status == "active").order_by(Listing.id)).all()
+    for offset, guest in enumerate(guests):
+        if guest is None or not choices or db.session.scalar(select(func.count()).select_from(Booking).where(
+                Booking.guest_id == guest.id, Booking.status == "completed")):
+            continue
+        for n, (days_ago, rating, subs, comment, reply) in enumerate(PAST_STAYS):
+            listing = choices[(2 * offset + n) % len(choices)]
+            booking = _past_stay(guest, listing, days_ago + 20 * offset, today)
+            if booking is None:
+                continue
+            review = reviews.create_review(author=guest, booking_id=booking.id, rating=rating, comment=comment,
+                                           sub_ratings=subs, now=booking.completed_at)
+            if reply:
+                reviews.respond_to_review(review.id, listing.host, reply)
+            made += 1
+    logger.info("seeded %s reviews", made)
+    return made
+

@@ -24,7 +24,9 @@ def test_create_listing_as_host_returns_listing(client, app, auth_headers):
     assert body["cleaning_fee"] == {"amount": 3000, "currency": "EUR"}
     assert body["address"]["country"] == "NL" and body["timezone"] == "Europe/Amsterdam"
     assert sorted(body["amenities"]) == ["kitchen", "wifi"]
-    assert body["images"] == [] and body["rating"] == {"average": None, "count": 0}
+    assert body["images"] == [] and body["rating"] == {
+        "average": None, "count": 0, "sub_ratings": {name: None for name in ("cleanliness", "accuracy", "communication",
+                                                                         "location", "check_in", "value")}}
     assert body["host"] == {"id": host.id, "name": "Hana", "avatar_url": None, "created_at": body["host"]["created_at"]}
     assert "email" not in body["host"]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from app.models import Booking, Listing, ListingImage, User
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Booking, Listing, ListingImage, Review, User
 
 
 def test_seed_creates_demo_logins_and_listings_once(app):
@@ -19,15 +22,34 @@ def test_seed_creates_demo_logins_and_listings_once(app):
     cover = listings[0].images[0]
     assert client.get(f"/uploads/{cover.key}").content_type == "image/jpeg"
 
-    bookings = Booking.query.all()  # each demo guest: a confirmed trip and a paid request awaiting its host
+    # each demo guest: a confirmed trip, a paid request awaiting its host, and two past stays with reviews
+    bookings = Booking.query.filter(Booking.status != "completed").all()
     assert "4 new booking(s)" in result.output and len(bookings) == 4
     assert sorted((b.status, b.awaiting_approval) for b in bookings) == [
         ("confirmed", False), ("confirmed", False), ("pending", True), ("pending", True)]
+    assert_reviews_match_ratings()
+    assert "4 new review(s)" in result.output
 
     again = runner.invoke(args=["seed", "--listings", "3", "--users", "2"])
-    assert again.exit_code == 0 and "Seeded 0 new user(s), 0 new listing(s) and 0 new booking(s)" in again.output
+    assert again.exit_code == 0, again.output
+    assert "Seeded 0 new user(s), 0 new listing(s), 0 new booking(s) and 0 new review(s)" in again.output
     assert Listing.query.count() == 3 and ListingImage.query.count() == 9
-    assert User.query.count() == 7 and Booking.query.count() == 4
+    assert User.query.count() == 7 and Booking.query.count() == 8 and Review.query.count() == 4
+    assert_reviews_match_ratings()
+
+
+def assert_reviews_match_ratings() -> None:
+    """Every completed demo stay has its review, some with sub-ratings and replies, and each listing's rating is
+    the sum and count of its reviews."""
+    completed = Booking.query.filter_by(status="completed").all()
+    reviews = Review.query.all()
+    assert len(completed) == 4 and {r.booking_id for r in reviews} == {b.id for b in completed}
+    assert any(r.cleanliness for r in reviews) and any(r.cleanliness is None for r in reviews)
+    assert any(r.response_body for r in reviews) and any(r.response_body is None for r in reviews)
+    per_listing = {listing_id: (count, int(total)) for listing_id, count, total in db.session.execute(
+        select(Review.listing_id, func.count(), func.sum(Review.rating)).group_by(Review.listing_id))}
+    for listing in Listing.query.all():
+        assert (listing.rating_count, listing.rating_sum) == per_listing.get(listing.id, (0, 0))
 
 
 def test_seed_logins_work(app):

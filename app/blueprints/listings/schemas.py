@@ -22,6 +22,7 @@ from ...schemas import (
     Timestamp,
 )
 from ...storage import image_url
+from .ratings import sub_rating_averages
 from .services import (
     COUNTS,
     DEFAULTS,
@@ -138,9 +139,31 @@ class AddressViewSchema(Schema):
     postal_code = fields.String(allow_none=True)
 
 
+class SubRatingAveragesSchema(Schema):
+    """The mean of each sub-rating over the listing's visible reviews (null when none gave it)."""
+
+    cleanliness = fields.Float(allow_none=True)
+    accuracy = fields.Float(allow_none=True)
+    communication = fields.Float(allow_none=True)
+    location = fields.Float(allow_none=True)
+    check_in = fields.Float(allow_none=True)
+    value = fields.Float(allow_none=True)
+
+
+class SubRatingAverages(fields.Nested):
+    """Dumps a listing's sub-rating averages (ratings.sub_rating_averages: one query), documented as an object."""
+
+    def __init__(self, **kwargs):
+        super().__init__(SubRatingAveragesSchema, dump_only=True, **kwargs)
+
+    def serialize(self, attr, obj, accessor=None, **kwargs):
+        return sub_rating_averages(obj.id)
+
+
 class ListingRatingSchema(RatingSchema):
     average = fields.Float(attribute="rating_average", allow_none=True)
     count = fields.Integer(attribute="rating_count")
+    sub_ratings = SubRatingAverages()
 
 
 class AmenityCodeSchema(Schema):
