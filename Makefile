@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Test workers (pytest-xdist); each has its own database and Redis db (tests/support/workers.py). 0 = one process.
+PYTEST_WORKERS ?= 3
 
 .PHONY: install run test bench bench-bookings migrate lint clean
 
@@ -20,8 +22,8 @@ run: install
 	$(FLASK) seed
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: install  ## make test PYTEST_WORKERS=0: in one process; PYTEST_ARGS="-x tests/bookings": other pytest options
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 bench: install  ## make bench BENCH_ARGS="--reuse": the search benchmark at 100k listings (bench/README.md)
 	$(BIN)/python bench/search.py $(BENCH_ARGS)

@@ -1,4 +1,5 @@
-"""Fixtures: one fresh schema per run (MariaDB when TEST_DATABASE_URL is set), clean tables per test, real Redis."""
+"""Fixtures: one fresh schema per run (MariaDB when TEST_DATABASE_URL is set), clean tables per test, real Redis.
+Under pytest-xdist each worker has its own database and Redis db (tests/support/workers.py)."""
 
 from __future__ import annotations
 
@@ -14,25 +15,27 @@ from flask.testing import FlaskClient
 if not os.environ.get("TEST_DATABASE_URL"):
     os.environ["TEST_DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='abode-test-')}/test.db"
 os.environ["APP_CONFIG"] = "testing"
+from .support.workers import ensure_database, use_test_resources  # noqa: E402
+
+use_test_resources()  # before config.py reads the environment
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Amenity  # noqa: E402
 from app.models.listing import DEFAULT_AMENITIES  # noqa: E402
-from app.redis_client import get_redis  # noqa: E402
 from config import TestingConfig  # noqa: E402
 
+from .support.cleanup import empty_tables  # noqa: E402
 from .support.factories import DEFAULT_PASSWORD  # noqa: E402
 from .support.pages import submit  # noqa: E402
 from .support.paypal_stub import paypal_stub_fixture  # noqa: E402, F401 (registers the paypal_stub fixture)
 from .support.stripe_stub import stripe_stub_fixture  # noqa: E402, F401 (registers the stripe_stub fixture)
 
-KEEP_TABLES = {"amenities"}  # reference data, loaded once per run like the migration does
-
 
 @pytest.fixture(scope="session", autouse=True)
 def _schema(tmp_path_factory) -> Iterator[None]:
     """Drop and create every table once per run, and load the amenity catalogue."""
+    ensure_database(TestingConfig.SQLALCHEMY_DATABASE_URI)
     app = create_app(TestingConfig, UPLOAD_FOLDER=str(tmp_path_factory.mktemp("uploads")))
     with app.app_context():
         db.drop_all()
@@ -47,14 +50,7 @@ def _schema(tmp_path_factory) -> Iterator[None]:
 
 def _clean(app: Flask) -> None:
     with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                if table.name not in KEEP_TABLES:
-                    conn.execute(table.delete())
-        client = get_redis()
-        if client is not None:
-            client.flushdb()
+        empty_tables()
 
 
 @pytest.fixture

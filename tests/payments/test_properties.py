@@ -51,6 +51,7 @@ from app.blueprints.auth.services import start_session
 from app.extensions import db
 from app.models import PaymentRefund, Payout, User
 
+from ..support.cleanup import empty_tables
 from ..support.factories import listing_data, make_user
 from ..support.local_server import live_server
 from ..support.money_world import (
@@ -59,7 +60,6 @@ from ..support.money_world import (
     SwitchableStripe,
     cli_call,
     deliver,
-    empty_tables,
     overlapped,
     run_cli,
     run_in_threads,

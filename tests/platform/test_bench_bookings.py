@@ -15,7 +15,6 @@ from ..platform.test_bench_search import _database_url, _redis_url  # they skip 
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE_DATABASE = f"abode_bench_bookings_smoke_{uuid.uuid4().hex[:8]}"  # parallel suites keep apart
-SMOKE_REDIS_DB = "9"
 
 
 def _drop_smoke_database(database_url: str) -> None:
@@ -29,7 +28,7 @@ def _drop_smoke_database(database_url: str) -> None:
 
 def test_bench_bookings_small_run_has_conflicts_no_5xx_and_a_clean_audit(tmp_path):
     database_url = make_url(_database_url()).set(database=SMOKE_DATABASE).render_as_string(hide_password=False)
-    redis_url = make_url(_redis_url()).set(database=SMOKE_REDIS_DB).render_as_string(hide_password=False)
+    redis_url = _redis_url()
     command = [sys.executable, "bench/bookings.py", "--listings", "20", "--guests", "30", "--clients", "20",
                "--requests", "300", "--hot-listings", "1", "--workers", "2", "--database-url", database_url,
                "--redis-url", redis_url, "--results-dir", str(tmp_path)]

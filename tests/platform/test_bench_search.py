@@ -14,9 +14,10 @@ import pytest
 import redis
 from sqlalchemy.engine import make_url
 
+from ..support.workers import redis_url_for_worker
+
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE_DATABASE = f"abode_bench_smoke_{uuid.uuid4().hex[:8]}"  # parallel suites on one server keep apart
-SMOKE_REDIS_DB = 10
 
 
 def _database_url() -> str:
@@ -27,8 +28,10 @@ def _database_url() -> str:
 
 
 def _redis_url() -> str:
-    url = make_url(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").set(database=str(SMOKE_REDIS_DB))
-    rendered = url.render_as_string(hide_password=False)
+    """The suite's own Redis db (under xdist the worker's; conftest set it): the benchmark flushes it, and the
+    next test flushes it again. Without REDIS_URL, db 10 (or the worker's db derived from it)."""
+    rendered = os.environ.get("REDIS_URL") or redis_url_for_worker("redis://127.0.0.1:6379/10")
+    url = make_url(rendered)
     try:
         redis.Redis.from_url(rendered, socket_connect_timeout=2).ping()
     except redis.RedisError:

@@ -14,9 +14,6 @@ from click.testing import Result
 from flask import Flask
 from flask.cli import ScriptInfo
 
-from app.extensions import db
-from app.redis_client import get_redis
-
 from .stripe_stub import StripeStub
 
 WEBHOOK_URL = "/api/v1/payments/webhooks/stripe"
@@ -35,17 +32,6 @@ class SwitchableStripe:
         url, self.stub = self.stub.url, StripeStub()
         self.stub.url = url
         return self.stub
-
-
-def empty_tables() -> None:
-    """Delete every row but the amenity catalogue, and empty the Redis db: a blank Abode for the next example."""
-    db.session.remove()
-    with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            if table.name != "amenities":
-                conn.execute(table.delete())
-    if (client := get_redis()) is not None:
-        client.flushdb()
 
 
 @dataclass(frozen=True)

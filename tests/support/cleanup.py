@@ -1,0 +1,41 @@
+"""Empty the tables a test wrote to, and the Redis db: a blank Abode for the next test.
+
+One query asks which tables hold a row (an exact EXISTS per table, not InnoDB's estimated TABLE_ROWS), then only
+those are emptied, children before parents. Rows written by subprocesses (gunicorn, `flask ...` commands) are
+found as well, which tracking the app's own statements would miss."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Connection, Table, exists, literal, select, union_all
+
+from app.extensions import db
+from app.redis_client import get_redis
+
+logger = logging.getLogger(__name__)
+
+KEEP_TABLES = frozenset({"amenities"})  # reference data, loaded once per run like the migration does
+
+
+def tables_with_rows(conn: Connection, tables: list[Table]) -> list[Table]:
+    """The tables among `tables` that hold at least one row, in the order given (one round trip)."""
+    if not tables:
+        return []
+    probes = [select(literal(index).label("i")).where(exists().select_from(table))
+              for index, table in enumerate(tables)]
+    found = set(conn.execute(union_all(*probes)).scalars())
+    return [table for index, table in enumerate(tables) if index in found]
+
+
+def empty_tables(keep: frozenset[str] = KEEP_TABLES) -> None:
+    """Delete every row of every table but `keep`, and flush the app's Redis db (an app context is pushed)."""
+    db.session.remove()
+    tables = [table for table in reversed(db.metadata.sorted_tables) if table.name not in keep]
+    with db.engine.begin() as conn:
+        written = tables_with_rows(conn, tables)
+        for table in written:
+            conn.execute(table.delete())
+    logger.debug("emptied %s", [table.name for table in written])
+    if (client := get_redis()) is not None:
+        client.flushdb()
