@@ -111,6 +111,15 @@ class Config:
     BOOKING_PAYMENT_MINUTES = _int("BOOKING_PAYMENT_MINUTES", 30)
     BOOKING_APPROVAL_HOURS = _int("BOOKING_APPROVAL_HOURS", 24)
 
+    # Live notification streams (GET /api/v1/notifications/stream): how many one process holds open (a thread
+    # each under gunicorn's gthread worker), how often an idle one sends a heartbeat comment, how long one lasts
+    # before the server ends it (the client reconnects with Last-Event-ID, so workers recycle), and the
+    # reconnection delay suggested to clients.
+    NOTIFICATION_STREAMS_PER_PROCESS = _int("NOTIFICATION_STREAMS_PER_PROCESS", 200)
+    NOTIFICATION_STREAM_HEARTBEAT_SECONDS = float(os.environ.get("NOTIFICATION_STREAM_HEARTBEAT_SECONDS") or 15)
+    NOTIFICATION_STREAM_MAX_SECONDS = float(os.environ.get("NOTIFICATION_STREAM_MAX_SECONDS") or 300)
+    NOTIFICATION_STREAM_RETRY_MS = _int("NOTIFICATION_STREAM_RETRY_MS", 3000)
+
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BTN_STYLE = "primary"
     DEFAULT_CURRENCY = "USD"

@@ -37,12 +37,13 @@ class DomainError(Exception):
     code = "bad_request"
 
     def __init__(self, message: str, *, code: str | None = None, fields: Mapping | None = None,
-                 status_code: int | None = None):
+                 status_code: int | None = None, headers: Mapping[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.code = code or self.code
         self.status_code = status_code or self.status_code
         self.fields = normalise_fields(fields) if fields else None
+        self.headers = dict(headers or {})  # e.g. Retry-After on a 503
 
 
 class BadRequest(DomainError):
@@ -51,6 +52,12 @@ class BadRequest(DomainError):
 
 class Unauthorized(DomainError):
     status_code, code = 401, "unauthorized"
+
+
+class ServiceUnavailable(DomainError):
+    """Too busy for this request now (say when to come back with a Retry-After header)."""
+
+    status_code, code = 503, "service_unavailable"
 
 
 class PaymentFailed(DomainError):
@@ -155,8 +162,8 @@ def register_error_handlers(app: Flask) -> None:
         if exc.status_code >= 500:
             db.session.rollback()
         if is_api_request():
-            return api_error(exc.status_code, exc.code, exc.message, exc.fields)
-        return _page(exc.status_code, exc.message)
+            return api_error(exc.status_code, exc.code, exc.message, exc.fields, headers=exc.headers)
+        return _page(exc.status_code, exc.message, exc.headers)
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):

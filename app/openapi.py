@@ -30,12 +30,14 @@ class ErrorSchema(Schema):
 
 def api_doc(*, summary: str, body: type[Schema] | None = None, query: type[Schema] | None = None,
             response: type[Schema] | dict | None = None, status: int = 200, errors: Iterable[int] = (),
-            multipart: dict[str, str] | None = None, tags: Iterable[str] = ()) -> Callable:
-    """Describe an API view: request body/query schema, success response and error statuses."""
+            multipart: dict[str, str] | None = None, tags: Iterable[str] = (),
+            media_type: str = "application/json") -> Callable:
+    """Describe an API view: request body/query schema, success response (of `media_type`) and error statuses."""
 
     def decorator(view: Callable) -> Callable:
         view.openapi = {"summary": summary, "body": body, "query": query, "response": response, "status": status,
-                        "errors": tuple(errors), "multipart": multipart, "tags": tuple(tags)}
+                        "errors": tuple(errors), "multipart": multipart, "tags": tuple(tags),
+                        "media_type": media_type}
         return view
 
     return decorator
@@ -58,10 +60,8 @@ def _operation(doc: dict, view: Callable, tag: str) -> dict:
             "schema": {"type": "object", "properties": props, "required": list(props)}}}}
     response = doc["response"]
     ok: dict = {"description": "Success"}
-    if isinstance(response, dict):
-        ok["content"] = {"application/json": {"schema": response}}
-    elif response is not None:
-        ok["content"] = {"application/json": {"schema": response}}
+    if response is not None:
+        ok["content"] = {doc.get("media_type", "application/json"): {"schema": response}}
     op["responses"][str(doc["status"])] = ok
     statuses = set(doc["errors"]) | {500}
     if getattr(view, "requires_auth", False):

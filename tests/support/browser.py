@@ -37,3 +37,16 @@ def browser_page() -> Iterator:
             yield page
         finally:
             browser.close()
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """A headless Chromium browser, for tests that need several contexts (two users side by side)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

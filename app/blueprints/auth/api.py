@@ -54,20 +54,21 @@ def logout():
 
 @api_bp.get("/profile")
 @login_required
-@api_doc(summary="The caller's profile", response=schemas.UserSchema, errors=(403,))
+@api_doc(summary="The caller's profile", response=schemas.ProfileSchema, errors=(403,))
 def get_profile():
-    """The signed-in user's own profile."""
-    return schemas.dump_user(get_current_user())
+    """The signed-in user's own profile, with `notification_preferences`."""
+    return schemas.dump_profile(get_current_user())
 
 
 @api_bp.patch("/profile")
 @login_required
-@api_doc(summary="Update name, phone, bio and preferences", body=schemas.ProfileUpdateSchema,
-         response=schemas.UserSchema, errors=(403,))
+@api_doc(summary="Update name, phone, bio, preferences and email notifications", body=schemas.ProfileUpdateSchema,
+         response=schemas.ProfileSchema, errors=(403,))
 def update_profile():
-    """Email, role and password are not changed here."""
+    """Email, role and password are not changed here. `notification_preferences` {type: {"email": bool}} turns
+    a type's email on or off, in the same transaction as the rest."""
     data = load_json(schemas.ProfileUpdateSchema(), partial=True)
-    return schemas.dump_user(services.update_profile(get_current_user(), **data))
+    return schemas.dump_profile(services.update_profile(get_current_user(), **data))
 
 
 @api_bp.post("/profile/photo")

@@ -19,6 +19,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ... import money
+from ...models import NOTIFICATION_TYPES
+from .preferences import EMAIL_LABELS
 from .services import BIO_MAX, EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, PHONE_MAX
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch", "it": "Italiano",
@@ -60,6 +62,12 @@ class ProfileForm(FlaskForm):
     # The file's bytes are checked by the storage service, not its name.
     photo = FileField("Profile photo", description="JPEG, PNG or WebP, at most 5 MB.")
     submit = SubmitField("Save profile")
+
+
+# "Email notifications": one checkbox per notification type, named email_<type> (in-app ones are always on).
+EMAIL_FIELDS = {type_: f"email_{type_}" for type_ in NOTIFICATION_TYPES}
+for _type, _name in EMAIL_FIELDS.items():
+    setattr(ProfileForm, _name, BooleanField(EMAIL_LABELS.get(_type, _type.replace("_", " ").capitalize())))
 
 
 class ConfirmForm(FlaskForm):

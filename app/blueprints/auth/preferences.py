@@ -11,6 +11,21 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import NOTIFICATION_TYPES, NotificationPreference, User
 
+# What each type of email is about, in the words the profile page shows beside its checkbox.
+EMAIL_LABELS = {
+    "booking_requested": "A guest asks to book one of my places",
+    "booking_confirmed": "A booking is confirmed",
+    "booking_declined": "A host declines my request to book",
+    "booking_canceled": "A booking is canceled",
+    "stay_completed": "A stay is over (a reminder to leave a review)",
+    "payment_succeeded": "My payment went through",
+    "payment_failed": "My payment did not go through",
+    "payout_paid": "A payout is on its way to me",
+    "payout_failed": "A payout to me could not be sent",
+    "review_received": "A guest reviews one of my places",
+    "review_response": "A host replies to my review",
+}
+
 
 def wants_email(user: User, type_: str) -> bool:
     """True unless the user turned email of this type off (in-app notifications are always on)."""

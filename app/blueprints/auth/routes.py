@@ -11,7 +11,8 @@ from ...forms_util import show_error
 from ...navigation import safe_next
 from ...validation import load_data
 from . import bp, schemas, services
-from .forms import PROFILE_FIELDS, ConfirmForm, LoginForm, ProfileForm, RegisterForm
+from .forms import EMAIL_FIELDS, PROFILE_FIELDS, ConfirmForm, LoginForm, ProfileForm, RegisterForm
+from .preferences import email_preferences
 from .throttle import login_throttle, mark_login_failed
 
 
@@ -69,18 +70,22 @@ def logout():
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    """Profile page: edit details, preferences and photo."""
-    form = ProfileForm(obj=current_user)
+    """Profile page: edit details, preferences, email notifications and photo."""
+    emails = {EMAIL_FIELDS[type_]: wanted for type_, wanted in email_preferences(current_user).items()}
+    form = ProfileForm(obj=current_user, **emails)
     if form.validate_on_submit():
         try:
             values = load_data(schemas.ProfileUpdateSchema(), {name: form[name].data for name in PROFILE_FIELDS})
-            services.update_profile(current_user, **values, photo=form.photo.data.stream if form.photo.data else None)
+            choices = {type_: bool(form[name].data) for type_, name in EMAIL_FIELDS.items()}
+            services.update_profile(current_user, **values, notification_emails=choices,
+                                    photo=form.photo.data.stream if form.photo.data else None)
         except DomainError as exc:
             show_error(form, exc)
         else:
             flash("Your profile is saved.", "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, host_form=ConfirmForm())
+    return render_template("auth/profile.html", form=form, host_form=ConfirmForm(),
+                           email_fields=[form[name] for name in EMAIL_FIELDS.values()])
 
 
 @bp.post("/profile/become-host")

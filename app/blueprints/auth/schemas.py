@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ...models import User
+from ...models import NOTIFICATION_TYPES, User
 from ...money import CURRENCIES
 from ...schemas import ImageUrl, Text, Timestamp
+from .preferences import email_preferences
 from .services import BIO_MAX, EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PHONE_MAX, PHONE_PATTERN
 
 _EMAIL = fields.String(required=True, validate=validate.Length(min=3, max=EMAIL_MAX))
@@ -32,6 +35,44 @@ def _app_language(code: str) -> None:
         raise ValidationError("Choose a supported language.")
 
 
+class NotificationPreferencesField(fields.Field):
+    """`{type: {"email": bool}}` in, `{type: email?}` loaded; `"in_app": true` may be sent, never false. A fault
+    is named down to its key (`notification_preferences.booking_confirmed.email`)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dict[str, bool]:
+        if not isinstance(value, Mapping):
+            raise ValidationError("Give an object of notification types.")
+        errors: dict[str, object] = {}
+        choices: dict[str, bool] = {}
+        for type_, choice in value.items():
+            if type_ not in NOTIFICATION_TYPES:
+                errors[str(type_)] = ["Unknown notification type."]
+            elif not isinstance(choice, Mapping):
+                errors[type_] = ["Give an object such as {\"email\": false}."]
+            elif faults := _choice_faults(choice):
+                errors[type_] = faults
+            elif "email" in choice:
+                choices[type_] = choice["email"]
+        if errors:
+            raise ValidationError(errors)
+        return choices
+
+    def _serialize(self, value, attr, obj, **kwargs) -> dict:
+        return {type_: {"email": wanted, "in_app": True} for type_, wanted in (value or {}).items()}
+
+
+def _choice_faults(choice: Mapping) -> dict[str, list[str]]:
+    faults: dict[str, list[str]] = {}
+    for key, wanted in choice.items():
+        if key not in ("email", "in_app"):
+            faults[str(key)] = ["Unknown setting: only email can be chosen."]
+        elif not isinstance(wanted, bool):
+            faults[key] = ["Not a valid boolean."]
+        elif key == "in_app" and not wanted:
+            faults[key] = ["In-app notifications cannot be turned off."]
+    return faults
+
+
 class ProfileUpdateSchema(Schema):
     """PATCH /profile and the profile page: any of these; a blank phone or bio clears it."""
 
@@ -44,6 +85,9 @@ class ProfileUpdateSchema(Schema):
     preferred_currency = fields.String(validate=validate.OneOf(sorted(CURRENCIES),
                                                                error="Choose a supported currency."))
     preferred_language = fields.String(validate=_app_language)
+    notification_emails = NotificationPreferencesField(data_key="notification_preferences", metadata={
+        "description": '{type: {"email": bool}}: which notification types are also emailed (in-app always on)',
+        "type": "object"})
 
 
 class UserSchema(Schema):
@@ -62,6 +106,15 @@ class UserSchema(Schema):
     created_at = Timestamp()
 
 
+class ProfileSchema(UserSchema):
+    """The caller's own profile: the User plus `notification_preferences` {type: {"email", "in_app"}}."""
+
+    notification_preferences = fields.Method("_preferences", metadata={"type": "object"})
+
+    def _preferences(self, user: User) -> dict:
+        return NotificationPreferencesField()._serialize(email_preferences(user), None, user)
+
+
 class TokenPairSchema(Schema):
     access_token = fields.String()
     refresh_token = fields.String()
@@ -74,3 +127,8 @@ class AuthResponseSchema(TokenPairSchema):
 def dump_user(user: User) -> dict:
     """The contract's User object."""
     return UserSchema().dump(user)
+
+
+def dump_profile(user: User) -> dict:
+    """The caller's own User with their notification preferences."""
+    return ProfileSchema().dump(user)

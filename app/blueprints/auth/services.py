@@ -17,6 +17,7 @@ from ...extensions import db
 from ...models import User, utcnow
 from . import tokens
 from .passwords import hash_password, needs_rehash, verify_password
+from .preferences import set_email_preferences
 
 logger = logging.getLogger(__name__)
 
@@ -148,8 +149,10 @@ KEEP = object()  # update_profile: leave this value as it is
 
 def update_profile(user: User, *, photo: IO[bytes] | None = None, name: str | object = KEEP,
                    phone: str | None | object = KEEP, bio: str | None | object = KEEP,
-                   preferred_currency: str | object = KEEP, preferred_language: str | object = KEEP) -> User:
-    """Apply name, phone, bio, preferred_currency, preferred_language and an optional photo, all or nothing.
+                   preferred_currency: str | object = KEEP, preferred_language: str | object = KEEP,
+                   notification_emails: dict[str, bool] | object = KEEP) -> User:
+    """Apply name, phone, bio, preferred_currency, preferred_language, email notification choices ({type: on?})
+    and an optional photo, all or nothing.
 
     Takes values as auth.schemas.ProfileUpdateSchema loads them (trimmed and checked; None clears phone or bio);
     a value left out is kept. Returns the user. Raises PayloadTooLarge, UnsupportedMediaType.
@@ -161,6 +164,8 @@ def update_profile(user: User, *, photo: IO[bytes] | None = None, name: str | ob
             setattr(user, key, value)
     old_key, new_key = user.avatar_key, None
     try:
+        if notification_emails is not KEEP:
+            set_email_preferences(user, notification_emails)
         if photo is not None:
             new_key = storage.save_image(photo, kind="avatars", thumbnail_width=AVATAR_THUMB_WIDTH,
                                          max_bytes=current_app.config["AVATAR_MAX_BYTES"]).key

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ...models import NOTIFICATION_TYPES
-from ...schemas import PageSchema, Timestamp
+from ...schemas import PageArgsSchema, PageSchema, Timestamp
 
 
 class NotificationSchema(Schema):
@@ -27,3 +27,27 @@ class NotificationPageSchema(PageSchema):
 def dump_notification(notification) -> dict:
     """The contract's JSON of one notification."""
     return NotificationSchema().dump(notification)
+
+
+class QueryBoolean(fields.Boolean):
+    """`true` or `false` in a query string, nothing else ("1", "yes", "TRUE" are refused)."""
+
+    default_error_messages = {"invalid": "must be true or false"}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if value not in ("true", "false"):
+            raise self.make_error("invalid")
+        return value == "true"
+
+
+class NotificationListArgsSchema(PageArgsSchema):
+    """`unread=true` keeps the unread notifications, `unread=false` the read ones; page and per_page."""
+
+    unread = QueryBoolean(metadata={"description": "true: only unread; false: only read; absent: all"})
+
+
+class StreamArgsSchema(Schema):
+    """`last_event_id`: resume after this notification id (for EventSource, which cannot send the
+    Last-Event-ID header on its first connection; the header wins when both are sent)."""
+
+    last_event_id = fields.Integer(validate=validate.Range(min=0, max=2**63 - 1))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
+from ...errors import NotFoundError
 from ...extensions import db
 from ...models import NOTIFICATION_TYPES, Notification, OutboxEmail, User, utcnow
 from ..auth.preferences import wants_email
@@ -75,3 +76,27 @@ def _after_commit(session: Session) -> None:
 def _forget(session: Session) -> None:
     if not session.in_transaction():
         session.info.pop(_PENDING, None)
+
+
+def mark_read(user: User, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read (again is fine: the first read time stays). Returns it.
+    Raises NotFoundError for an unknown id or another user's notification."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        raise NotFoundError("Notification not found.")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.commit()
+        logger.info("notification %s read by user %s", notification.id, user.id)
+    return notification
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification of the user read; returns how many were."""
+    count = db.session.execute(update(Notification).where(Notification.user_id == user.id,
+                                                          Notification.read_at.is_(None))
+                               .values(read_at=utcnow())).rowcount
+    db.session.commit()
+    if count:
+        logger.info("user %s marked %s notification(s) read", user.id, count)
+    return count
