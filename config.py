@@ -90,6 +90,9 @@ class Config:
     # the committing process right after the commit) or "none" (it waits for `jobs run-due`). None: "celery" with
     # REDIS_URL, "inline" without.
     MAIL_QUEUE = None
+    # Emails a deliverer claims, sends and records per transaction: fewer commits, but after a crash between the
+    # server's acceptance and the commit, up to this many are sent once more (with the same Message-ID).
+    MAIL_BATCH_SIZE = _int("MAIL_BATCH_SIZE", 10)
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)  # seconds an SMTP connect, command or send may take
     # Waits between tries of an email the SMTP server refused or did not answer; after the last, it is failed.
     MAIL_RETRY_MINUTES = tuple(int(m) for m in os.environ.get("MAIL_RETRY_MINUTES", "1,5,30,120,720").split(","))

@@ -63,11 +63,16 @@ class SmtpTransport:
 
     def __init__(self) -> None:
         self._connection: _TimedConnection | None = None
+        self.unreachable = False  # set when connecting failed: the rest of this run would wait for the same
 
     def send(self, message: Message) -> None:
         if self._connection is None:
             connection = _TimedConnection(current_app.extensions["mail"])
-            connection.host = None if connection.mail.suppress else connection.configure_host()
+            try:
+                connection.host = None if connection.mail.suppress else connection.configure_host()
+            except BaseException:
+                self.unreachable = True
+                raise
             self._connection = connection
         try:
             self._connection.send(message)
@@ -90,6 +95,8 @@ class SmtpTransport:
 
 class FileTransport:
     """Writes each email to MAIL_FILE_DIR as <time>-<message id>.eml (open it with any mail program)."""
+
+    unreachable = False
 
     def send(self, message: Message) -> None:
         folder = Path(current_app.config["MAIL_FILE_DIR"])

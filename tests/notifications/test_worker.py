@@ -49,7 +49,7 @@ def deliver_until_sent(row_id: int, rounds: int = 100) -> OutboxEmail:
 
 
 def test_two_deliverers_at_once_send_every_email_exactly_once(make_app, smtp_server):
-    app = mail_app(make_app, smtp_server)
+    app = mail_app(make_app, smtp_server, MAIL_BATCH_SIZE=2)  # batches of two: three for two deliverers
     if db.engine.dialect.name == "sqlite":
         pytest.skip("SQLite has no row locks: deliverers take turns within one process")
     for _ in range(3):

@@ -1,10 +1,11 @@
 """Email delivery from the outbox: hand committed rows to a deliverer, and deliver what is due.
 
-A deliverer takes one row at a time under its row lock (SELECT ... FOR UPDATE SKIP LOCKED on MariaDB) and holds
-that lock across the SMTP send until it commits the outcome, so two deliverers (workers, `jobs run-due`) never send
-one row. A deliverer that dies holding a row loses its connection, the database rolls its transaction back and the
-next deliverer sends the row. One that dies after the SMTP server accepted the email but before its commit leaves
-the row pending, so it is sent once more, with the same Message-ID (emails.message_id). SQLite has no row locks:
+A deliverer takes a batch of rows (MAIL_BATCH_SIZE) under their row locks (SELECT ... FOR UPDATE SKIP LOCKED on
+MariaDB) and holds them across the SMTP sends until it commits the outcomes, so two deliverers (workers,
+`jobs run-due`) never send one row. A deliverer that dies holding rows loses its connection, the database rolls
+its transaction back and the next deliverer sends them. One that dies after the SMTP server accepted an email but
+before its commit leaves the row pending, so it is sent once more, with the same Message-ID (emails.message_id):
+at most a batch of emails can be sent twice, and only after a crash. SQLite has no row locks:
 there, deliverers within one process take turns (one process is all SQLite supports).
 
 Refusals (SMTP 4xx/5xx) and timeouts are tried again after MAIL_RETRY_MINUTES (1, 5, 30, 120, 720 by default);
@@ -24,8 +25,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...mail_transport import open_transport
-from ...models import OutboxEmail, User, utcnow
-from ..auth.preferences import wants_email
+from ...models import Notification, NotificationPreference, OutboxEmail, User, utcnow
 from .emails import build_message
 
 logger = logging.getLogger(__name__)
@@ -92,63 +92,88 @@ def _deliver(now: datetime, ids: list[int] | None) -> Delivered:
         while True:
             if sqlite:
                 with _sqlite_turns:
-                    outcome = _deliver_next(transport, now, ids)
+                    outcomes = _deliver_batch(transport, now, ids)
             else:
-                outcome = _deliver_next(transport, now, ids)
-            if outcome is None:
+                outcomes = _deliver_batch(transport, now, ids)
+            for outcome in outcomes:
+                done.add(outcome)
+            if not outcomes or transport.unreachable:  # a server that is down: the next pass tries again
                 break
-            done.add(outcome)
     if done.sent or done.retried or done.failed:
         logger.info("email delivery: %s", done)
     return done
 
 
-def _claim(now: datetime, ids: list[int] | None) -> OutboxEmail | None:
-    """Lock the next due pending row that no other deliverer holds, for this transaction."""
+def _claim(now: datetime, ids: list[int] | None) -> list[OutboxEmail]:
+    """Lock the next MAIL_BATCH_SIZE due pending rows that no other deliverer holds, for this transaction.
+
+    With ids, the rows are found by primary key: a scan of the status index would lock, for a moment, rows that
+    another deliverer of other ids is after, and SKIP LOCKED would make it pass over them."""
     query = (select(OutboxEmail).where(OutboxEmail.status == "pending", OutboxEmail.next_try_at <= now)
-             .order_by(OutboxEmail.next_try_at, OutboxEmail.id).limit(1).with_for_update(skip_locked=True))
-    if ids is not None:
-        query = query.where(OutboxEmail.id.in_(ids))
-    return db.session.scalars(query).first()
+             .limit(current_app.config["MAIL_BATCH_SIZE"]).with_for_update(skip_locked=True))
+    if ids is None:
+        query = query.order_by(OutboxEmail.next_try_at, OutboxEmail.id)
+    else:
+        query = query.where(OutboxEmail.id.in_(ids)).order_by(OutboxEmail.id)
+        for dialect in ("mysql", "mariadb"):
+            query = query.with_hint(OutboxEmail, "FORCE INDEX (PRIMARY)", dialect)
+    return list(db.session.scalars(query))
 
 
-def _skip_reason(row: OutboxEmail, user: User | None) -> tuple[str, str] | None:
+def _unwanted(rows: list[OutboxEmail]) -> set[tuple[int, str]]:
+    """(user id, type) of the rows' users who turned that type's email off since it was queued."""
+    user_ids = {row.user_id for row in rows}
+    return set(db.session.execute(select(NotificationPreference.user_id, NotificationPreference.type).where(
+        NotificationPreference.user_id.in_(user_ids), NotificationPreference.email.is_(False))).all())
+
+
+def _skip_reason(type_: str, user: User | None, unwanted: set[tuple[int, str]]) -> tuple[str, str] | None:
     """(status, reason) when the row must not be sent after all, else None."""
     if user is None or not user.is_active:
         return "failed", "skipped: the account is suspended or gone"
-    if not wants_email(user, row.notification.type):
-        return "sent", f"skipped: the user turned {row.notification.type} emails off"
+    if (user.id, type_) in unwanted:
+        return "sent", f"skipped: the user turned {type_} emails off"
     return None
 
 
-def _deliver_next(transport, now: datetime, ids: list[int] | None) -> str | None:
-    """Claim, send and record one row in one transaction; returns its outcome, or None when nothing is due."""
+def _deliver_batch(transport, now: datetime, ids: list[int] | None) -> list[str]:
+    """Claim a batch, send each email and record each outcome, in one transaction (one commit per batch, not per
+    email); returns the outcomes, none when nothing is due."""
     try:
-        row = _claim(now, ids)
-        if row is None:
+        rows = _claim(now, ids)
+        if not rows:
             db.session.rollback()
-            return None
-        user = db.session.get(User, row.user_id)
-        skip = _skip_reason(row, user)
-        if skip:
-            row.status, row.last_error = skip
-            outcome = "skipped"
-            logger.info("outbox %s not sent (%s)", row.id, skip[1])
-        else:
-            outcome = _send(transport, row, user, now)
+            return []
+        users = {user.id: user for user in db.session.scalars(
+            select(User).where(User.id.in_({row.user_id for row in rows})))}
+        notifications = {note.id: note for note in db.session.scalars(
+            select(Notification).where(Notification.id.in_({row.notification_id for row in rows})))}
+        unwanted = _unwanted(rows)
+        outcomes = []
+        for row in rows:
+            if transport.unreachable:
+                break  # the rest keep their place and time: no try was made
+            user, notification = users.get(row.user_id), notifications[row.notification_id]
+            skip = _skip_reason(notification.type, user, unwanted)
+            if skip:
+                row.status, row.last_error = skip
+                logger.info("outbox %s not sent (%s)", row.id, skip[1])
+                outcomes.append("skipped")
+            else:
+                outcomes.append(_send(transport, row, notification, user, now))
         db.session.commit()
-        return outcome
+        return outcomes
     except BaseException:
         db.session.rollback()
         raise
 
 
-def _send(transport, row: OutboxEmail, user: User, now: datetime) -> str:
+def _send(transport, row: OutboxEmail, notification: Notification, user: User, now: datetime) -> str:
     """Send the row's email (to the account's address now) and record the outcome on the row."""
     row.to_address = user.email
     row.attempts += 1
     try:
-        transport.send(build_message(row, row.notification, user))
+        transport.send(build_message(row, notification, user))
     except (smtplib.SMTPException, OSError) as exc:
         return _try_later(row, now, _describe(exc))
     except Exception as exc:  # a message that cannot be written: keep it for a fix, don't block the others
