@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test bench bench-bookings migrate lint clean
+.PHONY: install run test bench bench-bookings bench-emails migrate lint clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,9 @@ bench: install  ## make bench BENCH_ARGS="--reuse": the search benchmark at 100k
 
 bench-bookings: install  ## make bench-bookings BENCH_ARGS="--hot-share 0.6": concurrent bookings + audit (bench/README.md)
 	$(BIN)/python bench/bookings.py $(BENCH_ARGS)
+
+bench-emails: install  ## make bench-emails BENCH_ARGS="--workers 1": email delivery throughput (bench/README.md)
+	$(BIN)/python bench/emails.py $(BENCH_ARGS)
 
 migrate: install  ## make migrate m="what changed": autogenerate a revision (review it before committing)
 	$(FLASK) db migrate -m "$(m)"

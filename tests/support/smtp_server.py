@@ -4,6 +4,7 @@ next ones with chosen replies, and can hold a send until a second one arrives (t
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 from collections import deque
@@ -14,6 +15,8 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
 
 
 @dataclass
