@@ -71,6 +71,7 @@ def test_a_paid_instant_booking_emails_guest_and_host_with_the_link_back_and_one
     unsubscribe = for_guest.message["List-Unsubscribe"]
     assert unsubscribe.startswith(f"<{SITE}/notifications/unsubscribe/") and unsubscribe.endswith(">")
     assert for_guest.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f"\r\nList-Unsubscribe: {unsubscribe}\r\n".encode() in for_guest.raw  # as is: no encoded word, no fold
     assert unsubscribe[1:-1] in text and unsubscribe[1:-1] in html
     assert [(row.status, row.attempts, row.last_error) for row in rows] == [("sent", 1, None), ("sent", 1, None)]
     assert all(row.sent_at is not None for row in rows)

@@ -26,6 +26,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    raw: bytes  # the message as it came over the wire
 
     @property
     def message_id(self) -> str:
@@ -63,7 +64,7 @@ class SmtpServer:
         if self.refusals:
             return self.refusals.popleft()
         received = Received(envelope.mail_from, list(envelope.rcpt_tos),
-                            message_from_bytes(envelope.content, policy=policy.default))
+                            message_from_bytes(envelope.content, policy=policy.default), envelope.content)
         with self._arrived:
             self.emails.append(received)
             self._arrived.notify_all()

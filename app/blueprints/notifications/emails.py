@@ -89,6 +89,16 @@ def message_id(outbox_id: int) -> str:
     return f"<outbox-{outbox_id}@{domain}>"
 
 
+class _Message(Message):
+    """Flask-Mail's message, with header lines up to RFC 5322's 998 characters: folded at 78, List-Unsubscribe's
+    long unbreakable URL would be rewritten as an RFC 2047 encoded word, which mail programs don't read as a URL."""
+
+    def _message(self):
+        msg = super()._message()
+        msg.policy = msg.policy.clone(max_line_length=998)
+        return msg
+
+
 def _money_text(locale: str):
     def text(value: dict | None) -> str:
         value = value or {"amount": 0, "currency": "USD"}
@@ -105,11 +115,11 @@ def build_message(row: OutboxEmail, notification: Notification, user: User) -> M
                "link": site_url(notification.data.get("url") or "/"), "unsubscribe_url": unsubscribe_link,
                "preferences_url": site_url(_path("auth.profile")), "home_url": site_url("/"),
                "type_label": TYPE_LABELS[type_], "money": _money_text(user.preferred_language or "en")}
-    message = Message(subject=" ".join(notification.title.split()), recipients=[row.to_address],
-                      body=render_template(f"notifications/email/{type_}.txt", **context),
-                      html=render_template(f"notifications/email/{type_}.html", **context),
-                      date=time.time(),
-                      extra_headers={"List-Unsubscribe": f"<{unsubscribe_link}>",
-                                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    message = _Message(subject=" ".join(notification.title.split()), recipients=[row.to_address],
+                       body=render_template(f"notifications/email/{type_}.txt", **context),
+                       html=render_template(f"notifications/email/{type_}.html", **context),
+                       date=time.time(),
+                       extra_headers={"List-Unsubscribe": f"<{unsubscribe_link}>",
+                                      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
     message.msgId = message_id(row.id)
     return message
