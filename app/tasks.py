@@ -35,6 +35,10 @@ def celery_settings(app: Flask) -> dict:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
+        # A hand-over runs right after a commit, in the request: with Redis down it gives up quickly (the email
+        # waits in the outbox for jobs run-due) instead of holding the request for kombu's default retries.
+        "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+        "broker_connection_timeout": 2,
         "worker_hijack_root_logger": False,
         "beat_schedule": {"jobs-run-due": {"task": "abode.run_due_jobs", "schedule": RUN_DUE_EVERY.total_seconds()}},
         "beat_schedule_filename": str(Path(app.instance_path) / "celerybeat-schedule"),

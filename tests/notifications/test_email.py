@@ -237,3 +237,28 @@ def test_in_development_without_redis_emails_are_eml_files_in_the_instance_folde
     first = message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert first["To"] == guest.email and first["Message-ID"] == f"<outbox-{outbox()[0].id}@abode.local>"
     assert f"{SITE}/bookings/{booking.id}" in first.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_every_notification_type_has_an_email_with_its_title_and_the_page_it_is_about(make_app, smtp_server):
+    from app.blueprints.notifications.services import notify
+    from app.models import NOTIFICATION_TYPES
+
+    mail_app(make_app, smtp_server)
+    user = make_user(name="Ann <Reader>")
+    money = {"amount": 12550, "currency": "EUR"}
+    data = {"booking_id": 7, "listing_id": 3, "listing_title": "Loft <i>", "check_in": "2031-05-10",
+            "check_out": "2031-05-13", "nights": 3, "guests": 2, "guest_name": "Gus", "host_name": "Hana",
+            "role": "guest", "canceled_by": "host", "refund": money, "amount": money, "payment_id": 5,
+            "payout_id": 6, "review_id": 8, "rating": 4, "author_name": "Gus"}
+    notes = [notify(user, type_, data) for type_ in NOTIFICATION_TYPES]
+    db.session.commit()
+    assert deliver_due().sent == len(NOTIFICATION_TYPES) == 11
+    for note, email in zip(notes, smtp_server.wait_for(11), strict=True):
+        link = SITE + note.data["url"]
+        assert email.message["Subject"] == note.title and email.rcpt_tos == [user.email]
+        assert f'href="{link}"' in email.part("html") and link in email.part("plain"), note.type
+        assert "Ann &lt;Reader&gt;" in email.part("html") and "<i>" not in email.part("html")
+        assert note.body in email.part("plain")
+    by_type = {note.type: email for note, email in zip(notes, smtp_server.emails, strict=True)}
+    assert "€125.50" in by_type["payout_paid"].part("plain") and "4/5" in by_type["review_received"].part("plain")
+    assert "Refund" in by_type["booking_canceled"].part("plain")
