@@ -8,7 +8,7 @@ PORT   ?= 5000
 # Test workers (pytest-xdist); each has its own database and Redis db (tests/support/workers.py). 0 = one process.
 PYTEST_WORKERS ?= 3
 
-.PHONY: install run test bench bench-bookings migrate lint clean
+.PHONY: install run test bench bench-bookings bench-emails migrate lint clean
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,9 @@ bench: install  ## make bench BENCH_ARGS="--reuse": the search benchmark at 100k
 
 bench-bookings: install  ## make bench-bookings BENCH_ARGS="--hot-share 0.6": concurrent bookings + audit (bench/README.md)
 	$(BIN)/python bench/bookings.py $(BENCH_ARGS)
+
+bench-emails: install  ## make bench-emails BENCH_ARGS="--workers 1": email delivery throughput (bench/README.md)
+	$(BIN)/python bench/emails.py $(BENCH_ARGS)
 
 migrate: install  ## make migrate m="what changed": autogenerate a revision (review it before committing)
 	$(FLASK) db migrate -m "$(m)"

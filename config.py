@@ -82,6 +82,22 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Abode <no-reply@abode.local>")
+    # "smtp" sends through MAIL_SERVER; "file" writes each email as an .eml file under MAIL_FILE_DIR. Unset: "file"
+    # in development without REDIS_URL (a newcomer opens what the site sent), "smtp" otherwise.
+    MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT") or None
+    MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR") or None  # None: <instance folder>/mail
+    # How a committed email reaches a deliverer: "celery" (a task on REDIS_URL's queue), "inline" (delivered in
+    # the committing process right after the commit) or "none" (it waits for `jobs run-due`). None: "celery" with
+    # REDIS_URL, "inline" without.
+    MAIL_QUEUE = None
+    # Emails a deliverer claims, sends and records per transaction: fewer commits, but after a crash between the
+    # server's acceptance and the commit, up to this many are sent once more (with the same Message-ID).
+    MAIL_BATCH_SIZE = _int("MAIL_BATCH_SIZE", 10)
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)  # seconds an SMTP connect, command or send may take
+    # Waits between tries of an email the SMTP server refused or did not answer; after the last, it is failed.
+    MAIL_RETRY_MINUTES = tuple(int(m) for m in os.environ.get("MAIL_RETRY_MINUTES", "1,5,30,120,720").split(","))
+    # The absolute address of the site, for the links in emails (they are written without a request).
+    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
 
     GOOGLE_CLIENT_ID = os.environ.get("GOOGLE_CLIENT_ID")
     GOOGLE_CLIENT_SECRET = os.environ.get("GOOGLE_CLIENT_SECRET")
@@ -144,7 +160,10 @@ class TestingConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     RATELIMIT_ENABLED = False
-    MAIL_SUPPRESS_SEND = True
+    # Nothing is sent unless a test (or a worker it starts) points MAIL_SERVER/MAIL_PORT at a local SMTP server.
+    MAIL_SUPPRESS_SEND = _bool("MAIL_SUPPRESS_SEND", True)
+    # Emails wait in the outbox until a test delivers them (deliver_due, jobs run-due) or asks for a hand-over.
+    MAIL_QUEUE = "none"
     SERVER_NAME = None
 
 

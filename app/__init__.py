@@ -40,6 +40,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     register_cli(app)
     app.shell_context_processor(lambda: {"db": db})
+    from .mail_transport import announce
+
+    announce(app)
     return app
 
 
@@ -66,6 +69,9 @@ def register_config(app: Flask, config_class: type[Config], overrides: dict) -> 
     app.config.setdefault("CACHE_DEFAULT_TIMEOUT", 300)
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "abode:limits")
+    from .mail_transport import configure_mail
+
+    configure_mail(app)
     config_class.init_app(app)
 
 
@@ -75,6 +81,7 @@ def register_extensions(app: Flask) -> None:
     from .blueprints.auth.identity import init_identity
     from .crypto import render_migration_type
     from .redis_client import init_redis
+    from .tasks import celery_init_app
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True, render_item=render_migration_type)
@@ -87,6 +94,7 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     init_redis(app)
     init_identity(app)
+    celery_init_app(app)
 
 
 class IdConverter(IntegerConverter):

@@ -1,4 +1,4 @@
-"""Flask commands (docs/operations.md): seed, users create-admin, jobs run-due."""
+"""Flask commands (docs/operations.md): seed, users create-admin, jobs run-due, mail failed, rates, payments."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ users_cli = AppGroup("users", help="Manage accounts.")
 jobs_cli = AppGroup("jobs", help="Scheduled work.")
 rates_cli = AppGroup("rates", help="Exchange rates (units of a currency per 1 USD).")
 payments_cli = AppGroup("payments", help="Money: the ledger an admin reconciles.")
+mail_cli = AppGroup("mail", help="Email: what the outbox could not deliver.")
 
 
 @rates_cli.command("set")
@@ -78,27 +79,22 @@ def seed(listing_count: int, extra_users: int) -> None:
 @click.option("--now", "now_text", default=None, help="ISO-8601 instant to run as (default: the real time).")
 def run_due(now_text: str | None) -> None:
     """Run every job that is due: expire unpaid or unanswered bookings, complete finished stays, ask the provider
-    about payments whose outcome is unknown, send owed refunds and due payouts, purge expired tokens. Idempotent,
-    and safe to run in parallel: every row is claimed before it is acted on."""
+    about payments whose outcome is unknown, send owed refunds and due payouts, purge expired tokens, deliver queued
+    email. Idempotent, and safe to run in parallel: every row is claimed before it is acted on."""
     try:
         now = datetime.fromisoformat(now_text.replace("Z", "+00:00")) if now_text else datetime.now(UTC)
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
     except ValueError:
         raise click.BadParameter("use ISO 8601, e.g. 2027-03-01T12:00:00Z", param_hint="--now") from None
-    from .blueprints.auth.tokens import purge_expired
-    from .blueprints.bookings.services import complete_due, expire_due
-    from .blueprints.payments.payouts import pay_payouts
-    from .blueprints.payments.reconcile import reconcile_payments
-    from .blueprints.payments.refunds import retry_refunds
+    from .jobs import run_due as run_due_jobs
 
-    utc = now.astimezone(UTC).replace(tzinfo=None)
-    expired, completed, reconciled = expire_due(utc), complete_due(utc), reconcile_payments()
-    refunded = retry_refunds(utc)
-    paid, removed = pay_payouts(utc), purge_expired(utc)
-    click.echo(f"jobs run at {now.isoformat()}: {expired} booking(s) expired, {completed} stay(s) completed, "
-               f"{reconciled} payment(s) reconciled, {refunded} refund(s) sent, {paid} payout(s) paid, "
-               f"{removed} expired token row(s) purged")
+    done = run_due_jobs(now)
+    click.echo(f"jobs run at {now.isoformat()}: {done['expired']} booking(s) expired, {done['completed']} stay(s) "
+               f"completed, {done['reconciled']} payment(s) reconciled, {done['refunded']} refund(s) sent, "
+               f"{done['paid']} payout(s) paid, {done['purged']} expired token row(s) purged, "
+               f"{done['emails_sent']} email(s) sent, {done['emails_retried']} to retry, "
+               f"{done['emails_failed']} failed, {done['emails_skipped']} skipped")
 
 
 @payments_cli.command("ledger")
@@ -120,10 +116,24 @@ def payments_ledger(show_all: bool) -> None:
         raise SystemExit(1)
 
 
+@mail_cli.command("failed")
+@click.option("--limit", default=50, show_default=True, help="How many to list, newest first.")
+def mail_failed(limit: int) -> None:
+    """List the emails that failed for good (after every retry, or skipped for a suspended account)."""
+    from .blueprints.notifications.delivery import failed_emails
+
+    rows = failed_emails(limit)
+    for row in rows:
+        click.echo(f"{row.id:>8}  {row.to_address}  {row.notification.type}  tries {row.attempts}  "
+                   f"last {row.next_try_at:%Y-%m-%d %H:%M}  {row.last_error or ''}")
+    click.echo(f"{len(rows)} failed email(s)")
+
+
 def register_cli(app: Flask) -> None:
     """Add Abode's commands to `flask`."""
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(rates_cli)
     app.cli.add_command(payments_cli)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(seed)

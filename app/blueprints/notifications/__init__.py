@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("notifications", __name__)
 api_bp = Blueprint("notifications_api", __name__)
 
-from . import api, receivers, routes  # noqa: E402,F401
+from . import api, receivers, routes, unsubscribe  # noqa: E402,F401

@@ -1,0 +1,125 @@
+"""The email of a notification: its message (templates/notifications/email/<type>.html and .txt, the subject, the
+Message-ID made from the outbox row, List-Unsubscribe headers) and the signed one-click unsubscribe link it carries.
+
+Emails are written without a request, so every link is SITE_URL + a path built from the URL map.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from email.utils import parseaddr
+
+from flask import current_app, render_template
+from flask_mail import Message
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from ... import money
+from ...errors import BadRequest, NotFoundError
+from ...extensions import db
+from ...models import NOTIFICATION_TYPES, Notification, OutboxEmail, User
+from ..auth.preferences import set_email_preferences
+
+logger = logging.getLogger(__name__)
+
+UNSUBSCRIBE_SALT = "abode.notifications.unsubscribe"
+BAD_LINK = "This unsubscribe link is not valid. Open your profile to choose which emails you get."
+
+# What each type's emails are, for "you get these because" and the unsubscribe page.
+TYPE_LABELS = {
+    "booking_requested": "new booking requests", "booking_confirmed": "confirmed bookings",
+    "booking_declined": "declined booking requests", "booking_canceled": "canceled bookings",
+    "stay_completed": "finished stays", "payment_succeeded": "payments received",
+    "payment_failed": "failed payments", "payout_paid": "payouts sent", "payout_failed": "failed payouts",
+    "review_received": "new reviews", "review_response": "replies to your reviews",
+}
+
+
+def site_url(path: str) -> str:
+    """The absolute address of a path of this site ("/bookings/3" -> "https://abode.example/bookings/3")."""
+    return current_app.config["SITE_URL"] + path
+
+
+def _path(endpoint: str, **values) -> str:
+    return current_app.url_map.bind("").build(endpoint, values)
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(user_id: int, type_: str) -> str:
+    """A signed token naming a user and a notification type; it never expires (old emails keep working)."""
+    return _serializer().dumps({"u": user_id, "t": type_})
+
+
+def unsubscribe_url(user_id: int, type_: str) -> str:
+    """The absolute one-click unsubscribe address for this user and type."""
+    return site_url(_path("notifications.unsubscribe", token=unsubscribe_token(user_id, type_)))
+
+
+def read_unsubscribe_token(token: str) -> tuple[User, str]:
+    """(user, type) a token names. Raises BadRequest (400) for a forged or damaged token, NotFoundError (404) when
+    its account no longer exists."""
+    try:
+        payload = _serializer().loads(token)
+    except BadSignature:
+        raise BadRequest(BAD_LINK, code="invalid_token") from None
+    if not isinstance(payload, dict) or payload.get("t") not in NOTIFICATION_TYPES or type(payload.get("u")) is not int:
+        raise BadRequest(BAD_LINK, code="invalid_token")
+    user = db.session.get(User, payload["u"])
+    if user is None:
+        raise NotFoundError("This account no longer exists.")
+    return user, payload["t"]
+
+
+def unsubscribe(token: str) -> tuple[User, str]:
+    """Turn off email of the token's type for the token's user (no login: the signature is the proof). Returns
+    (user, type); doing it twice is harmless. Raises what read_unsubscribe_token raises."""
+    user, type_ = read_unsubscribe_token(token)
+    set_email_preferences(user, {type_: False})
+    db.session.commit()
+    logger.info("user %s unsubscribed from %s emails", user.id, type_)
+    return user, type_
+
+
+def message_id(outbox_id: int) -> str:
+    """The Message-ID of an outbox row's email: the same on every try, so a resend is recognisably one email."""
+    domain = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2] or "abode.local"
+    return f"<outbox-{outbox_id}@{domain}>"
+
+
+class _Message(Message):
+    """Flask-Mail's message, with header lines up to RFC 5322's 998 characters: folded at 78, List-Unsubscribe's
+    long unbreakable URL would be rewritten as an RFC 2047 encoded word, which mail programs don't read as a URL."""
+
+    def _message(self):
+        msg = super()._message()
+        msg.policy = msg.policy.clone(max_line_length=998)
+        return msg
+
+
+def _money_text(locale: str):
+    def text(value: dict | None) -> str:
+        value = value or {"amount": 0, "currency": "USD"}
+        return money.format_money(value["amount"], value["currency"], locale)
+    return text
+
+
+def build_message(row: OutboxEmail, notification: Notification, user: User) -> Message:
+    """The email owed by `row`: subject = the notification's title, an HTML and a text part, the link back to the
+    page it is about, and one-click unsubscribe (RFC 8058) for its type."""
+    type_ = notification.type
+    unsubscribe_link = unsubscribe_url(user.id, type_)
+    context = {"title": notification.title, "body": notification.body, "data": notification.data, "user": user,
+               "link": site_url(notification.data.get("url") or "/"), "unsubscribe_url": unsubscribe_link,
+               "preferences_url": site_url(_path("auth.profile")), "home_url": site_url("/"),
+               "type_label": TYPE_LABELS[type_], "money": _money_text(user.preferred_language or "en")}
+    message = _Message(subject=" ".join(notification.title.split()), recipients=[row.to_address],
+                       body=render_template(f"notifications/email/{type_}.txt", **context),
+                       html=render_template(f"notifications/email/{type_}.html", **context),
+                       date=time.time(),
+                       extra_headers={"List-Unsubscribe": f"<{unsubscribe_link}>",
+                                      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    message.msgId = message_id(row.id)
+    return message
