@@ -7,6 +7,8 @@ writing an email to the outbox, and the one-click unsubscribe link in every emai
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ...extensions import db
 from ...models import NOTIFICATION_TYPES, NotificationPreference, User
@@ -44,14 +46,25 @@ def email_preferences(user: User) -> dict[str, bool]:
 
 def set_email_preferences(user: User, choices: dict[str, bool]) -> dict[str, bool]:
     """Turn email of the given types on or off for the user (in the caller's transaction; never commits). Returns
-    the user's preferences after the change. Raises ValueError for an unknown type (the doors check first)."""
-    for type_, wanted in choices.items():
+    the user's preferences after the change. Raises ValueError for an unknown type (the doors check first).
+
+    Each choice is one upsert: two saves at once (a double click on "Unsubscribe", a mail program's one-click POST
+    beside the reader's own) both find no row, and an insert would make the second fail on the primary key."""
+    for type_ in choices:
         if type_ not in NOTIFICATION_TYPES:
             raise ValueError(f"unknown notification type {type_!r}")
-        row = db.session.get(NotificationPreference, (user.id, type_))
-        if row is None:
-            db.session.add(NotificationPreference(user_id=user.id, type=type_, email=bool(wanted)))
-        else:
-            row.email = bool(wanted)
-    db.session.flush()
+    if choices:
+        rows = [{"user_id": user.id, "type": type_, "email": bool(wanted)} for type_, wanted in sorted(choices.items())]
+        db.session.execute(_upsert(rows))
     return email_preferences(user)
+
+
+def _upsert(rows: list[dict]):
+    """INSERT ... ON DUPLICATE KEY UPDATE (MariaDB) or ON CONFLICT DO UPDATE (SQLite) of preference rows."""
+    table = NotificationPreference.__table__
+    if db.session.get_bind().dialect.name == "sqlite":
+        statement = sqlite_insert(table).values(rows)
+        return statement.on_conflict_do_update(index_elements=["user_id", "type"],
+                                               set_={"email": statement.excluded.email})
+    statement = mysql_insert(table).values(rows)
+    return statement.on_duplicate_key_update(email=statement.inserted.email)
