@@ -86,10 +86,10 @@ class Config:
     # in development without REDIS_URL (a newcomer opens what the site sent), "smtp" otherwise.
     MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT") or None
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR") or None  # None: <instance folder>/mail
-    # How a committed email reaches a deliverer: "celery" (a task on REDIS_URL's queue), "inline" (delivered in
-    # the committing process right after the commit) or "none" (it waits for `jobs run-due`). None: "celery" with
-    # REDIS_URL, "inline" without.
-    MAIL_QUEUE = None
+    # How a committed email reaches a deliverer: "celery" (a task on REDIS_URL's queue), "inline" (delivered by a
+    # thread of the committing process, which does not wait for it) or "none" (it waits for `jobs run-due`, e.g.
+    # from cron). None: "celery" with REDIS_URL, "inline" without.
+    MAIL_QUEUE = os.environ.get("MAIL_QUEUE") or None
     # Emails a deliverer claims, sends and records per transaction: fewer commits, but after a crash between the
     # server's acceptance and the commit, up to this many are sent once more (with the same Message-ID).
     MAIL_BATCH_SIZE = _int("MAIL_BATCH_SIZE", 10)

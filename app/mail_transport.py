@@ -32,6 +32,10 @@ def configure_mail(app: Flask) -> None:
     app.config["MAIL_FILE_DIR"] = app.config.get("MAIL_FILE_DIR") or str(Path(app.instance_path) / "mail")
     if not app.config.get("MAIL_QUEUE"):
         app.config["MAIL_QUEUE"] = "celery" if redis_url else "inline"
+    if app.config["MAIL_QUEUE"] not in ("celery", "inline", "none"):
+        raise RuntimeError(f"MAIL_QUEUE must be celery, inline or none, not {app.config['MAIL_QUEUE']!r}")
+    if app.config["MAIL_QUEUE"] == "celery" and not redis_url:
+        raise RuntimeError("MAIL_QUEUE=celery needs REDIS_URL (the worker's queue)")
 
 
 def announce(app: Flask) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app import create_app
 from app.blueprints.auth.preferences import email_preferences, set_email_preferences
 from app.blueprints.bookings import services as bookings
-from app.blueprints.notifications.delivery import deliver_due
+from app.blueprints.notifications.delivery import deliver_due, wait_for_inline
 from app.extensions import db
 from app.models import OutboxEmail, User, utcnow
 from config import DevelopmentConfig
@@ -81,10 +81,11 @@ def test_a_paid_instant_booking_emails_guest_and_host_with_the_link_back_and_one
     assert deliver_due().sent == 0 and len(smtp_server.emails) == 2  # nothing is sent twice
 
 
-def test_with_the_inline_queue_the_email_is_sent_as_the_change_commits(make_app, smtp_server):
+def test_with_the_inline_queue_the_email_is_sent_by_a_thread_once_the_change_commits(make_app, smtp_server):
     mail_app(make_app, smtp_server, MAIL_QUEUE="inline")
-    _booking, _guest, host = paid_booking(instant_book=False)
-    assert [email.rcpt_tos for email in smtp_server.emails] == [[host.email]]  # there when record_payment returned
+    _booking, _guest, host = paid_booking(instant_book=False)  # returns without waiting for the email
+    assert wait_for_inline()
+    assert [email.rcpt_tos for email in smtp_server.wait_for(1)] == [[host.email]]
     assert smtp_server.emails[0].message["Subject"] == "New booking request for Sea cabin & <b>view</b>"
     assert [row.status for row in outbox()] == ["sent"]
 
@@ -235,6 +236,7 @@ def test_in_development_without_redis_emails_are_eml_files_in_the_instance_folde
     folder = tmp_path / "mail"
     make_app(MAIL_TRANSPORT="file", MAIL_FILE_DIR=str(folder), MAIL_QUEUE="inline", SITE_URL=SITE)
     booking, guest, _host = paid_booking()
+    assert wait_for_inline()
     files = sorted(folder.glob("*.eml"))
     assert len(files) == 2 and [row.status for row in outbox()] == ["sent", "sent"]
     first = message_from_bytes(files[0].read_bytes(), policy=policy.default)

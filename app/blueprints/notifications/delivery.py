@@ -31,6 +31,8 @@ from .emails import build_message
 logger = logging.getLogger(__name__)
 
 _sqlite_turns = threading.Lock()  # SQLite: one deliverer at a time in this process
+_inline: set[threading.Thread] = set()  # inline deliveries under way (MAIL_QUEUE "inline")
+_inline_lock = threading.Lock()
 
 
 @dataclass
@@ -48,10 +50,11 @@ class Delivered:
 
 def enqueue(outbox_ids: list[int]) -> None:
     """Hand the committed outbox rows to a deliverer, as MAIL_QUEUE says: "celery" sends one task with their ids;
-    "inline" delivers them now, in a thread with an app context and a session of its own (the caller's session is
-    in the middle of its commit), and waits for it, so the caller continues once they are sent; "none" leaves them
-    for `jobs run-due`. Called from the session's after_commit event: plain ids only, no use of the caller's
-    session. A lost hand-over loses nothing: the rows wait in the outbox."""
+    "inline" delivers them in a thread of this process with an app context and a session of its own (the caller's
+    session is in the middle of its commit), which the caller does not wait for: the request answers while the email
+    goes out, and the process finishes sending before it exits (wait_for_inline); "none" leaves them for
+    `jobs run-due`. Called from the session's after_commit event: plain ids only, no use of the caller's session.
+    A lost hand-over loses nothing: the rows wait in the outbox."""
     app = current_app._get_current_object()
     mode = app.config["MAIL_QUEUE"]
     ids = [int(outbox_id) for outbox_id in outbox_ids]
@@ -59,18 +62,33 @@ def enqueue(outbox_ids: list[int]) -> None:
         app.extensions["celery"].tasks["abode.deliver_emails"].delay(ids)
     elif mode == "inline":
         worker = threading.Thread(target=_deliver_in_thread, args=(app, ids), name="abode-mail-inline")
+        with _inline_lock:
+            _inline.add(worker)
         worker.start()
-        worker.join()
+
+
+def wait_for_inline(timeout: float = 30) -> bool:
+    """Wait until the inline deliveries this process started are done (a command that wants its emails out before
+    it reports, a test). True when none is left running."""
+    with _inline_lock:
+        running = list(_inline)
+    for worker in running:
+        worker.join(timeout)
+    return not any(worker.is_alive() for worker in running)
 
 
 def _deliver_in_thread(app: Flask, ids: list[int]) -> None:
-    with app.app_context():
-        try:
-            deliver_ids(ids)
-        except Exception:  # the rows stay pending: jobs run-due sends them
-            logger.exception("inline delivery of outbox rows %s failed", ids)
-        finally:
-            db.session.remove()
+    try:
+        with app.app_context():
+            try:
+                deliver_ids(ids)
+            except Exception:  # the rows stay pending: jobs run-due sends them
+                logger.exception("inline delivery of outbox rows %s failed", ids)
+            finally:
+                db.session.remove()
+    finally:
+        with _inline_lock:
+            _inline.discard(threading.current_thread())
 
 
 def deliver_due(now: datetime | None = None) -> Delivered:
