@@ -14,15 +14,15 @@ from .listing import (
                       listing_amenities,
 )
 from .money import ExchangeRate
-from .notification import NOTIFICATION_TYPES, Notification, NotificationPreference, OutboxEmail
+from .notification import NOTIFICATION_LABELS, NOTIFICATION_TYPES, Notification, NotificationPreference, OutboxEmail
 from .payment import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment, PaymentRefund, Payout, WebhookEvent
 from .review import SUB_RATINGS, Review
 from .user import ROLES, RefreshToken, RevokedToken, User
 
 __all__ = [
     "BOOKING_STATUSES", "CANCELERS", "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "Booking",
-    "ExchangeRate", "IdempotencyKey", "NOTIFICATION_TYPES", "Notification", "NotificationPreference",
-    "OutboxEmail", "Review", "SUB_RATINGS", "NightHold", "NightPrice", "PAYMENT_STATUSES", "PAYOUT_STATUSES", "Payment",
-    "PaymentRefund", "Payout", "Listing", "ListingImage", "ListingPlace", "RefreshToken", "RevokedToken",
-    "TimestampMixin", "User", "WebhookEvent", "listing_amenities", "utcnow",
+    "ExchangeRate", "IdempotencyKey", "NOTIFICATION_LABELS", "NOTIFICATION_TYPES", "Notification",
+    "NotificationPreference", "OutboxEmail", "Review", "SUB_RATINGS", "NightHold", "NightPrice", "PAYMENT_STATUSES",
+    "PAYOUT_STATUSES", "Payment", "PaymentRefund", "Payout", "Listing", "ListingImage", "ListingPlace",
+    "RefreshToken", "RevokedToken", "TimestampMixin", "User", "WebhookEvent", "listing_amenities", "utcnow",
 ]

@@ -10,11 +10,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import utcnow
 
-# Every type a notification may have (docs/api.md "Notifications"); each is written from exactly one place.
-NOTIFICATION_TYPES = (
-    "booking_requested", "booking_confirmed", "booking_declined", "booking_canceled", "stay_completed",
-    "payment_succeeded", "payment_failed", "payout_paid", "payout_failed", "review_received", "review_response",
-)
+# Every type a notification may have (docs/api.md "Notifications"); each is written from exactly one place
+# (notifications/receivers.py). Beside each, how people are told about its emails: the profile page's checkbox
+# ("A booking is confirmed") and the email's own "you get emails about ..." / unsubscribe wording.
+NOTIFICATION_LABELS: dict[str, tuple[str, str]] = {
+    "booking_requested": ("A guest asks to book one of my places", "new booking requests"),
+    "booking_confirmed": ("A booking is confirmed", "confirmed bookings"),
+    "booking_declined": ("A host declines my request to book", "declined booking requests"),
+    "booking_canceled": ("A booking is canceled", "canceled bookings"),
+    "stay_completed": ("A stay is over (a reminder to leave a review)", "finished stays"),
+    "payment_succeeded": ("My payment went through", "payments received"),
+    "payment_failed": ("My payment did not go through", "failed payments"),
+    "payout_paid": ("A payout is on its way to me", "payouts sent"),
+    "payout_failed": ("A payout to me could not be sent", "failed payouts"),
+    "review_received": ("A guest reviews one of my places", "new reviews"),
+    "review_response": ("A host replies to my review", "replies to your reviews"),
+}
+NOTIFICATION_TYPES = tuple(NOTIFICATION_LABELS)
 OUTBOX_STATUSES = ("pending", "sent", "failed")
 
 

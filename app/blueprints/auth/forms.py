@@ -67,7 +67,7 @@ class ProfileForm(FlaskForm):
 # "Email notifications": one checkbox per notification type, named email_<type> (in-app ones are always on).
 EMAIL_FIELDS = {type_: f"email_{type_}" for type_ in NOTIFICATION_TYPES}
 for _type, _name in EMAIL_FIELDS.items():
-    setattr(ProfileForm, _name, BooleanField(EMAIL_LABELS.get(_type, _type.replace("_", " ").capitalize())))
+    setattr(ProfileForm, _name, BooleanField(EMAIL_LABELS[_type]))
 
 
 class ConfirmForm(FlaskForm):

@@ -11,22 +11,10 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ...extensions import db
-from ...models import NOTIFICATION_TYPES, NotificationPreference, User
+from ...models import NOTIFICATION_LABELS, NOTIFICATION_TYPES, NotificationPreference, User
 
 # What each type of email is about, in the words the profile page shows beside its checkbox.
-EMAIL_LABELS = {
-    "booking_requested": "A guest asks to book one of my places",
-    "booking_confirmed": "A booking is confirmed",
-    "booking_declined": "A host declines my request to book",
-    "booking_canceled": "A booking is canceled",
-    "stay_completed": "A stay is over (a reminder to leave a review)",
-    "payment_succeeded": "My payment went through",
-    "payment_failed": "My payment did not go through",
-    "payout_paid": "A payout is on its way to me",
-    "payout_failed": "A payout to me could not be sent",
-    "review_received": "A guest reviews one of my places",
-    "review_response": "A host replies to my review",
-}
+EMAIL_LABELS = {type_: checkbox for type_, (checkbox, _topic) in NOTIFICATION_LABELS.items()}
 
 
 def wants_email(user: User, type_: str) -> bool:

@@ -14,11 +14,10 @@ from flask import current_app, render_template
 from flask_mail import Message
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from ... import money
 from ...errors import BadRequest, NotFoundError
 from ...extensions import db
-from ...models import NOTIFICATION_TYPES, Notification, OutboxEmail, User
-from ..auth.preferences import set_email_preferences
+from ...models import NOTIFICATION_LABELS, NOTIFICATION_TYPES, Notification, OutboxEmail, User
+from . import types
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +25,7 @@ UNSUBSCRIBE_SALT = "abode.notifications.unsubscribe"
 BAD_LINK = "This unsubscribe link is not valid. Open your profile to choose which emails you get."
 
 # What each type's emails are, for "you get these because" and the unsubscribe page.
-TYPE_LABELS = {
-    "booking_requested": "new booking requests", "booking_confirmed": "confirmed bookings",
-    "booking_declined": "declined booking requests", "booking_canceled": "canceled bookings",
-    "stay_completed": "finished stays", "payment_succeeded": "payments received",
-    "payment_failed": "failed payments", "payout_paid": "payouts sent", "payout_failed": "failed payouts",
-    "review_received": "new reviews", "review_response": "replies to your reviews",
-}
+TYPE_LABELS = {type_: topic for type_, (_checkbox, topic) in NOTIFICATION_LABELS.items()}
 
 
 def site_url(path: str) -> str:
@@ -73,16 +66,6 @@ def read_unsubscribe_token(token: str) -> tuple[User, str]:
     return user, payload["t"]
 
 
-def unsubscribe(token: str) -> tuple[User, str]:
-    """Turn off email of the token's type for the token's user (no login: the signature is the proof). Returns
-    (user, type); doing it twice is harmless. Raises what read_unsubscribe_token raises."""
-    user, type_ = read_unsubscribe_token(token)
-    set_email_preferences(user, {type_: False})
-    db.session.commit()
-    logger.info("user %s unsubscribed from %s emails", user.id, type_)
-    return user, type_
-
-
 def message_id(outbox_id: int) -> str:
     """The Message-ID of an outbox row's email: the same on every try, so a resend is recognisably one email."""
     domain = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2] or "abode.local"
@@ -100,10 +83,8 @@ class _Message(Message):
 
 
 def _money_text(locale: str):
-    def text(value: dict | None) -> str:
-        value = value or {"amount": 0, "currency": "USD"}
-        return money.format_money(value["amount"], value["currency"], locale)
-    return text
+    """The templates' `money(value)`: a Money dict as text in the reader's locale."""
+    return lambda value: types.money_text(value, locale)
 
 
 def build_message(row: OutboxEmail, notification: Notification, user: User) -> Message:

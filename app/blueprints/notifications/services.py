@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from ...errors import NotFoundError
 from ...extensions import db
 from ...models import NOTIFICATION_TYPES, Notification, OutboxEmail, User, utcnow
-from ..auth.preferences import wants_email
-from . import types
+from ..auth.preferences import set_email_preferences, wants_email
+from . import emails, types
 from .schemas import dump_notification
 
 logger = logging.getLogger(__name__)
@@ -100,3 +100,13 @@ def mark_all_read(user: User) -> int:
     if count:
         logger.info("user %s marked %s notification(s) read", user.id, count)
     return count
+
+
+def unsubscribe(token: str) -> tuple[User, str]:
+    """Turn off email of the token's type for the token's user (no login: the signature is the proof). Returns
+    (user, type); doing it twice is harmless. Raises what read_unsubscribe_token raises."""
+    user, type_ = emails.read_unsubscribe_token(token)
+    set_email_preferences(user, {type_: False})
+    db.session.commit()
+    logger.info("user %s unsubscribed from %s emails", user.id, type_)
+    return user, type_

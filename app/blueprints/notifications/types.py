@@ -14,9 +14,14 @@ from collections.abc import Callable
 from ... import money
 
 
-def _money(data: dict, key: str, locale: str) -> str:
-    value = data.get(key) or {"amount": 0, "currency": "USD"}
+def money_text(value: dict | None, locale: str) -> str:
+    """A Money dict of a notification's data as text in `locale` ('€240.00'); no amount reads as 0."""
+    value = value or {"amount": 0, "currency": "USD"}
     return money.format_money(value["amount"], value["currency"], locale)
+
+
+def _money(data: dict, key: str, locale: str) -> str:
+    return money_text(data.get(key), locale)
 
 
 def _stay(data: dict) -> str:

@@ -10,7 +10,7 @@ from flask import render_template
 
 from ...errors import DomainError
 from ...extensions import csrf
-from . import bp, emails
+from . import bp, emails, services
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def unsubscribe(token: str):
 def confirm_unsubscribe(token: str):
     """Turn the email off (the page's button, or RFC 8058's POST with List-Unsubscribe=One-Click)."""
     try:
-        user, type_ = emails.unsubscribe(token)
+        user, type_ = services.unsubscribe(token)
     except DomainError as exc:
         return _refused(exc)
     return render_template("notifications/unsubscribe.html", email=user.email, label=emails.TYPE_LABELS[type_],
