@@ -1,5 +1,6 @@
 """Every model, re-exported so Alembic and the app see the whole schema."""
 
+from .audit import AuditEntry
 from .base import TimestampMixin, utcnow
 from .booking import BOOKING_STATUSES, CANCELERS, Booking, IdempotencyKey
 from .listing import (
@@ -20,7 +21,8 @@ from .review import SUB_RATINGS, Review
 from .user import ROLES, RefreshToken, RevokedToken, User
 
 __all__ = [
-    "BOOKING_STATUSES", "CANCELERS", "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity", "Booking",
+    "AuditEntry", "BOOKING_STATUSES", "CANCELERS", "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity",
+    "Booking",
     "ExchangeRate", "IdempotencyKey", "NOTIFICATION_LABELS", "NOTIFICATION_TYPES", "Notification",
     "NotificationPreference", "OutboxEmail", "Review", "SUB_RATINGS", "NightHold", "NightPrice", "PAYMENT_STATUSES",
     "PAYOUT_STATUSES", "Payment", "PaymentRefund", "Payout", "Listing", "ListingImage", "ListingPlace",

@@ -16,6 +16,11 @@ from .base import TimestampMixin, utcnow
 ROLES = ("guest", "host", "admin")
 
 
+def session_stamp(instant: datetime | None) -> int:
+    """tokens_valid_after as whole microseconds since the epoch (0 when never set), for session ids."""
+    return int((instant - datetime(1970, 1, 1)).total_seconds() * 1_000_000) if instant else 0
+
+
 class User(UserMixin, TimestampMixin, db.Model):
     """A person using Abode; a host may also book, an admin runs the marketplace."""
 
@@ -55,6 +60,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_host(self) -> bool:
         return self.role in ("host", "admin")
+
+    def get_id(self) -> str:
+        """The browser session's id for Flask-Login: the user's id and the instant before which their sessions are
+        void (tokens_valid_after, set on suspension), so a session from before a suspension stays dead after a
+        reinstatement (identity.load_session_user compares them)."""
+        return f"{self.id}:{session_stamp(self.tokens_valid_after)}"
 
     def has_role(self, *roles: str) -> bool:
         """True when the user's role is one of `roles`."""

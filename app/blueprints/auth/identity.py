@@ -7,6 +7,7 @@ from flask import Flask, redirect, request, url_for
 from ...errors import Unauthorized, api_error, is_api_request
 from ...extensions import db, jwt, login_manager
 from ...models import User
+from ...models.user import session_stamp
 from . import tokens
 from .services import AccountSuspended
 
@@ -22,9 +23,13 @@ def init_identity(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_session_user(user_id: str) -> User | None:
-        # A suspended user's session ends on their next request.
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.is_active else None
+        # A suspended user's session ends on their next request, and one from before a suspension stays dead
+        # after a reinstatement: the session id carries the user's tokens_valid_after (User.get_id).
+        number, _, stamp = user_id.partition(":")
+        user = db.session.get(User, int(number)) if number.isdigit() and stamp.isdigit() else None
+        if user is None or not user.is_active or int(stamp) != session_stamp(user.tokens_valid_after):
+            return None
+        return user
 
     @login_manager.unauthorized_handler
     def browser_unauthorized():

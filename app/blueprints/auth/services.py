@@ -8,13 +8,13 @@ from typing import IO
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ... import storage
+from ... import audit, storage
 from ...errors import Conflict, DomainError, Unauthorized, ValidationFailed
 from ...extensions import db
-from ...models import User, utcnow
+from ...models import ROLES, User, utcnow
 from . import tokens
 from .passwords import hash_password, needs_rehash, verify_password
 from .preferences import set_email_preferences
@@ -198,19 +198,64 @@ def become_host(user: User) -> User:
     return user
 
 
-def set_active(user: User, active: bool) -> User:
-    """Suspend or reinstate an account and return it.
+class LastAdmin(Conflict):
+    """409: the change would leave an admin unable to act (themselves) or the marketplace without an admin."""
+
+
+def _check_admin_change(user: User, actor: User | None, *, removes_admin: bool, what: str) -> None:
+    """An admin cannot suspend or demote themselves, and the last active admin cannot be removed (409)."""
+    if actor is not None and actor.id == user.id and removes_admin:
+        raise LastAdmin(f"You cannot {what} your own account; ask another admin.")
+    if removes_admin and user.role == "admin" and user.is_active:
+        others = db.session.scalar(select(func.count()).select_from(User).where(
+            User.role == "admin", User.is_active.is_(True), User.id != user.id).with_for_update())
+        if not others:
+            raise LastAdmin(f"This is the last active admin: make another admin before you {what} it.")
+
+
+def set_active(user: User, active: bool, *, actor: User | None = None) -> User:
+    """Suspend or reinstate an account and return it; with `actor` (an admin) the change is audited in the same
+    transaction. Raises LastAdmin (409) for an admin suspending themselves or the last active admin.
 
     A suspended user's tokens and sessions are refused (403 account_suspended) from their next request on,
-    because every request loads the user and checks is_active; tokens issued before the suspension stay dead
-    after a reinstatement (401), so the user signs in again.
+    because every request loads the user and checks is_active; tokens and browser sessions issued before the
+    suspension stay dead after a reinstatement (401 / signed out: the session id carries tokens_valid_after, see
+    User.get_id), so the user signs in again.
     """
-    user.is_active = active
-    if not active:
-        user.tokens_valid_after = utcnow()
-        tokens.revoke_user_refresh_tokens(user)
-    db.session.commit()
+    try:
+        _check_admin_change(user, actor, removes_admin=not active, what="suspend")
+        before = user.is_active
+        user.is_active = active
+        if not active:
+            user.tokens_valid_after = utcnow()
+            tokens.revoke_user_refresh_tokens(user)
+        if actor is not None and before != active:
+            audit.record(actor, "user.reactivate" if active else "user.suspend", "user", user.id,
+                         {"is_active": (before, active)})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     logger.info("user %s %s", user.id, "reinstated" if active else "suspended")
+    return user
+
+
+def set_role(user: User, role: str, *, actor: User) -> User:
+    """An admin changes an account's role (promote to admin, or back to host or guest), audited with it. Raises
+    ValidationFailed for an unknown role, LastAdmin (409) for demoting oneself or the last active admin."""
+    if role not in ROLES:
+        raise ValidationFailed({"role": [f"must be one of {', '.join(ROLES)}"]})
+    try:
+        _check_admin_change(user, actor, removes_admin=user.role == "admin" and role != "admin", what="demote")
+        before = user.role
+        if before != role:
+            user.role = role
+            audit.record(actor, "user.role", "user", user.id, {"role": (before, role)})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    logger.info("user %s is now %s", user.id, role)
     return user
 
 
