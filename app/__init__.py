@@ -36,6 +36,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .errors import register_error_handlers
 
     register_error_handlers(app)
+    from .admin import init_admin
+
+    init_admin(app)
     from .cli import register_cli
 
     register_cli(app)

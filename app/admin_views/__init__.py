@@ -1,0 +1,5 @@
+"""The dashboard's views, one module per area; app/admin.py registers each in this order."""
+
+from . import accounts, money
+
+AREAS = [accounts, money]
