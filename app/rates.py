@@ -10,10 +10,10 @@ from fractions import Fraction
 
 from sqlalchemy import bindparam, select, update
 
-from . import money, search_cache
+from . import audit, money, search_cache
 from .errors import ValidationFailed
 from .extensions import db
-from .models import ExchangeRate, Listing, ListingPlace
+from .models import ExchangeRate, Listing, ListingPlace, User
 from .models.money import DEFAULT_RATES
 
 logger = logging.getLogger(__name__)
@@ -123,8 +123,14 @@ def price_window(low: int | None, high: int | None, currency: str, rates: dict[s
     return PriceWindow(low_micros, high_micros, tuple(exclusions))
 
 
-def set_rate(code: str, rate: str | Decimal) -> ExchangeRate:
-    """Set units of `code` per USD and re-normalise every listing priced in it. Raises ValidationFailed."""
+def _text(rate: str | Decimal | None) -> str | None:
+    """A rate as plain text without trailing zeros ('0.92', '150'), for the audit log."""
+    return None if rate is None else format(Decimal(rate).normalize(), "f")
+
+
+def set_rate(code: str, rate: str | Decimal, actor: User | None = None) -> ExchangeRate:
+    """Set units of `code` per USD and re-normalise every listing priced in it; with `actor` (an admin) the change
+    is audited (rate.set, before/after) in the same transaction. Raises ValidationFailed."""
     code = (code or "").upper()
     if not money.is_supported(code) or code == "USD":
         raise ValidationFailed({"code": ["Use a supported currency other than USD."]})
@@ -135,7 +141,10 @@ def set_rate(code: str, rate: str | Decimal) -> ExchangeRate:
     if not value.is_finite() or value <= 0 or value >= Decimal("1e9"):
         raise ValidationFailed({"rate": ["Give a positive number below one billion."]})
     row = db.session.get(ExchangeRate, code) or ExchangeRate(currency=code)
+    before = row.rate if row.rate is not None else DEFAULT_RATES.get(code)
     row.rate = value
+    if actor is not None:
+        audit.record(actor, "rate.set", "rate", None, {code: (_text(before), _text(value))})
     db.session.add(row)
     db.session.flush()
     rates = current_rates()

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ... import search_cache, transactions
+from ... import audit, search_cache, transactions
 from ...clock import listing_today
 from ...errors import Conflict, PermissionDenied, ValidationFailed
 from ...extensions import db
@@ -175,11 +175,20 @@ def decline_booking(booking_id: int, actor: User, now: datetime | None = None) -
 
 def cancel_booking(booking_id: int, actor: User, reason: str | None = None, now: datetime | None = None) -> Booking:
     """The guest, the listing's host or an admin cancels; the refund follows the policy (state.refund_for). The
-    reason is checked by the door (schemas.CancelSchema, forms.CancelForm: at most MAX_REASON_LENGTH)."""
+    reason is checked by the door (schemas.CancelSchema, forms.CancelForm: at most MAX_REASON_LENGTH). An admin's
+    cancel is audited (booking.cancel) in its transaction."""
     booking = visible_booking(booking_id, actor)
     canceled_by = canceler(booking, actor)
-    return _change(booking_id, lambda locked: state.cancel(locked, canceled_by, now or utcnow(), reason or None),
-                   f"canceled by the {canceled_by}")
+
+    def apply(locked: Booking) -> None:
+        before = locked.status
+        state.cancel(locked, canceled_by, now or utcnow(), reason or None)
+        if canceled_by == "admin":  # in the cancel's transaction: no entry for a refusal (InvalidState)
+            audit.record(actor, "booking.cancel", "booking", locked.id,
+                         {"status": (before, locked.status), "refund_amount": (None, locked.refund_amount),
+                          "cancel_reason": (None, locked.cancel_reason)})
+
+    return _change(booking_id, apply, f"canceled by the {canceled_by}")
 
 
 def record_payment(booking_id: int, amount: int, now: datetime | None = None) -> Booking:

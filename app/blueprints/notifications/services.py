@@ -9,12 +9,15 @@ a transaction that rolled back, and an email whose hand-over is lost still waits
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
-from ...errors import NotFoundError
+from ... import audit, transactions
+from ...errors import Conflict, NotFoundError
 from ...extensions import db
+from ...locking import locked
 from ...models import NOTIFICATION_TYPES, Notification, OutboxEmail, User, utcnow
 from ..auth.preferences import set_email_preferences, wants_email
 from . import emails, types
@@ -110,3 +113,33 @@ def unsubscribe(token: str) -> tuple[User, str]:
     db.session.commit()
     logger.info("user %s unsubscribed from %s emails", user.id, type_)
     return user, type_
+
+
+class EmailNotFailed(Conflict):
+    code = "email_not_failed"
+
+
+def resend(outbox_id: int, *, actor: User, now: datetime | None = None) -> OutboxEmail:
+    """An admin sends a failed email again: the row is pending once more, due now, its tries counted afresh, and
+    audited (email.resend) in that transaction; once committed it goes to a deliverer (delivery.enqueue, as a
+    new email does). Raises NotFoundError, EmailNotFailed (nothing changed, nothing audited)."""
+    from . import delivery
+
+    now = now or utcnow()
+    try:
+        row = locked(OutboxEmail, outbox_id)
+        if row is None:
+            raise NotFoundError("Email not found.")
+        if row.status != "failed":
+            raise EmailNotFailed(f"Email {outbox_id} is {row.status}: only a failed email can be sent again.")
+        audit.record(actor, "email.resend", "email", row.id,
+                     {"status": (row.status, "pending"), "attempts": (row.attempts, 0),
+                      "next_try_at": (row.next_try_at, now)})
+        row.status, row.attempts, row.next_try_at = "pending", 0, now
+        transactions.after_commit(lambda: delivery.enqueue([outbox_id]))
+        transactions.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    logger.info("outbox %s resent by user %s", outbox_id, actor.id)
+    return row

@@ -3,7 +3,8 @@
 `schedule_payout` adds the booking's one payout row inside that transaction (the booking's status change sends
 the signal; receivers.py). `pay_payouts` claims each due row before asking the provider, so any number of parallel
 runs pay each payout once, and a run that died mid-call is asked about again, with the row's idempotency key,
-once its claim runs out. A failure stays visible as failed and is retried with a growing wait.
+once its claim runs out. A failure stays visible as failed and is retried with a growing wait, or at once when an
+admin asks (`retry_payout`, audited).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
+from ... import audit
+from ...errors import Conflict, NotFoundError
 from ...extensions import db
 from ...locking import locked
-from ...models import Booking, Payment, Payout, User
+from ...models import Booking, Payment, Payout, User, utcnow
 from ...pagination import Page, paginate
 from ...payment_providers import PaymentError, Transfer, get_provider
 from . import payout_accounts, signals
@@ -112,6 +115,31 @@ def _failed(payout: Payout, error: PaymentError, now: datetime) -> None:
     signals.payout_failed.send(payout, first=first)
     db.session.commit()
     logger.warning("payout %s failed (attempt %s, next in %s min): %s", payout.id, payout.attempts, wait, error)
+
+
+class PayoutNotFailed(Conflict):
+    code = "payout_not_failed"
+
+
+def retry_payout(payout_id: int, *, actor: User, now: datetime | None = None) -> bool:
+    """An admin retries a failed payout now: it is made due (audited as payout.retry in that transaction), then
+    sent. True when it was paid. Raises NotFoundError, PayoutNotFailed (nothing changed, nothing audited)."""
+    now = now or utcnow()
+    try:
+        payout = locked(Payout, payout_id)
+        if payout is None:
+            raise NotFoundError("Payout not found.")
+        if payout.status != "failed":
+            raise PayoutNotFailed(f"Payout {payout_id} is {payout.status}: only a failed payout can be retried.")
+        audit.record(actor, "payout.retry", "payout", payout.id,
+                     {"next_attempt_at": (payout.next_attempt_at, now), "attempts": (payout.attempts, payout.attempts)})
+        payout.next_attempt_at = now
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    logger.info("payout %s retried by user %s", payout_id, actor.id)
+    return send_payout(payout_id, now)
 
 
 def list_payouts(host: User, page: int, per_page: int) -> Page:
