@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_admin import Admin, BaseView, expose
 from flask_admin.actions import action
 from flask_login import current_user
@@ -29,8 +29,8 @@ from ..blueprints.notifications import services as notifications
 from ..blueprints.payments import ledger, payouts
 from ..errors import DomainError
 from ..extensions import db
-from ..money import format_money
 from ..models import Booking, OutboxEmail, Payment, PaymentRefund, Payout
+from ..money import format_money
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from app.blueprints.bookings import services as bookings
 from app.blueprints.notifications.delivery import wait_for_inline
 from app.blueprints.payments import services as payments
 from app.extensions import db
+from app.models import AuditEntry, Booking, ExchangeRate, OutboxEmail, PaymentRefund, Payout
 from app.money import format_money
 from app.rates import current_rates
-from app.models import AuditEntry, Booking, ExchangeRate, OutboxEmail, PaymentRefund, Payout
 
 from ..support.factories import make_listing, make_user
 from ..support.pages import csrf_token, submit, text_of
