@@ -132,7 +132,7 @@ def test_suspending_a_user_is_audited_with_the_request_id_and_their_token_stops_
     assert entry["action"] == "user.suspend" and entry["changes"] == {"is_active": [True, False]}
     assert entry["request_id"] == "suspend-gina-1" and entry["actor"]["id"] == admin.id
     assert entry["actor"]["name"] == "Root" and "email" not in entry["actor"]
-    assert client.get(f"/api/v1/admin/audit?action=user.reactivate",
+    assert client.get("/api/v1/admin/audit?action=user.reactivate",
                       headers=auth_headers(admin)).get_json()["total"] == 0
 
 
@@ -157,3 +157,75 @@ def test_patching_a_user_takes_only_a_boolean_is_active(client, auth_headers, ad
 def test_patching_a_missing_user_is_404(client, auth_headers, admin):
     response = client.patch("/api/v1/admin/users/987654", json={"is_active": False}, headers=auth_headers(admin))
     assert response.status_code == 404
+
+
+def _pay(client, auth_headers, guest, booking, key: str) -> None:
+    response = client.post("/api/v1/payments", json={"booking_id": booking.id, "payment_method": "pm_card_visa"},
+                           headers={**auth_headers(guest), "Idempotency-Key": key})
+    assert response.status_code == 201 and response.get_json()["status"] == "succeeded", response.get_json()
+
+
+def _book(guest, listing, start: date, nights: int) -> Booking:
+    booking, _ = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=start,
+                                         check_out=start + timedelta(days=nights), guests=1)
+    return booking
+
+
+def _ledger_totals(app) -> dict[str, dict[str, int]]:
+    """{currency: {charged, refunded, payout, fee_kept, held}} added up from `flask payments ledger --all`."""
+    result = app.test_cli_runner().invoke(args=["payments", "ledger", "--all"])
+    assert result.exit_code == 0, result.output
+    totals: dict[str, dict[str, int]] = {}
+    for line in result.output.splitlines()[1:-1]:
+        _id, currency, *numbers = line.split()
+        row = totals.setdefault(currency, dict.fromkeys(("charged", "refunded", "payout", "fee_kept", "held"), 0))
+        for name, value in zip(row, numbers[:5], strict=True):
+            row[name] += int(value)
+    return totals
+
+
+def test_stats_count_by_role_and_status_and_match_the_ledger_per_currency(app, client, auth_headers, admin):
+    euro = make_listing(title="Lake loft", min_nights=1, price_per_night={"amount": 10000, "currency": "EUR"},
+                        cleaning_fee={"amount": 3000, "currency": "EUR"})
+    dollar = make_listing(title="Ranch", min_nights=1, cancellation_policy="strict",
+                          price_per_night={"amount": 20000, "currency": "USD"},
+                          cleaning_fee={"amount": 5000, "currency": "USD"})
+    make_listing(title="Gone").status = "deleted"
+    db.session.commit()
+    guest = make_user(email="guest@example.com")
+    done, later = _book(guest, euro, SOON, 2), _book(guest, euro, SOON + timedelta(days=60), 2)
+    canceled = _book(guest, dollar, SOON + timedelta(days=10), 3)
+    for number, booking in enumerate((done, later, canceled)):
+        _pay(client, auth_headers, guest, booking, f"pay-{number}")
+    response = client.post(f"/api/v1/bookings/{canceled.id}/cancel", json={}, headers=auth_headers(guest))
+    assert response.get_json()["refund"] == {"amount": 32500, "currency": "USD"}  # strict: half of 65000
+    after = datetime.combine(canceled.check_out, datetime.min.time()) + timedelta(hours=12)
+    due = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", after.isoformat() + "Z"])
+    assert due.exit_code == 0, due.output
+    _book(guest, dollar, SOON + timedelta(days=90), 2)  # pending, unpaid
+    stats = client.get("/api/v1/admin/stats", headers=auth_headers(admin)).get_json()
+
+    # make_listing gives each listing a new host
+    assert stats["users"] == {"guest": 1, "host": 3, "admin": 1}
+    assert stats["properties"] == {"active": 2, "deleted": 1}
+    assert stats["bookings"] == {"pending": 1, "confirmed": 1, "completed": 1, "canceled": 1}
+    # EUR: two stays of 2 x 10000 + 3000 cleaning + 12 % fee (2760) = 25760 each; the completed one keeps its
+    # fee and pays the host the rest. USD: 3 x 20000 + 5000 + 7800 fee = 72800 charged, half of 65000 back,
+    # the fee kept, the host paid what is left (72800 - 32500 - 7800).
+    assert stats["revenue"] == [
+        {"currency": "EUR", "charged": 51520, "refunded": 0, "service_fees": 2760, "paid_out": 23000},
+        {"currency": "USD", "charged": 72800, "refunded": 32500, "service_fees": 7800, "paid_out": 32500},
+    ]
+    ledger = _ledger_totals(app)
+    for row in stats["revenue"]:
+        line = ledger[row["currency"]]
+        assert (row["charged"], row["refunded"], row["service_fees"], row["paid_out"]) == (
+            line["charged"], line["refunded"], line["fee_kept"], line["payout"])
+    assert ledger["EUR"]["held"] == 25760  # the confirmed stay's money, not settled yet
+
+
+def test_stats_are_cached_briefly(client, auth_headers, admin):
+    headers = auth_headers(admin)
+    assert client.get("/api/v1/admin/stats", headers=headers).get_json()["users"]["guest"] == 0
+    make_user(email="late@example.com")
+    assert client.get("/api/v1/admin/stats", headers=headers).get_json()["users"]["guest"] == 0
