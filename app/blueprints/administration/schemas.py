@@ -3,6 +3,7 @@ features' own shapes, minus secrets), the PATCH body and the figures of /admin/s
 
 from __future__ import annotations
 
+from flask import request
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from ...errors import ValidationFailed
@@ -90,8 +91,6 @@ class AuditFilterSchema(FilterSchema):
 def load_filters(schema: FilterSchema) -> dict:
     """The request's filters loaded by `schema`, without the page arguments. Raises ValidationFailed (422) naming
     each parameter the list does not know, then load_query's errors (400 unparsable, 422 invalid)."""
-    from flask import request
-
     known = {field.data_key or name for name, field in schema.load_fields.items()}
     unknown = sorted(set(request.args) - known)
     if unknown:
