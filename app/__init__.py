@@ -15,7 +15,8 @@ from config import Config, config_from_env
 from .extensions import bootstrap, cache, csrf, db, jwt, limiter, login_manager, mail, migrate
 
 # Each feature package under app/blueprints/ exposes `bp` (HTML) and `api_bp` (mounted under /api/v1).
-FEATURES = ["main", "auth", "listings", "calendar", "search", "bookings", "payments", "reviews", "notifications"]
+FEATURES = ["main", "auth", "listings", "calendar", "search", "bookings", "payments", "reviews", "notifications",
+            "administration"]
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
