@@ -193,8 +193,8 @@ def _set_hidden(review_id: int, admin: User, hide: bool, reason: str | None, now
 
 def hide_review(review_id: int, *, admin: User, reason: str | None = None, now: datetime | None = None) -> Review:
     """An admin hides a review: it leaves every list and the listing's rating (and search's keys) in the same
-    transaction, with its audit row (review.hide). Hiding a hidden review changes nothing. Raises PermissionDenied, NotFoundError,
-    ValidationFailed (a reason over HIDE_REASON_MAX_LENGTH characters)."""
+    transaction, with its audit row (review.hide). Hiding a hidden review changes nothing. Raises
+    PermissionDenied, NotFoundError, ValidationFailed (a reason over HIDE_REASON_MAX_LENGTH characters)."""
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > HIDE_REASON_MAX_LENGTH:
         raise ValidationFailed({"reason": [f"use at most {HIDE_REASON_MAX_LENGTH} characters"]})
@@ -202,6 +202,6 @@ def hide_review(review_id: int, *, admin: User, reason: str | None = None, now: 
 
 
 def unhide_review(review_id: int, *, admin: User) -> Review:
-    """An admin shows a hidden review again, with its rating counted again. Raises PermissionDenied,
-    NotFoundError."""
+    """An admin shows a hidden review again, with its rating counted again and its audit row (review.unhide).
+    Raises PermissionDenied, NotFoundError."""
     return _set_hidden(review_id, admin, False, None, None)
