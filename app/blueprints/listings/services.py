@@ -1,5 +1,6 @@
-"""Listing rules: who may create and edit, the rules across a listing's fields and soft deletion (the fields
-themselves are checked by schemas.ListingInputSchema, which takes its bounds from here; photos: photos.py)."""
+"""Listing rules: who may create and edit, the rules across a listing's fields, soft deletion and an admin's
+restoring, audited when an admin acts (the fields themselves are checked by schemas.ListingInputSchema, which takes
+its bounds from here; photos: photos.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ... import rates, search_cache
+from ... import audit, rates, search_cache
 from ...errors import NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...models import (
@@ -199,10 +200,33 @@ def delete_listing(listing: Listing, *, actor: User) -> None:
     except Exception:
         db.session.rollback()
         raise
-    before = places.place_keys(listing)
-    listing.status = "deleted"
-    listing.deleted_at = utcnow()
-    places.write_places(listing, before)
+    _set_status(listing, "deleted", actor)
+    logger.info("listing %s deleted by user %s", listing.id, actor.id)
+
+
+def restore_listing(listing: Listing, *, actor: User) -> Listing:
+    """An admin puts a deleted listing back: in search and on its page again, audited. Restoring an active
+    listing changes nothing. Raises PermissionDenied for anyone but an admin."""
+    if actor is None or not actor.is_admin:
+        raise PermissionDenied("Only an admin can restore a listing.")
+    lock_listing(listing.id)  # and re-read it: another admin may have restored it already
+    if listing.is_active:
+        db.session.rollback()
+        return listing
+    _set_status(listing, "active", actor)
+    logger.info("listing %s restored by admin %s", listing.id, actor.id)
+    return listing
+
+
+def _set_status(listing: Listing, status: str, actor: User) -> None:
+    """Move the locked listing to `status` with its place rows, audit an admin's change, commit, and make every
+    cached search see it."""
+    before_places, before = places.place_keys(listing), (listing.status, listing.deleted_at)
+    listing.status = status
+    listing.deleted_at = utcnow() if status == "deleted" else None
+    places.write_places(listing, before_places)
+    if actor.is_admin:
+        audit.record(actor, "listing.delete" if status == "deleted" else "listing.restore", "listing", listing.id,
+                     {"status": (before[0], status), "deleted_at": (before[1], listing.deleted_at)})
     db.session.commit()
     search_cache.bump()
-    logger.info("listing %s deleted by user %s", listing.id, actor.id)

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ... import search_cache, transactions
+from ... import audit, search_cache, transactions
 from ...errors import Conflict, NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...locking import locked
@@ -176,9 +176,12 @@ def _set_hidden(review_id: int, admin: User, hide: bool, reason: str | None, now
         listing = lock_listing(listing_id)
         review = locked(Review, review_id)
         if review.is_hidden != hide:
+            before = (review.hidden_at, review.hidden_reason)
             review.hidden_at, review.hidden_by_id = (now or utcnow(), admin.id) if hide else (None, None)
             review.hidden_reason = reason if hide else None
             _set_rating(listing, review.rating, -1 if hide else 1)
+            audit.record(admin, "review.hide" if hide else "review.unhide", "review", review.id,
+                         {"hidden_at": (before[0], review.hidden_at), "reason": (before[1], review.hidden_reason)})
             _commit(f"{'hidden' if hide else 'shown again'} by admin {admin.id}", review.id)
         else:
             db.session.rollback()
@@ -190,8 +193,8 @@ def _set_hidden(review_id: int, admin: User, hide: bool, reason: str | None, now
 
 def hide_review(review_id: int, *, admin: User, reason: str | None = None, now: datetime | None = None) -> Review:
     """An admin hides a review: it leaves every list and the listing's rating (and search's keys) in the same
-    transaction. Hiding a hidden review changes nothing. Raises PermissionDenied, NotFoundError,
-    ValidationFailed (a reason over HIDE_REASON_MAX_LENGTH characters)."""
+    transaction, with its audit row (review.hide). Hiding a hidden review changes nothing. Raises
+    PermissionDenied, NotFoundError, ValidationFailed (a reason over HIDE_REASON_MAX_LENGTH characters)."""
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > HIDE_REASON_MAX_LENGTH:
         raise ValidationFailed({"reason": [f"use at most {HIDE_REASON_MAX_LENGTH} characters"]})
@@ -199,6 +202,6 @@ def hide_review(review_id: int, *, admin: User, reason: str | None = None, now: 
 
 
 def unhide_review(review_id: int, *, admin: User) -> Review:
-    """An admin shows a hidden review again, with its rating counted again. Raises PermissionDenied,
-    NotFoundError."""
+    """An admin shows a hidden review again, with its rating counted again and its audit row (review.unhide).
+    Raises PermissionDenied, NotFoundError."""
     return _set_hidden(review_id, admin, False, None, None)
