@@ -1,8 +1,8 @@
 """The admin dashboard at /admin/ (Flask-Admin 2), built per app by init_admin(app) from the factory.
 
 Admins only: every view mixes in AdminOnly, so an anonymous visitor is sent to the login page (and comes back),
-and a signed-in non-admin gets the site's 403 page. Forms carry CSRF (SecureForm). No view edits a guarded
-column: lists are read-only, and each action calls the feature's service, which audits it (app/audit.py).
+and a signed-in non-admin gets the site's 403 page. Forms carry the site's CSRF token (CsrfForm). No view edits a
+guarded column: lists are read-only, and each action calls the feature's service, which audits it (app/audit.py).
 The views live in app/admin_views/, one module per area, each with register(admin).
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 from flask import Flask, abort, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.form import SecureForm
+from flask_admin.form import BaseForm
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from .extensions import db
 
@@ -30,10 +31,18 @@ class AdminOnly:
         abort(403)
 
 
-class AdminModelView(AdminOnly, ModelView):
-    """A read-only list of a model, with CSRF on every form; actions go through services."""
+class CsrfForm(BaseForm):
+    """Flask-Admin's form base with Flask-WTF's CSRF token: the app's CSRFProtect checks that token on every POST
+    and refuses the one Flask-Admin's SecureForm renders (another secret and format under the same field name)."""
 
-    form_base_class = SecureForm
+    class Meta(FlaskForm.Meta):
+        pass
+
+
+class AdminModelView(AdminOnly, ModelView):
+    """A read-only list of a model, with the site's CSRF token on every form; actions go through services."""
+
+    form_base_class = CsrfForm
     can_create = can_edit = can_delete = False
     can_view_details = True
     page_size = 25

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable
 from flask import flash, redirect, request, url_for
 from flask_admin import Admin, expose
 from flask_admin.actions import action
-from flask_admin.form import BaseForm
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -57,18 +56,8 @@ def apply_each(rows: Iterable, change: Callable, label: Callable, done: str) -> 
         flash(f"{done}: {changed}.", "success")
 
 
-class CsrfForm(BaseForm):
-    """Flask-Admin's form base with Flask-WTF's CSRF token: the app's CSRFProtect checks that token on every POST
-    and refuses the one SecureForm renders (another secret and format), so actions need this one."""
-
-    class Meta(FlaskForm.Meta):
-        pass
-
-
 class AccountsView(AdminModelView):
-    """Shared by this area's lists: Flask-WTF's CSRF token on the action form; the selected rows by id."""
-
-    form_base_class = CsrfForm
+    """Shared by this area's lists: the selected rows by id."""
 
     def selected(self, ids: list[str]) -> list:
         rows = [db.session.get(self.model, int(row_id)) for row_id in ids if str(row_id).isdigit()]
