@@ -9,16 +9,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEntry
 
-from ..support.browser import chromium, live_server, require_chromium
-from ..support.factories import DEFAULT_PASSWORD, make_user
-
-
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(base + "/")
+from ..support.browser import chromium, live_server, require_chromium, sign_in
+from ..support.factories import make_user
 
 
 def test_a_suspended_user_is_signed_out_on_their_next_page(app):

@@ -9,16 +9,8 @@ from playwright.sync_api import expect
 from app.blueprints.bookings import services as bookings
 from app.extensions import db
 
-from ..support.browser import chromium, live_server, require_chromium
-from ..support.factories import DEFAULT_PASSWORD, make_listing, make_user
-
-
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(base + "/")
+from ..support.browser import chromium, live_server, require_chromium, sign_in
+from ..support.factories import make_listing, make_user
 
 
 def test_hosts_badge_and_list_update_without_reload_when_a_guest_pays(app):

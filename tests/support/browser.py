@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from .factories import DEFAULT_PASSWORD
 from .local_server import live_server  # noqa: F401 (the browser tests serve the app with it)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -50,3 +51,12 @@ def chromium() -> Iterator:
             yield browser
         finally:
             browser.close()
+
+
+def sign_in(page, base: str, email: str, password: str = DEFAULT_PASSWORD) -> None:
+    """Sign in through the login page in `page` and wait for the home page."""
+    page.goto(base + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(base + "/")
