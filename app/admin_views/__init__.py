@@ -1,5 +1,5 @@
 """The dashboard's views, one module per area; app/admin.py registers each in this order."""
 
-from . import accounts, money
+from . import accounts, analytics, money
 
-AREAS = [accounts, money]
+AREAS = [accounts, money, analytics]

@@ -31,6 +31,7 @@ class Booking(TimestampMixin, db.Model):
         Index("ix_bookings_listing_check_in", "listing_id", "check_in"),
         Index("ix_bookings_status_expires", "status", "expires_at"),
         Index("ix_bookings_status_check_out", "status", "check_out"),
+        Index("ix_bookings_created_at", "created_at"),  # the admin analytics' per-day GROUP BY
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -66,6 +66,7 @@ class Listing(TimestampMixin, db.Model):
         Index("ix_listings_status_price", "status", "price_usd_micros"),
         Index("ix_listings_status_rank", "status", "rank_score"),
         Index("ix_listings_status_rating", "status", "rating_score", "rating_count"),
+        Index("ix_listings_status_city", "status", "city"),  # admin analytics: active listings per city
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,6 +25,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     """A person using Abode; a host may also book, an admin runs the marketplace."""
 
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_created_at_role", "created_at", "role"),)  # admin analytics: joins per day
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored normalised and lower-cased, so the unique key is case-insensitive on every back end; compared exactly

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from ... import clock, geo, money, rates, search_cache
+from ... import clock, geo, money, rates, search_cache, search_stats
 from ...errors import ValidationFailed
 from ...extensions import db
 from ...models import Amenity
@@ -194,15 +194,15 @@ def search_json(query: SearchQuery) -> str:
     """The page of results for `query` as a JSON document, from the cache when the search version is current.
 
     A hit costs one cache round trip (search_cache.lookup) and no encoding: the cache holds the serialised
-    response (docs/architecture.md).
+    response (docs/architecture.md); every answer is counted for the admin analytics (app/search_stats.py).
     """
     key = query.cache_key()
     cached, version = search_cache.lookup(key)
-    if cached is not None:
-        return cached
-    body = json.dumps(run_search(query))
-    search_cache.store(key, version, body, CACHE_SECONDS)
-    return body
+    if cached is None:
+        cached = json.dumps(run_search(query))
+        search_cache.store(key, version, cached, CACHE_SECONDS)
+    search_stats.count_search()  # answered, from the cache or not: the admin analytics' conversion
+    return cached
 
 
 def search(query: SearchQuery) -> dict:
