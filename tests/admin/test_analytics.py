@@ -26,17 +26,6 @@ URL = "/admin/analytics/"
 RANGE = {"from": TODAY.isoformat(), "to": (TODAY + timedelta(days=59)).isoformat()}  # 60 days
 
 
-@pytest.fixture
-def admin(app):
-    return make_user(role="admin", email="boss@example.com")
-
-
-@pytest.fixture
-def admin_client(client, login, admin):
-    login(client, admin)
-    return client
-
-
 def book(listing, nights: int, start: date, *, pay: bool = False):
     booking, _ = bookings.create_booking(guest=make_user(), listing_id=listing.id, check_in=start,
                                          check_out=start + timedelta(days=nights), guests=1)

@@ -25,17 +25,6 @@ SOON = date.today() + timedelta(days=30)
 VIEWS = ["/admin/bookings/", "/admin/payments/", "/admin/payouts/", "/admin/rates/", "/admin/outbox/"]
 
 
-@pytest.fixture
-def admin(app):
-    return make_user(role="admin", email="boss@example.com")
-
-
-@pytest.fixture
-def admin_client(client, login, admin):
-    login(client, admin)
-    return client
-
-
 def paid_booking(*, host=None) -> Booking:
     listing = make_listing(host=host, instant_book=True, min_nights=1, cancellation_policy="strict",
                            price_per_night={"amount": 10000, "currency": "EUR"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ... import geo
-from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, ListingImage
+from ...models import CANCELLATION_POLICIES, PROPERTY_TYPES, SUB_RATINGS, ListingImage
 from ...schemas import (
     Embedded,
     ImageUrl,
@@ -139,15 +139,9 @@ class AddressViewSchema(Schema):
     postal_code = fields.String(allow_none=True)
 
 
-class SubRatingAveragesSchema(Schema):
-    """The mean of each sub-rating over the listing's visible reviews (null when none gave it)."""
-
-    cleanliness = fields.Float(allow_none=True)
-    accuracy = fields.Float(allow_none=True)
-    communication = fields.Float(allow_none=True)
-    location = fields.Float(allow_none=True)
-    check_in = fields.Float(allow_none=True)
-    value = fields.Float(allow_none=True)
+# The mean of each sub-rating over the listing's visible reviews (null when none gave it), one field per SUB_RATINGS.
+SubRatingAveragesSchema = Schema.from_dict({name: fields.Float(allow_none=True) for name in SUB_RATINGS},
+                                           name="SubRatingAveragesSchema")
 
 
 class SubRatingAverages(fields.Nested):

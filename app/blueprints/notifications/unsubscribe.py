@@ -15,28 +15,24 @@ from . import bp, emails, services
 logger = logging.getLogger(__name__)
 
 
-def _refused(exc: DomainError):
-    return render_template("notifications/unsubscribe.html", error=exc.message), exc.status_code
+def _page(token: str, read, *, done: bool):
+    """The unsubscribe page for the (user, type) that `read(token)` gives, or its refusal (400/404)."""
+    try:
+        user, type_ = read(token)
+    except DomainError as exc:
+        return render_template("notifications/unsubscribe.html", error=exc.message), exc.status_code
+    return render_template("notifications/unsubscribe.html", email=user.email, label=emails.TYPE_LABELS[type_],
+                           done=done)
 
 
 @bp.get("/notifications/unsubscribe/<token>")
 def unsubscribe(token: str):
     """Ask to confirm: a link scanner following the link must not unsubscribe anyone."""
-    try:
-        user, type_ = emails.read_unsubscribe_token(token)
-    except DomainError as exc:
-        return _refused(exc)
-    return render_template("notifications/unsubscribe.html", email=user.email, label=emails.TYPE_LABELS[type_],
-                           done=False)
+    return _page(token, emails.read_unsubscribe_token, done=False)
 
 
 @bp.post("/notifications/unsubscribe/<token>")
 @csrf.exempt  # a mail program's one-click POST carries no CSRF token; the signed token stands in for it
 def confirm_unsubscribe(token: str):
     """Turn the email off (the page's button, or RFC 8058's POST with List-Unsubscribe=One-Click)."""
-    try:
-        user, type_ = services.unsubscribe(token)
-    except DomainError as exc:
-        return _refused(exc)
-    return render_template("notifications/unsubscribe.html", email=user.email, label=emails.TYPE_LABELS[type_],
-                           done=True)
+    return _page(token, services.unsubscribe, done=True)

@@ -70,15 +70,9 @@ class ResponseSchema(Schema):
     created_at = Timestamp()
 
 
-class SubRatingsSchema(Schema):
-    """Each sub-rating the guest gave (1-5), or null."""
-
-    cleanliness = fields.Integer(allow_none=True)
-    accuracy = fields.Integer(allow_none=True)
-    communication = fields.Integer(allow_none=True)
-    location = fields.Integer(allow_none=True)
-    check_in = fields.Integer(allow_none=True)
-    value = fields.Integer(allow_none=True)
+# Each sub-rating the guest gave (1-5), or null: one field per SUB_RATINGS name, so a new one is added in one place.
+SubRatingsSchema = Schema.from_dict({name: fields.Integer(allow_none=True) for name in SUB_RATINGS},
+                                    name="SubRatingsSchema")
 
 
 class ReviewSchema(Schema):
