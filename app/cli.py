@@ -99,12 +99,18 @@ def run_due(now_text: str | None) -> None:
 
 @payments_cli.command("ledger")
 @click.option("--all", "show_all", is_flag=True, help="Print every booking, not only those that do not balance.")
-def payments_ledger(show_all: bool) -> None:
-    """Per booking: charged - refunded - paid out - service fee kept - still held = 0, and the payments' own
-    `refunded` equals their succeeded refunds. Exits 1 if any booking is off."""
-    from .blueprints.payments.ledger import ledger
+@click.option("--rebuild-revenue", is_flag=True, help="First recompute the per-day revenue rows from the payments.")
+def payments_ledger(show_all: bool, rebuild_revenue: bool) -> None:
+    """Per booking: charged - refunded - paid out - service fee kept - still held = 0, the payments' own
+    `refunded` equals their succeeded refunds, and the per-day revenue rows add up to the ledger's totals. Exits 1
+    if anything is off."""
+    from .blueprints.payments import ledger, revenue
+    from .extensions import db
 
-    lines = ledger()
+    if rebuild_revenue:
+        click.echo(f"{revenue.rebuild()} revenue row(s) rebuilt")
+        db.session.commit()
+    lines = ledger.ledger()
     wrong = [line for line in lines if not line.balanced]
     click.echo(f"{'booking':>8} {'cur':>4} {'charged':>10} {'refunded':>10} {'payout':>10} {'fee kept':>10} "
                f"{'held':>10} {'balance':>8} {'recorded':>10}")
@@ -112,7 +118,10 @@ def payments_ledger(show_all: bool) -> None:
         click.echo(f"{line.booking_id:>8} {line.currency:>4} {line.charged:>10} {line.refunded:>10} {line.payout:>10} "
                    f"{line.fee_kept:>10} {line.held:>10} {line.balance:>8} {line.recorded_refunded:>10}")
     click.echo(f"{len(lines)} booking(s) with payments, {len(wrong)} not balancing")
-    if wrong:
+    expected, counted = ledger.totals(lines), revenue.totals()
+    if counted != expected:
+        click.echo(f"revenue rows {counted} differ from the ledger {expected}: run with --rebuild-revenue")
+    if wrong or counted != expected:
         raise SystemExit(1)
 
 

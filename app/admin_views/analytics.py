@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 # Which columns each chart draws (after the label column), and how.
 CHARTS = {"bookings": ("bar", [1, 2]), "occupancy": ("bar", [3]), "top_cities": ("bar", [1]),
           "top_listings": ("bar", [3]), "new_users": ("bar", [1, 2, 3]), "conversion": ("line", [3]),
-          "revenue": ("bar", [1, 2, 3, 4])}
+          "revenue": ("bar", [1, 2, 3, 4]), "revenue_all_time": ("bar", [1, 2, 3, 4])}
 
 
 class RangeForm(FlaskForm):

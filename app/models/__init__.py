@@ -16,7 +16,7 @@ from .listing import (
 )
 from .money import ExchangeRate
 from .notification import NOTIFICATION_LABELS, NOTIFICATION_TYPES, Notification, NotificationPreference, OutboxEmail
-from .payment import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment, PaymentRefund, Payout, WebhookEvent
+from .payment import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment, PaymentRefund, Payout, RevenueDay, WebhookEvent
 from .review import SUB_RATINGS, Review
 from .user import ROLES, RefreshToken, RevokedToken, User
 
@@ -25,6 +25,6 @@ __all__ = [
     "Booking",
     "ExchangeRate", "IdempotencyKey", "NOTIFICATION_LABELS", "NOTIFICATION_TYPES", "Notification",
     "NotificationPreference", "OutboxEmail", "Review", "SUB_RATINGS", "NightHold", "NightPrice", "PAYMENT_STATUSES",
-    "PAYOUT_STATUSES", "Payment", "PaymentRefund", "Payout", "Listing", "ListingImage", "ListingPlace",
+    "PAYOUT_STATUSES", "Payment", "PaymentRefund", "Payout", "RevenueDay", "Listing", "ListingImage", "ListingPlace",
     "RefreshToken", "RevokedToken", "TimestampMixin", "User", "WebhookEvent", "listing_amenities", "utcnow",
 ]

@@ -28,10 +28,12 @@ class Booking(TimestampMixin, db.Model):
         CheckConstraint("total_amount = nightly_amount + cleaning_fee_amount + service_fee_amount",
                         name="total_adds_up"),
         Index("ix_bookings_guest_check_in", "guest_id", "check_in"),
-        Index("ix_bookings_listing_check_in", "listing_id", "check_in"),
+        # A listing's bookings by date; with status, the analytics' nights per listing over a long range, index only.
+        Index("ix_bookings_listing_stay", "listing_id", "check_in", "check_out", "status"),
         Index("ix_bookings_status_expires", "status", "expires_at"),
-        Index("ix_bookings_status_check_out", "status", "check_out"),
-        Index("ix_bookings_created_at", "created_at"),  # the admin analytics' per-day GROUP BY
+        # Completing due stays; and the admin analytics' nights booked in a range, read from the index alone.
+        Index("ix_bookings_status_stay", "status", "check_out", "check_in", "listing_id"),
+        Index("ix_bookings_created_nights", "created_at", "nights"),  # the analytics' per-day GROUP BY, index only
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +64,8 @@ class Booking(TimestampMixin, db.Model):
     canceled_by: Mapped[str | None] = mapped_column(String(10))  # one of CANCELERS
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     refund_amount: Mapped[int | None] = mapped_column(BigInteger)  # set when canceled
+    # The service fee Abode keeps, as last counted in revenue_days (payments/revenue.py): 0 until it settles.
+    fee_kept_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
 
     listing = relationship("Listing", lazy="joined")
     guest = relationship("User", lazy="joined")

@@ -14,6 +14,7 @@ from .base import TimestampMixin
 
 PAYMENT_STATUSES = ("requires_payment", "processing", "succeeded", "failed", "refunded", "partially_refunded")
 PAYOUT_STATUSES = ("scheduled", "paid", "failed")
+CHARGED = ("succeeded", "partially_refunded", "refunded")  # money was taken (some may have gone back since)
 
 
 def provider_key(kind: str):
@@ -62,6 +63,7 @@ class Payment(TimestampMixin, db.Model):
     claimed_until: Mapped[datetime | None] = mapped_column()
     # The payment whose success paid the booking (one per booking): its refunds are the booking's refund.
     pays_booking: Mapped[bool] = mapped_column(nullable=False, default=False)
+    charged_at: Mapped[datetime | None] = mapped_column()  # when it took the money (revenue_days counts it then)
     # When Abode closed it at the provider (a newer payment of the booking replaced it): it can no longer be charged.
     closed_at: Mapped[datetime | None] = mapped_column()
 
@@ -120,6 +122,20 @@ class Payout(TimestampMixin, db.Model):
     # same provider_key, so the provider answers with what it did the first time.
     claimed_until: Mapped[datetime | None] = mapped_column()
     paid_at: Mapped[datetime | None] = mapped_column()
+
+
+class RevenueDay(db.Model):
+    """The money that moved on one UTC day in one currency, added to by each event in its own transaction
+    (payments/revenue.py): summed over every day it is the ledger's totals, which /admin/stats reports."""
+
+    __tablename__ = "revenue_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    charged: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)  # payments that took money
+    refunded: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)  # refunds that went through
+    service_fees: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)  # change in fees kept
+    paid_out: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)  # payouts paid
 
 
 class WebhookEvent(db.Model):

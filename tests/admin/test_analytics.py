@@ -74,6 +74,14 @@ def test_analytics_shows_the_figures_of_the_range_in_tables_and_csv(admin_client
     assert users[0] == ["Day", "guest", "host", "admin"] and users[1] == [TODAY.isoformat(), "2", "2", "1"]
     revenue = table_rows(admin_client, "revenue", RANGE)
     assert revenue[1][:3] == ["EUR", str(to_major(data_set.total_amount, "EUR")), "0.00"]
+    assert table_rows(admin_client, "revenue_all_time", RANGE)[1:] == revenue[1:]
+
+
+def test_revenue_of_a_range_holds_only_what_moved_on_its_days(admin_client, data_set):
+    before = {"from": (TODAY - timedelta(days=40)).isoformat(), "to": (TODAY - timedelta(days=1)).isoformat()}
+    assert table_rows(admin_client, "revenue", before)[1:] == []
+    all_time = table_rows(admin_client, "revenue_all_time", before)[1:]
+    assert all_time[0][:2] == ["EUR", str(to_major(data_set.total_amount, "EUR"))]
 
 
 def test_a_stay_partly_inside_the_range_counts_only_its_nights_inside(admin_client, data_set):

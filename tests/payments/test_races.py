@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from app.blueprints.bookings import services as bookings
-from app.blueprints.payments import ledger, refunds
+from app.blueprints.payments import ledger, refunds, revenue
 from app.extensions import db
 from app.models import Booking, Payment, PaymentRefund, Payout
 from app.payment_providers.stripe_provider import StripeProvider
@@ -60,7 +60,7 @@ def run_due(app, now: datetime | None = None) -> str:
 def assert_settled(stripe_stub: StripeStub, booking_ids: list[int], since: int = 0) -> None:
     """One charge per booking; what the stub refunded equals the booking's refund and the payment's `refunded`
     (from its refund rows); each refund and transfer asked for once (since request number `since`: earlier ones
-    may have failed on purpose); the ledger balances."""
+    may have failed on purpose); the ledger balances, and the per-day revenue rows add up to it."""
     db.session.expire_all()
     posted = Counter(call.idempotency_key for call in stripe_stub.requests[since:]
                      if call.method == "POST" and call.path in ("/v1/refunds", "/v1/transfers"))
@@ -78,6 +78,7 @@ def assert_settled(stripe_stub: StripeStub, booking_ids: list[int], since: int =
             f"booking says {booking.refund_amount}")
     lines = ledger.ledger(booking_ids)
     assert [line for line in lines if not line.balanced] == []
+    assert revenue.totals() == ledger.totals(ledger.ledger()), "the per-day revenue rows differ from the ledger"
 
 
 def test_a_cancellation_whose_refund_is_not_sent_yet_is_not_refunded_again_by_run_due(app, client, auth_headers,

@@ -1,8 +1,9 @@
 """The dashboard's analytics over a range of days: bookings and nights per day (per week past WEEKLY_AFTER days),
-revenue per currency (all time, as /admin/stats), occupancy per city, the top cities and listings by nights
-booked, new users per role, and bookings over searches. Each figure is a table {title, columns, rows, note};
-every aggregate is one GROUP BY over an indexed column (bookings.created_at, users(created_at, role),
-bookings(status, check_out)), and the whole answer is cached CACHE_SECONDS under a key naming the range."""
+revenue per currency in the range and all time (as /admin/stats), occupancy per city, the top cities and listings
+by nights booked, new users per role, and bookings over searches. Each figure is a table {title, columns, rows,
+note}; every aggregate is one GROUP BY read from an index alone (bookings(created_at, nights), bookings(status,
+check_out, check_in, listing_id), users(created_at, role), listings(status, city)) or from the per-day revenue
+rows (payments/revenue.py), and the whole answer is cached CACHE_SECONDS under a key naming the range."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ...errors import ValidationFailed
 from ...extensions import cache, db
 from ...models import ROLES, Booking, Listing, User
 from ...money import to_major
-from .queries import marketplace_stats
+from ..payments import revenue
 
 logger = logging.getLogger(__name__)
 
@@ -153,12 +154,16 @@ def occupancy_tables(span: Range) -> tuple[dict, dict]:
 
 
 def top_listings_table(span: Range) -> dict:
-    """The TOP listings by nights booked inside the range."""
+    """The TOP listings by nights booked inside the range: ranked from the bookings index alone, then the few
+    listings named."""
     nights, where = _booked_nights(span)
-    statement = (select(Listing.id, Listing.title, Listing.city, nights.label("nights"))
-                 .join(Booking.listing).where(*where).group_by(Listing.id, Listing.title, Listing.city)
-                 .order_by(nights.desc(), Listing.id).limit(TOP))
-    rows = [[row.id, row.title, row.city, int(row.nights or 0)] for row in db.session.execute(statement)]
+    ranked = db.session.execute(select(Booking.listing_id, nights.label("nights")).where(*where)
+                                .group_by(Booking.listing_id).order_by(nights.desc(), Booking.listing_id)
+                                .limit(TOP)).all()
+    named = {listing.id: listing for listing in db.session.execute(
+        select(Listing.id, Listing.title, Listing.city).where(Listing.id.in_([row.listing_id for row in ranked])))}
+    rows = [[row.listing_id, named[row.listing_id].title, named[row.listing_id].city, int(row.nights or 0)]
+            for row in ranked]
     return _table(f"Top {TOP} listings by nights booked", ["Listing", "Title", "City", "Nights booked"], rows)
 
 
@@ -171,13 +176,23 @@ def new_users_table(span: Range) -> dict:
                   [[bucket.isoformat(), *(cell[role] for role in ROLES)] for bucket, cell in totals.items()])
 
 
-def revenue_table() -> dict:
-    """Per currency, all time: the /admin/stats revenue (queries.marketplace_stats), in major units."""
-    names = ("charged", "refunded", "service_fees", "paid_out")
-    rows = [[row["currency"], *(str(to_major(row[name], row["currency"])) for name in names)]
-            for row in marketplace_stats()["revenue"]]
-    return _table("Revenue per currency (all time)", ["Currency", "Charged", "Refunded", "Service fees", "Paid out"],
-                  rows, "All time, not the range: the same figures as GET /api/v1/admin/stats.")
+def _revenue_rows(totals: list[dict]) -> list[list]:
+    return [[row["currency"], *(str(to_major(row[name], row["currency"])) for name in revenue.FIGURES)]
+            for row in totals]
+
+
+REVENUE_COLUMNS = ["Currency", "Charged", "Refunded", "Service fees", "Paid out"]
+
+
+def revenue_tables(span: Range) -> tuple[dict, dict]:
+    """Per currency, in major units: the money that moved on the range's days (charges, refunds and payouts on
+    the day they went through, fees on the day they were kept), and all time (GET /api/v1/admin/stats' figures)."""
+    in_range = _table("Revenue per currency", REVENUE_COLUMNS, _revenue_rows(revenue.totals(span.first, span.last)),
+                      "What moved on the days of the range: a refund or payout counts on its own day, so a stay's "
+                      "money may fall in several ranges.")
+    all_time = _table("Revenue per currency (all time)", REVENUE_COLUMNS, _revenue_rows(revenue.totals()),
+                      "The same figures as GET /api/v1/admin/stats.")
+    return in_range, all_time
 
 
 def analytics(span: Range) -> dict[str, dict]:
@@ -187,8 +202,9 @@ def analytics(span: Range) -> dict[str, dict]:
     if tables is None:
         daily = _daily_bookings(span)
         occupancy, top_cities = occupancy_tables(span)
-        tables = {"bookings": bookings_table(span, daily), "revenue": revenue_table(), "occupancy": occupancy,
-                  "top_cities": top_cities, "top_listings": top_listings_table(span),
+        in_range, all_time = revenue_tables(span)
+        tables = {"bookings": bookings_table(span, daily), "revenue": in_range, "revenue_all_time": all_time,
+                  "occupancy": occupancy, "top_cities": top_cities, "top_listings": top_listings_table(span),
                   "new_users": new_users_table(span), "conversion": conversion_table(span, daily)}
         cache.set(key, tables, timeout=CACHE_SECONDS)
         logger.info("admin analytics computed for %s..%s", span.first, span.last)

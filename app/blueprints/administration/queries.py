@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from ...extensions import cache, db
 from ...models import (
@@ -16,18 +16,15 @@ from ...models import (
     Booking,
     Listing,
     Payment,
-    PaymentRefund,
-    Payout,
     User,
 )
 from ...models.listing import LISTING_STATUSES
 from ...pagination import Page, paginate
-from ..payments.charges import CHARGED
+from ..payments import revenue
 
 logger = logging.getLogger(__name__)
 
 STATS_KEY, STATS_SECONDS = "admin:stats", 30
-SETTLED = ("completed", "canceled")  # the ledger keeps a booking's service fee once it settles
 
 
 def _midnight(day: date) -> datetime:
@@ -119,39 +116,12 @@ def _summed(statement) -> dict[str, int]:
     return {currency: int(amount or 0) for currency, amount in db.session.execute(statement).all()}
 
 
-def _revenue() -> list[dict]:
-    """Per currency, the ledger's figures (payments/ledger.py): charged = payments that took money, refunded =
-    succeeded refunds, service_fees = min(fee, charged − refunded) of each settled booking, paid_out = paid
-    payouts."""
-    charged_by = (select(Payment.booking_id, func.sum(Payment.amount).label("amount"))
-                  .where(Payment.status.in_(CHARGED)).group_by(Payment.booking_id).subquery())
-    refunded_by = (select(Payment.booking_id, func.sum(PaymentRefund.amount).label("amount"))
-                   .join(PaymentRefund.payment).where(PaymentRefund.status == "succeeded")
-                   .group_by(Payment.booking_id).subquery())
-    net = charged_by.c.amount - func.coalesce(refunded_by.c.amount, 0)
-    kept = case((Booking.service_fee_amount < net, Booking.service_fee_amount), else_=net)
-    figures = {
-        "charged": _summed(select(Booking.currency, func.sum(charged_by.c.amount))
-                           .join(charged_by, charged_by.c.booking_id == Booking.id).group_by(Booking.currency)),
-        "refunded": _summed(select(Booking.currency, func.sum(refunded_by.c.amount))
-                            .join(refunded_by, refunded_by.c.booking_id == Booking.id).group_by(Booking.currency)),
-        "service_fees": _summed(select(Booking.currency, func.sum(kept))
-                                .join(charged_by, charged_by.c.booking_id == Booking.id)
-                                .outerjoin(refunded_by, refunded_by.c.booking_id == Booking.id)
-                                .where(Booking.status.in_(SETTLED)).group_by(Booking.currency)),
-        "paid_out": _summed(select(Payout.currency, func.sum(Payout.amount)).where(Payout.status == "paid")
-                            .group_by(Payout.currency)),
-    }
-    currencies = sorted(set().union(*figures.values()))
-    return [{"currency": code, **{name: by.get(code, 0) for name, by in figures.items()}} for code in currencies]
-
-
 def marketplace_stats() -> dict:
     """The contract's /admin/stats figures, computed at most every STATS_SECONDS (cached)."""
     stats = cache.get(STATS_KEY)
     if stats is None:
         stats = {"users": _counted(User.role, ROLES), "properties": _counted(Listing.status, LISTING_STATUSES),
-                 "bookings": _counted(Booking.status, BOOKING_STATUSES), "revenue": _revenue()}
+                 "bookings": _counted(Booking.status, BOOKING_STATUSES), "revenue": revenue.totals()}
         cache.set(STATS_KEY, stats, timeout=STATS_SECONDS)
         logger.info("admin stats computed")
     return stats

@@ -7,11 +7,10 @@ writing an email to the outbox, and the one-click unsubscribe link in every emai
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ...extensions import db
 from ...models import NOTIFICATION_LABELS, NOTIFICATION_TYPES, NotificationPreference, User
+from ...upsert import upsert
 
 # What each type of email is about, in the words the profile page shows beside its checkbox.
 EMAIL_LABELS = {type_: checkbox for type_, (checkbox, _topic) in NOTIFICATION_LABELS.items()}
@@ -43,16 +42,5 @@ def set_email_preferences(user: User, choices: dict[str, bool]) -> dict[str, boo
             raise ValueError(f"unknown notification type {type_!r}")
     if choices:
         rows = [{"user_id": user.id, "type": type_, "email": bool(wanted)} for type_, wanted in sorted(choices.items())]
-        db.session.execute(_upsert(rows))
+        db.session.execute(upsert(NotificationPreference.__table__, rows, ("user_id", "type"), replace=("email",)))
     return email_preferences(user)
-
-
-def _upsert(rows: list[dict]):
-    """INSERT ... ON DUPLICATE KEY UPDATE (MariaDB) or ON CONFLICT DO UPDATE (SQLite) of preference rows."""
-    table = NotificationPreference.__table__
-    if db.session.get_bind().dialect.name == "sqlite":
-        statement = sqlite_insert(table).values(rows)
-        return statement.on_conflict_do_update(index_elements=["user_id", "type"],
-                                               set_={"email": statement.excluded.email})
-    statement = mysql_insert(table).values(rows)
-    return statement.on_duplicate_key_update(email=statement.inserted.email)

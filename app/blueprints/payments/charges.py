@@ -17,15 +17,15 @@ from ...errors import Conflict, DomainError
 from ...extensions import db
 from ...locking import locked
 from ...models import Booking, Payment, utcnow
+from ...models.payment import CHARGED
 from ...payment_providers import Charge, PaymentError, get_provider
 from ..bookings import services as bookings
 from ..bookings import state
-from . import refunds, signals
+from . import refunds, revenue, signals
 from .claims import claim
 
 logger = logging.getLogger(__name__)
 
-CHARGED = ("succeeded", "partially_refunded", "refunded")  # money was taken (some may have gone back since)
 UNDER_WAY = ("processing", *CHARGED)  # no other payment of the booking may start
 UNANSWERED = "provider_unavailable"  # failure_code of a payment whose provider did not answer: asked again later
 ASKING = timedelta(seconds=60)  # longer than a provider call may take (payment_providers: 35 s at most)
@@ -168,6 +168,9 @@ def apply_charge(payment: Payment, answer: Charge) -> None:
     payment.status, payment.client_secret = answer.status, answer.client_secret
     payment.failure_code, payment.failure_message = answer.failure_code, (answer.failure_message or "")[:255] or None
     now = utcnow()
+    if answer.status == "succeeded":
+        payment.charged_at = now
+        revenue.charged(payment, now)
     if takes_it:
         payment.pays_booking = True
         state.pay(booking, payment.amount, now)
@@ -180,6 +183,7 @@ def apply_charge(payment: Payment, answer: Charge) -> None:
         if booking.status == "canceled":
             state.take_back_late_payment(booking, payment.amount)
         refunds.owe_refund(payment, payment.amount)
+        revenue.settle_fee(booking, now)  # a canceled booking charged late: its fee kept grows until the refund
     elif newly_failed:
         signals.payment_failed.send(payment)
     transactions.commit()

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Booking, Payment, PaymentRefund, Payout
-from .charges import CHARGED
+from ...models.payment import CHARGED
+from . import revenue
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class LedgerLine:
     fee_kept: int
     held: int
     recorded_refunded: int = 0  # what the payments say went back (their `refunded`): must equal `refunded`
+    recorded_fee_kept: int = 0  # what revenue_days counted as kept (booking.fee_kept_amount): must equal `fee_kept`
 
     @property
     def balance(self) -> int:
@@ -32,8 +34,8 @@ class LedgerLine:
 
     @property
     def balanced(self) -> bool:
-        """The identity holds, and the payments' own `refunded` agrees with their refund rows."""
-        return self.balance == 0 and self.recorded_refunded == self.refunded
+        """The identity holds, and the payments' own `refunded` and the fee revenue_days counted agree with it."""
+        return self.balance == 0 and self.recorded_refunded == self.refunded and self.recorded_fee_kept == self.fee_kept
 
 
 def ledger(booking_ids: Sequence[int] | None = None) -> list[LedgerLine]:
@@ -53,12 +55,27 @@ def ledger(booking_ids: Sequence[int] | None = None) -> list[LedgerLine]:
     for booking in db.session.scalars(select(Booking).where(Booking.id.in_(booking_ids)).order_by(Booking.id)):
         charged, refunded = charged_by.get(booking.id, 0), refunded_by.get(booking.id, 0)
         payout = payout_by.get(booking.id, 0)
-        settled = booking.status in ("completed", "canceled")
-        fee_kept = min(booking.service_fee_amount, charged - refunded) if settled else 0
-        lines.append(LedgerLine(booking.id, booking.currency, charged, refunded, payout, fee_kept,
+        settled = booking.status in revenue.SETTLED
+        lines.append(LedgerLine(booking.id, booking.currency, charged, refunded, payout,
+                                revenue.fee_kept(booking, charged, refunded),
                                 held=0 if settled else booking.paid_amount,
-                                recorded_refunded=recorded_by.get(booking.id, 0)))
+                                recorded_refunded=recorded_by.get(booking.id, 0),
+                                recorded_fee_kept=booking.fee_kept_amount))
     return lines
+
+
+def totals(lines: Sequence[LedgerLine]) -> list[dict]:
+    """Per currency, the lines' charged, refunded, service fees kept and payouts paid, in revenue.totals()' shape:
+    what revenue_days must add up to over all days (a currency where nothing moved is left out)."""
+    paid = _sums(select(Payout.booking_id, Payout.amount).where(Payout.status == "paid"))
+    by: dict[str, dict] = {}
+    for line in lines:
+        row = by.setdefault(line.currency, {"currency": line.currency, **dict.fromkeys(revenue.FIGURES, 0)})
+        row["charged"] += line.charged
+        row["refunded"] += line.refunded
+        row["service_fees"] += line.fee_kept
+        row["paid_out"] += paid.get(line.booking_id, 0)
+    return [by[code] for code in sorted(by) if any(by[code][name] for name in revenue.FIGURES)]
 
 
 def _sums(statement) -> dict[int, int]:

@@ -21,7 +21,7 @@ from ...locking import locked
 from ...models import Booking, Payment, Payout, User, utcnow
 from ...pagination import Page, paginate
 from ...payment_providers import PaymentError, Transfer, get_provider
-from . import payout_accounts, signals
+from . import payout_accounts, revenue, signals
 from .claims import claim, each_row, is_free
 from .refunds import backoff
 
@@ -96,6 +96,7 @@ def _paid(payout: Payout, transfer: Transfer, now: datetime) -> bool:
                 next_attempt_at=None, last_error=None, claimed_until=None)
         .execution_options(synchronize_session=False))
     if result.rowcount == 1:
+        revenue.paid_out(payout, now)
         signals.payout_paid.send(payout)
     db.session.commit()
     logger.info("payout %s paid: %s %s", payout.id, payout.amount, payout.currency)

@@ -2,7 +2,8 @@
 
 A cancellation owes its refund and the host's share in the transaction that cancels, so nothing can see the one
 without the other (a `jobs run-due` between two commits used to send a second refund); the provider is asked once
-that transaction has committed (refunds.owe_refund). A completed stay owes the host's payout the same way.
+that transaction has committed (refunds.owe_refund). A completed stay owes the host's payout the same way. Both
+count the service fee Abode now keeps (revenue.settle_fee).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Booking, Payment
 from ..bookings import signals
-from . import payouts, refunds
+from . import payouts, refunds, revenue
 
 
 @signals.booking_canceled.connect
@@ -23,9 +24,11 @@ def settle_cancellation(booking: Booking, **_kw) -> None:
     if payment is not None and booking.refund_amount:
         refunds.owe_refund(payment, booking.refund_amount)
     payouts.schedule_payout(booking)
+    revenue.settle_fee(booking, booking.canceled_at)
 
 
 @signals.booking_completed.connect
 def settle_stay(booking: Booking, **_kw) -> None:
-    """Owe the host the total less the service fee."""
+    """Owe the host the total less the service fee, and count the fee as kept."""
     payouts.schedule_payout(booking)
+    revenue.settle_fee(booking, booking.completed_at)

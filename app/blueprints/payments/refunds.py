@@ -19,6 +19,8 @@ from ...extensions import db
 from ...locking import locked
 from ...models import Payment, PaymentRefund, utcnow
 from ...payment_providers import PaymentError, Refund, get_provider
+from ..bookings import services as bookings
+from . import revenue
 from .claims import claim, each_row, is_free
 
 logger = logging.getLogger(__name__)
@@ -81,17 +83,22 @@ def send_refund(refund_id: int, now: datetime | None = None) -> bool:
 
 
 def _succeeded(refund_id: int, payment_id: int, done: Refund, now: datetime) -> None:
+    """Record the refund as gone through, under the booking's lock (its fee kept may change: revenue.settle_fee),
+    then the payment's and the refund's, in the order every payment writer takes them."""
+    booking = bookings.locked_booking(db.session.get(Payment, payment_id).booking_id)
     payment = locked(Payment, payment_id)
     refund = locked(PaymentRefund, refund_id)
     if refund.status != "succeeded":  # the provider gave it back: that stands, whatever was recorded meanwhile
         refund.status, refund.provider_reference, refund.succeeded_at = "succeeded", done.reference, now
         refund.attempts += 1
+        revenue.refunded(refund, now)
     refund.next_attempt_at = refund.claimed_until = None
     db.session.flush()
     payment.refunded_amount = db.session.scalar(select(func.coalesce(func.sum(PaymentRefund.amount), 0)).where(
         PaymentRefund.payment_id == payment.id, PaymentRefund.status == "succeeded"))
     if payment.refunded_amount:
         payment.status = "refunded" if payment.refunded_amount >= payment.amount else "partially_refunded"
+    revenue.settle_fee(booking, now)
     db.session.commit()
     logger.info("refund %s of payment %s: %s %s back", refund.id, payment.id, refund.amount, refund.currency)
 

@@ -1,0 +1,102 @@
+"""Money moved per day (revenue_days): each charge, refund, payout and settlement adds to the row of its own day in
+its own transaction, the rows add up to the ledger, a range says what moved in it, and `payments ledger` notices
+rows that disagree and rebuilds them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, update
+
+from app.blueprints.bookings import services as bookings
+from app.blueprints.payments import ledger, revenue
+from app.blueprints.payments import services as payments
+from app.extensions import db
+from app.models import Booking, RevenueDay
+from app.models.base import utcnow
+
+from ..support.factories import make_listing, make_user
+
+SOON = date.today() + timedelta(days=30)
+
+
+def paid_booking(policy: str, currency: str = "EUR", nights: int = 2) -> Booking:
+    listing = make_listing(instant_book=True, min_nights=1, cancellation_policy=policy,
+                           price_per_night={"amount": 10000, "currency": currency}, cleaning_fee=None)
+    guest = make_user()
+    booking, _ = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
+                                         check_out=SOON + timedelta(days=nights), guests=1)
+    payments.create_payment(guest, booking_id=booking.id, payment_method="pm_card_visa",
+                            idempotency_key=f"k{booking.id}")
+    db.session.refresh(booking)
+    return booking
+
+
+def run_due(app, now: datetime) -> None:
+    result = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", now.isoformat() + "Z"])
+    assert result.exit_code == 0, result.output
+
+
+def rows() -> dict[tuple[date, str], tuple[int, int, int, int]]:
+    db.session.expire_all()
+    return {(row.day, row.currency): (row.charged, row.refunded, row.service_fees, row.paid_out)
+            for row in revenue.per_day(date.min, date.max)}
+
+
+def test_each_movement_counts_on_its_own_day_and_the_days_add_up_to_the_ledger(app):
+    today = utcnow().date()
+    stay = paid_booking("strict")
+    assert rows() == {(today, "EUR"): (stay.total_amount, 0, 0, 0)}  # charged; the fee is held, not kept yet
+
+    canceled = paid_booking("strict")  # a month ahead: half the nights back, the fee kept
+    bookings.cancel_booking(canceled.id, canceled.guest)
+    db.session.refresh(canceled)
+    refund = canceled.refund_amount
+    assert 0 < refund < canceled.total_amount
+    assert rows()[(today, "EUR")] == (stay.total_amount + canceled.total_amount, refund,
+                                      canceled.service_fee_amount, 0)
+
+    ended = datetime.combine(stay.check_out, datetime.min.time()) + timedelta(hours=12)
+    run_due(app, ended)  # completes the stay, owes and pays the host of both bookings
+    db.session.refresh(stay)
+    later = rows()[(ended.date(), "EUR")]
+    paid_out = later[3]
+    assert later[:3] == (0, 0, stay.service_fee_amount)
+    assert paid_out == (stay.total_amount - stay.service_fee_amount
+                        + canceled.total_amount - refund - canceled.service_fee_amount)
+    assert revenue.totals() == ledger.totals(ledger.ledger())
+    assert revenue.totals(today, today)[0]["paid_out"] == 0  # a range holds only what moved on its days
+    assert revenue.totals(ended.date(), ended.date())[0]["charged"] == 0
+
+
+def test_a_full_refund_gives_back_the_fee_it_had_counted(app):
+    booking = paid_booking("flexible")  # a month ahead: everything back
+    bookings.cancel_booking(booking.id, booking.guest)
+    [totals] = revenue.totals()
+    assert (totals["charged"], totals["refunded"], totals["service_fees"]) == (booking.total_amount,) * 2 + (0,)
+    assert db.session.get(Booking, booking.id).fee_kept_amount == 0
+    assert [line for line in ledger.ledger() if not line.balanced] == []
+
+
+def test_currencies_are_kept_apart_and_sorted(app):
+    paid_booking("strict", "USD")
+    paid_booking("strict", "EUR")
+    assert [row["currency"] for row in revenue.totals()] == ["EUR", "USD"]
+    assert revenue.totals() == ledger.totals(ledger.ledger())
+
+
+def test_the_ledger_command_notices_rows_that_disagree_and_rebuilds_them(app):
+    booking = paid_booking("strict")
+    bookings.cancel_booking(booking.id, booking.guest)
+    counted = revenue.totals()
+    db.session.execute(delete(RevenueDay))  # a database restored without them, or edited by hand
+    db.session.execute(update(Booking).values(fee_kept_amount=0))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    broken = runner.invoke(args=["payments", "ledger"])
+    assert broken.exit_code == 1 and "revenue rows" in broken.output and "--rebuild-revenue" in broken.output
+    rebuilt = runner.invoke(args=["payments", "ledger", "--rebuild-revenue"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    db.session.expire_all()
+    assert revenue.totals() == counted
+    assert db.session.get(Booking, booking.id).fee_kept_amount == booking.service_fee_amount
