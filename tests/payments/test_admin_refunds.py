@@ -98,6 +98,18 @@ def test_refund_in_full_of_a_completed_stay_gives_everything_back_and_removes_th
     assert refund.id == db.session.scalars(select(PaymentRefund.id)).one()
 
 
+def test_after_a_full_refund_the_guests_api_shows_everything_refunded(admin, client, auth_headers):
+    booking = completed_booking()
+    refunds.refund_in_full(booking.id, actor=admin)
+    booking = fresh(booking)
+    headers = auth_headers(booking.guest)
+    [payment] = client.get("/api/v1/payments", headers=headers).get_json()["items"]
+    shown = client.get(f"/api/v1/bookings/{booking.id}", headers=headers).get_json()
+    everything = {"amount": booking.paid_amount, "currency": "EUR"}
+    assert (payment["status"], payment["refunded"]) == ("refunded", everything)
+    assert (shown["status"], shown["refund"]) == ("completed", everything)
+
+
 def test_refund_in_full_after_a_guests_partial_refund_gives_back_the_rest(admin):
     booking = paid_booking()  # strict: the guest gets half of the nights back, the host the rest less the fee
     bookings.cancel_booking(booking.id, booking.guest)
