@@ -164,8 +164,9 @@ def refund_in_full(booking_id: int, *, actor: User) -> list[PaymentRefund]:
         payments = [locked(Payment, payment_id) for payment_id in db.session.scalars(
             select(Payment.id).where(Payment.booking_id == booking.id, Payment.status.in_(CHARGED))
             .order_by(Payment.id))]
-        payout = db.session.scalars(select(Payout).where(Payout.booking_id == booking.id).with_for_update()
-                                    .execution_options(populate_existing=True)).one_or_none()
+        payout = db.session.scalars(  # a payout run's claim waits for this lock (SQLite: the listing's lock)
+            select(Payout).where(Payout.booking_id == booking.id).with_for_update()
+            .execution_options(populate_existing=True)).one_or_none()
         before = booking.refund_amount
         state.give_back_everything(booking)
         _payout_may_go(payout)
