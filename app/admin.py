@@ -3,15 +3,21 @@
 Admins only: every view mixes in AdminOnly, so an anonymous visitor is sent to the login page (and comes back),
 and a signed-in non-admin gets the site's 403 page. Forms carry the site's CSRF token (CsrfForm). No view edits a
 guarded column: lists are read-only, and each action calls the feature's service, which audits it (app/audit.py).
-The views live in app/admin_views/, one module per area, each with register(admin).
+Each list row has buttons for its common actions (RowAction: the view's own bulk action on that one row; RowLink:
+a page with a form, where the action needs more than a click). The views live in app/admin_views/, one module per
+area, each with register(admin).
 """
 
 from __future__ import annotations
 
-from flask import Flask, abort, redirect, request, url_for
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import BaseForm
+from flask_admin.model.template import BaseListRowAction
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -37,6 +43,50 @@ class CsrfForm(BaseForm):
 
     class Meta(FlaskForm.Meta):
         pass
+
+
+ROW_ACTIONS = "admin/_row_actions.html"  # the macros that draw a row's button (`post`) or link (`link`)
+
+
+def row_macros():
+    """The row-action macros (also imported by pages that show a row's buttons outside a list)."""
+    return current_app.jinja_env.get_template(ROW_ACTIONS).module
+
+
+class RowAction(BaseListRowAction):
+    """A button on each list row that runs the view's bulk action `name` (@action) on that row alone: a small POST
+    form to the view's /action/ URL with the site's CSRF token, so the button and the Actions menu run the same
+    code and ask the same confirmation. `shown(row)` hides it where it cannot apply (the service still decides)."""
+
+    def __init__(self, name: str, title: str, *, shown: Callable[[Any], bool] | None = None,
+                 style: str = "outline-secondary") -> None:
+        super().__init__(title)
+        self.name, self.shown, self.style = name, shown, style
+
+    def render(self, context, row_id, row):
+        view = context.resolve("admin_view")
+        if (self.shown is not None and not self.shown(row)) or not view.is_action_allowed(self.name):
+            return ""
+        return row_macros().post(view.get_url(".action_view"), self.name, row_id, self.title,
+                                 return_url=context.resolve("return_url"),
+                                 confirm=view.get_actions_list()[1].get(self.name), style=self.style)
+
+
+class RowLink(BaseListRowAction):
+    """A link on each list row to the view's page `endpoint` for that row (`id`), where an action that needs more
+    than a click (a reason) has its form; `anchor` scrolls to it."""
+
+    def __init__(self, endpoint: str, title: str, *, shown: Callable[[Any], bool] | None = None,
+                 anchor: str = "") -> None:
+        super().__init__(title)
+        self.endpoint, self.shown, self.anchor = endpoint, shown, anchor
+
+    def render(self, context, row_id, row):
+        if self.shown is not None and not self.shown(row):
+            return ""
+        view = context.resolve("admin_view")
+        url = view.get_url(self.endpoint, id=row_id, url=context.resolve("return_url") or None)
+        return row_macros().link(url + (f"#{self.anchor}" if self.anchor else ""), self.title)
 
 
 class AdminModelView(AdminOnly, ModelView):

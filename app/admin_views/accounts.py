@@ -16,11 +16,10 @@ from flask_admin import Admin, expose
 from flask_admin.actions import action
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from markupsafe import Markup
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
 
-from ..admin import AdminModelView
+from ..admin import AdminModelView, RowAction, RowLink
 from ..blueprints.auth import services as auth
 from ..blueprints.listings import services as listings
 from ..blueprints.reviews import services as reviews
@@ -76,6 +75,11 @@ class UsersView(AccountsView):
     column_formatters_detail = column_formatters
     column_default_sort = ("id", True)
     can_export = False
+    column_extra_row_actions = [
+        RowAction("suspend", "Suspend", shown=lambda user: user.is_active, style="outline-danger"),
+        RowAction("reactivate", "Reactivate", shown=lambda user: not user.is_active),
+        RowAction("promote", "Promote", shown=lambda user: user.role != "admin"),
+    ]
 
     @action("suspend", "Suspend", "Suspend the selected accounts? They are signed out at once.")
     def action_suspend(self, ids: list[str]) -> None:
@@ -104,6 +108,11 @@ class ListingsView(AccountsView):
     column_filters = ("city", "host.email", "status")
     column_default_sort = ("id", True)
     can_export = False
+    column_extra_row_actions = [
+        RowAction("delete_listing", "Delete", shown=lambda listing: listing.status != "deleted",
+                  style="outline-danger"),
+        RowAction("restore", "Restore", shown=lambda listing: listing.status == "deleted"),
+    ]
 
     @action("delete_listing", "Delete", "Delete the selected listings? They leave search at once.")
     def action_delete(self, ids: list[str]) -> None:
@@ -123,12 +132,6 @@ class HideForm(FlaskForm):
     submit = SubmitField("Hide review")
 
 
-def _hide_link(view, _context, review: Review, _name) -> Markup | str:
-    if review.is_hidden:
-        return "yes"
-    return Markup('<a href="{}">Hide…</a>').format(url_for(".hide_view", id=review.id))
-
-
 class ReviewsView(AccountsView):
     """Reviews: hide with a reason (a small form per review) and unhide (reviews/services.py)."""
 
@@ -136,10 +139,14 @@ class ReviewsView(AccountsView):
     column_details_list = ("id", "listing.title", "author.email", "rating", "comment", "response_body",
                            "hidden_at", "hidden_reason", "created_at")
     column_labels = {"listing.title": "Listing", "author.email": "Author", "hidden_reason": "Reason"}
-    column_formatters = {"hidden": _hide_link}
+    column_formatters = {"hidden": lambda _view, _context, review, _name: "yes" if review.is_hidden else "no"}
     column_filters = ("rating", "hidden_at")
     column_default_sort = ("id", True)
     can_export = False
+    column_extra_row_actions = [
+        RowLink(".hide_view", "Hide…", shown=lambda review: not review.is_hidden),  # a reason is asked first
+        RowAction("unhide", "Unhide", shown=lambda review: review.is_hidden),
+    ]
 
     @action("unhide", "Unhide", "Show the selected reviews again?")
     def action_unhide(self, ids: list[str]) -> None:

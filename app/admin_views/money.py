@@ -1,10 +1,12 @@
-"""Dashboard views of money and mail: bookings, payments, payouts, exchange rates, the email outbox.
+"""Dashboard views of money and mail: bookings, payments, refunds, payouts, exchange rates, the email outbox.
 
 Lists are read-only. Every action calls the feature's service, which decides and audits in its own transaction:
-cancel a booking with a full refund (bookings.cancel_booking as an admin), retry a failed payout
+cancel a booking with a full refund (bookings.cancel_booking as an admin), refund a settled booking in full
+(refunds.refund_in_full), send a refused refund again (refunds.retry_refund), retry a failed payout
 (payouts.retry_payout), set an exchange rate (rates.set_rate), send a failed email again
 (notifications.services.resend). A DomainError is flashed (nothing changed, nothing audited); success too.
-Forms are Flask-WTF forms, so the site's CSRF protection checks every POST.
+Each list row has its action's button (app/admin.py RowAction). Forms are Flask-WTF forms, so the site's CSRF
+protection checks every POST.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .. import rates
-from ..admin import AdminModelView, AdminOnly
+from ..admin import AdminModelView, AdminOnly, RowAction, RowLink
 from ..blueprints.bookings import services as bookings
 from ..blueprints.bookings.services import MAX_REASON_LENGTH
+from ..blueprints.bookings.state import CANCELABLE, SETTLED
 from ..blueprints.notifications import services as notifications
-from ..blueprints.payments import ledger, payouts
-from ..errors import DomainError
+from ..blueprints.payments import ledger, payouts, refunds
+from ..errors import DomainError, NotFoundError
 from ..extensions import db
 from ..models import Booking, OutboxEmail, Payment, PaymentRefund, Payout
 from ..money import format_money
@@ -61,6 +64,12 @@ class CancelForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[Length(max=MAX_REASON_LENGTH)])
 
 
+class RefundForm(FlaskForm):
+    """The booking page's goodwill refund of a settled booking: everything paid back, the host's payout removed."""
+
+    booking_id = HiddenField(validators=[DataRequired()])
+
+
 class RateForm(FlaskForm):
     code = StringField("Currency", validators=[DataRequired(), Length(max=3)])
     rate = StringField("Units per USD", validators=[DataRequired(), Length(max=30)])
@@ -77,6 +86,8 @@ class BookingView(AdminModelView):
                          "listing": lambda _v, _c, m, _n: m.listing.title,
                          "guest": lambda _v, _c, m, _n: m.guest.email}
     details_template = "admin/money_booking_details.html"
+    column_extra_row_actions = [RowLink(".details_view", "Cancel…", anchor="cancel",
+                                        shown=lambda booking: booking.status in CANCELABLE)]
 
     @action("cancel_refund", "Cancel with full refund", "Cancel the selected bookings and refund everything paid?")
     def action_cancel(self, ids: list[str]) -> None:
@@ -94,16 +105,27 @@ class BookingView(AdminModelView):
                                                                  ADMIN_CANCEL_REASON))
         return redirect(url_for(".details_view", id=form.booking_id.data))
 
+    @expose("/refund/", methods=("POST",))
+    def refund_view(self):
+        """POST from a settled booking's page: give everything paid back (refunds.refund_in_full, audited)."""
+        form = RefundForm()
+        if not form.validate_on_submit():
+            flash("The refund form was not accepted; open the booking again and retry.", "danger")
+            return redirect(url_for(".index_view"))
+        _each([form.booking_id.data], _refund)
+        return redirect(url_for(".details_view", id=form.booking_id.data))
+
     def money_of(self, booking: Booking) -> dict:
         """What the booking page shows of the money: payments, their refunds, the payout, the ledger line."""
         payments = list(db.session.scalars(select(Payment).where(Payment.booking_id == booking.id)
                                            .order_by(Payment.id)))
-        refunds = list(db.session.scalars(select(PaymentRefund).join(PaymentRefund.payment)
+        given_back = list(db.session.scalars(select(PaymentRefund).join(PaymentRefund.payment)
                                           .where(Payment.booking_id == booking.id).order_by(PaymentRefund.id)))
         payout = db.session.scalar(select(Payout).where(Payout.booking_id == booking.id))
         lines = ledger.ledger([booking.id]) if payments else []
-        return {"payments": payments, "refunds": refunds, "payout": payout, "line": lines[0] if lines else None,
-                "cancel_form": CancelForm(booking_id=booking.id), "format": format_money}
+        return {"payments": payments, "refunds": given_back, "payout": payout, "line": lines[0] if lines else None,
+                "cancel_form": CancelForm(booking_id=booking.id), "format": format_money,
+                "refund_form": RefundForm(booking_id=booking.id) if booking.status in SETTLED else None}
 
 
 def _cancel(booking_id: int, reason: str) -> str:
@@ -112,8 +134,22 @@ def _cancel(booking_id: int, reason: str) -> str:
             "goes back to the guest.")
 
 
+def _refund(booking_id: int) -> str:
+    owed = refunds.refund_in_full(booking_id, actor=current_user)
+    booking = db.session.get(Booking, booking_id, populate_existing=True)
+    return (f"Booking {booking_id} refunded in full: {format_money(sum(r.amount for r in owed), booking.currency)} "
+            f"goes back to the guest, {format_money(booking.refund_amount, booking.currency)} in all.")
+
+
+def _retry_refund(refund_id: int) -> str:
+    sent = refunds.retry_refund(refund_id, actor=current_user)
+    refund = db.session.get(PaymentRefund, refund_id, populate_existing=True)
+    return (f"Refund {refund_id} sent: {format_money(refund.amount, refund.currency)} back to the guest." if sent
+            else f"Refund {refund_id} retried: {refund.status} ({refund.last_error or 'not sent'}).")
+
+
 class PaymentView(AdminModelView):
-    """Payments (never their client secret or idempotency hashes)."""
+    """Payments (never their client secret or idempotency hashes); a settled booking's can be refunded in full."""
 
     column_list = ("id", "booking_id", "guest_id", "provider", "status", "amount", "refunded_amount", "currency",
                    "provider_reference", "created_at")
@@ -124,6 +160,36 @@ class PaymentView(AdminModelView):
     column_filters = ("status", "provider", "currency")
     column_default_sort = ("id", True)
     column_formatters = {"amount": _money("amount"), "refunded_amount": _money("refunded_amount")}
+    column_extra_row_actions = [RowAction("refund_full", "Refund in full", style="outline-danger",
+                                          shown=lambda payment: payment.status in ("succeeded", "partially_refunded")
+                                          and payment.booking.status in SETTLED)]
+
+    @action("refund_full", "Refund in full", "Give everything paid for the selected payments' bookings back to "
+            "their guests? The hosts' unpaid payouts are removed.")
+    def action_refund(self, ids: list[str]) -> None:
+        def refund(payment_id: int) -> str:
+            payment = db.session.get(Payment, payment_id)
+            if payment is None:
+                raise NotFoundError(f"Payment {payment_id} not found.")
+            return _refund(payment.booking_id)
+        _each(ids, refund)
+
+
+class RefundView(AdminModelView):
+    """Refunds, refused ones first to look at; a failed one (the provider refused) can be sent again."""
+
+    column_list = ("id", "payment_id", "payment.booking_id", "status", "amount", "attempts", "last_error",
+                   "next_attempt_at", "created_at", "succeeded_at")
+    column_labels = {"payment_id": "Payment", "payment.booking_id": "Booking"}
+    column_exclude_list = column_details_exclude_list = ("provider_key",)
+    column_filters = ("status", "currency")
+    column_default_sort = [("status", False), ("id", True)]  # failed < pending < succeeded
+    column_formatters = {"amount": _money("amount")}
+    column_extra_row_actions = [RowAction("retry", "Retry refund", shown=lambda refund: refund.status == "failed")]
+
+    @action("retry", "Retry refund", "Send the selected failed refunds again now?")
+    def action_retry(self, ids: list[str]) -> None:
+        _each(ids, _retry_refund)
 
 
 class PayoutView(AdminModelView):
@@ -134,6 +200,7 @@ class PayoutView(AdminModelView):
     column_filters = ("status", "provider", "currency")
     column_default_sort = ("id", True)
     column_formatters = {"amount": _money("amount")}
+    column_extra_row_actions = [RowAction("retry", "Retry payout", shown=lambda payout: payout.status == "failed")]
 
     @action("retry", "Retry payout", "Send the selected failed payouts now?")
     def action_retry(self, ids: list[str]) -> None:
@@ -153,6 +220,7 @@ class OutboxView(AdminModelView):
     column_labels = {"notification.type": "Type", "to_address": "To"}
     column_filters = ("status",)
     column_default_sort = [("status", False), ("next_try_at", True)]  # failed < pending < sent
+    column_extra_row_actions = [RowAction("resend", "Resend", shown=lambda row: row.status == "failed")]
 
     @action("resend", "Resend", "Send the selected failed emails again?")
     def action_resend(self, ids: list[str]) -> None:
@@ -190,6 +258,8 @@ def register(admin: Admin, db) -> None:
                              url="bookings"))
     admin.add_view(PaymentView(Payment, db, name="Payments", category="Money", endpoint="money_payments",
                              url="payments"))
+    admin.add_view(RefundView(PaymentRefund, db, name="Refunds", category="Money", endpoint="money_refunds",
+                              url="refunds"))
     admin.add_view(PayoutView(Payout, db, name="Payouts", category="Money", endpoint="money_payouts",
                              url="payouts"))
     admin.add_view(RatesView(name="Exchange rates", category="Money", endpoint="money_rates",

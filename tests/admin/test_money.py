@@ -22,7 +22,8 @@ from ..support.pages import csrf_token, submit, text_of
 from ..support.smtp_server import smtp_server_fixture  # noqa: F401 (registers the smtp_server fixture)
 
 SOON = date.today() + timedelta(days=30)
-VIEWS = ["/admin/bookings/", "/admin/payments/", "/admin/payouts/", "/admin/rates/", "/admin/outbox/"]
+VIEWS = ["/admin/bookings/", "/admin/payments/", "/admin/refunds/", "/admin/payouts/", "/admin/rates/",
+         "/admin/outbox/"]
 
 
 def paid_booking(*, host=None) -> Booking:

@@ -1,5 +1,6 @@
 """The money path's interleavings, each pinned with a pause between two steps (not left to load): a cancellation
-against `jobs run-due`, two runs at once, parallel payments, a repeat during the first charge, a crashed sender.
+against `jobs run-due`, two runs at once, parallel payments, a repeat during the first charge, a crashed sender,
+an admin's full refund against the payout run and against another admin's.
 After each, the invariants: one charge, one refund of the right amount, `refunded` from the refund rows, a ledger
 that balances. The provider is the local Stripe stub, which records every request."""
 
@@ -12,9 +13,11 @@ import pytest
 from sqlalchemy import update
 
 from app.blueprints.bookings import services as bookings
+from app.blueprints.bookings.state import check_out_at
 from app.blueprints.payments import ledger, refunds, revenue
+from app.errors import DomainError
 from app.extensions import db
-from app.models import Booking, Payment, PaymentRefund, Payout
+from app.models import AuditEntry, Booking, Payment, PaymentRefund, Payout, User
 from app.payment_providers.stripe_provider import StripeProvider
 
 from ..support.factories import make_listing, make_user
@@ -237,3 +240,86 @@ def test_a_refund_whose_sender_died_mid_call_is_asked_again_with_the_same_key(ap
     assert len(stripe_stub.refunds) == 1  # Stripe answered the second ask with the first refund
     db.session.expire_all()
     assert db.session.get(Payment, refund.payment_id).refunded_amount == 10000
+
+
+def completed_stay(client, auth_headers) -> tuple[Booking, datetime]:
+    """A paid stay the scheduler completed, and an instant (after check-out) at which its payout is due."""
+    booking = paid_booking(client, auth_headers)
+    assert bookings.complete_due(check_out_at(booking) + timedelta(minutes=1)) == 1
+    return booking, check_out_at(booking) + timedelta(hours=2)
+
+
+def admin_refund(app, admin_id: int, booking_id: int):
+    """An admin's full refund in a thread of its own: its refunds, or the DomainError that refused it."""
+    def work():
+        try:
+            return refunds.refund_in_full(booking_id, actor=db.session.get(User, admin_id))
+        except DomainError as error:
+            return error
+    return in_thread(app, work)
+
+
+def test_a_full_refund_while_run_due_pays_the_payout_is_refused_and_the_payout_stands(
+        app, client, auth_headers, stripe_stub, monkeypatch):
+    booking, due_at = completed_stay(client, auth_headers)
+    admin = make_user(role="admin")
+    inside_stripe = Pause()
+    monkeypatch.setattr(StripeProvider, "pay_out", inside_stripe.wrap(StripeProvider.pay_out))
+    scheduler, output = in_thread(app, lambda: run_due(app, due_at))
+    assert inside_stripe.reached.wait(10)  # the run holds the payout's claim, mid-transfer
+    refund, answer = admin_refund(app, admin.id, booking.id)
+    refund.join(10)
+    assert isinstance(answer[0], refunds.PayoutInTheWay) and "being sent right now" in answer[0].message
+    inside_stripe.release()
+    scheduler.join(20)
+    assert "1 payout(s) paid" in output[0]
+    db.session.expire_all()
+    assert Payout.query.one().status == "paid" and len(stripe_stub.transfers) == 1
+    assert PaymentRefund.query.count() == 0 and AuditEntry.query.filter_by(action="payment.refund").count() == 0
+    assert_settled(stripe_stub, [booking.id])
+
+
+def test_a_full_refund_that_locks_first_keeps_the_payout_from_ever_being_paid(app, client, auth_headers, stripe_stub,
+                                                                               monkeypatch):
+    booking, due_at = completed_stay(client, auth_headers)
+    admin = make_user(role="admin")
+    holding_locks = Pause()  # the refund has locked the booking, its payment and its payout; not committed yet
+    monkeypatch.setattr(refunds, "owe_refund", holding_locks.wrap(refunds.owe_refund))
+    refund, answer = admin_refund(app, admin.id, booking.id)
+    assert holding_locks.reached.wait(10)
+    scheduler, output = in_thread(app, lambda: run_due(app, due_at))
+    scheduler.join(1)
+    assert scheduler.is_alive(), "the payout run did not wait for the refund's lock on the payout"
+    holding_locks.release()
+    refund.join(20)
+    scheduler.join(20)
+    assert [row.amount for row in answer[0]] == [booking.total_amount]
+    assert "0 payout(s) paid" in output[0]
+    assert "0 payout(s) paid" in run_due(app, due_at + timedelta(days=7))  # and never later
+    db.session.expire_all()
+    assert Payout.query.count() == 0 and stripe_stub.transfers == {}
+    assert [(row.amount, row.status) for row in PaymentRefund.query] == [(booking.total_amount, "succeeded")]
+    assert_settled(stripe_stub, [booking.id])
+
+
+def test_two_admins_refunding_one_booking_at_once_refund_it_once(app, client, auth_headers, stripe_stub,
+                                                                 monkeypatch):
+    booking, _ = completed_stay(client, auth_headers)
+    admins = [make_user(role="admin") for _ in range(2)]
+    holding_locks = Pause()
+    monkeypatch.setattr(refunds, "owe_refund", holding_locks.wrap(refunds.owe_refund))
+    first, first_answer = admin_refund(app, admins[0].id, booking.id)
+    assert holding_locks.reached.wait(10)
+    second, second_answer = admin_refund(app, admins[1].id, booking.id)
+    second.join(1)
+    assert second.is_alive(), "the second refund did not wait for the first one's lock"
+    holding_locks.release()
+    first.join(20)
+    second.join(20)
+    assert [row.amount for row in first_answer[0]] == [booking.total_amount]
+    assert isinstance(second_answer[0], refunds.NothingToRefund)
+    assert len(stripe_stub.calls("/v1/refunds", "POST")) == 1
+    db.session.expire_all()
+    assert PaymentRefund.query.count() == 1 and Payout.query.count() == 0
+    assert [entry.actor_id for entry in AuditEntry.query.filter_by(action="payment.refund")] == [admins[0].id]
+    assert_settled(stripe_stub, [booking.id])

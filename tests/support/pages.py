@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from flask import g
@@ -46,3 +47,27 @@ def another_client(client, login, user):
     other = client.application.test_client()
     login(other, user)
     return other
+
+
+ROW_FORM = re.compile(r'<form method="post" action="([^"]+)" class="d-inline row-action" data-action="([^"]+)" '
+                      r'data-row="([^"]+)">(.*?)</form>', re.S)
+HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def row_button(client: FlaskClient, url: str, action: str, row_id: int) -> tuple[str, dict] | None:
+    """The dashboard row button running `action` on row `row_id` of the page at `url`: (where it posts, its
+    fields), or None when the page shows no such button."""
+    for target, name, row, body in ROW_FORM.findall(page_of(client.get(url))):
+        if (name, row) == (action, str(row_id)):
+            return html.unescape(target), {key: html.unescape(value) for key, value in HIDDEN_INPUT.findall(body)}
+    return None
+
+
+def press(client: FlaskClient, url: str, action: str, row_id: int, *, csrf: bool = True, **kwargs):
+    """Press a row's button on the page at `url` as a browser does (without its CSRF token if `csrf` is False)."""
+    found = row_button(client, url, action, row_id)
+    assert found, f"no {action!r} button for row {row_id} on {url}"
+    target, data = found
+    if not csrf:
+        data.pop("csrf_token")
+    return client.post(target, data=data, **kwargs)

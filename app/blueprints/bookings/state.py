@@ -5,6 +5,7 @@
     pending / confirmed ──cancel (guest, host, admin)──► canceled
     pending, awaiting approval ──decline──► canceled (full refund)
     pending ──expire (unpaid 30 min, or awaiting approval 24 h)──► canceled (full refund of what was paid)
+    completed / canceled ──an admin's goodwill refund──► the same status, everything paid given back
 
 Any other event in any other state raises InvalidState (409 `invalid_state`). The caller holds the listing's
 row lock and commits; leaving pending or confirmed for canceled frees the held nights in that transaction. Each
@@ -28,6 +29,7 @@ from . import signals
 CHECK_IN_TIME = time(15, 0)  # refunds are measured from 15:00 on the check-in day, in the listing's time zone
 CHECK_OUT_TIME = time(11, 0)  # a stay is complete from 11:00 on the check-out day
 CANCELABLE = ("pending", "confirmed")  # the statuses the guest, the host or an admin may cancel in
+SETTLED = ("completed", "canceled")  # the stay's money is decided: the host is owed a payout or nothing
 
 
 class InvalidState(Conflict):
@@ -130,6 +132,16 @@ def take_back_late_payment(booking: Booking, amount: int) -> None:
     booking.paid_amount += amount
     booking.refund_amount = (booking.refund_amount or 0) + amount
     booking.paid_at = booking.paid_at or booking.canceled_at
+
+
+def give_back_everything(booking: Booking) -> None:
+    """An admin's goodwill refund of a settled booking: everything paid now counts as given back (`refund_amount`;
+    payments owes it in the same transaction). A pending or confirmed booking is canceled instead: an admin's
+    cancel already refunds everything paid. Raises InvalidState."""
+    if booking.status not in SETTLED:
+        raise InvalidState(f"Booking {booking.id} is {booking.status}: cancel it instead (an admin's cancel "
+                           "refunds everything paid).")
+    booking.refund_amount = booking.paid_amount
 
 
 def cancel(booking: Booking, canceled_by: str, now: datetime, reason: str | None = None) -> None:

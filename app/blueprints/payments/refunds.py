@@ -5,6 +5,9 @@ longer take) and asks for it to be sent after the commit. `send_refund` claims t
 own send, `jobs run-due` and any number of parallel runs send each refund once; the provider gets the row's own
 idempotency key, so asking again after a crash refunds once. A payment's `refunded` is the sum of its succeeded
 refund rows, written under the payment's row lock, never added to a value read earlier.
+
+An admin may give a settled booking's money back in full (`refund_in_full`, a goodwill refund), and send a refund
+the provider refused once more (`retry_refund`); both are audited in their own transaction.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
-from ... import transactions
+from ... import audit, transactions
+from ...errors import Conflict, NotFoundError
 from ...extensions import db
 from ...locking import locked
-from ...models import Payment, PaymentRefund, utcnow
+from ...models import Booking, Payment, PaymentRefund, Payout, User, utcnow
+from ...models.payment import CHARGED
 from ...payment_providers import PaymentError, Refund, get_provider
 from ..bookings import services as bookings
+from ..bookings import state
 from . import revenue
 from .claims import claim, each_row, is_free
 
@@ -126,3 +132,101 @@ def retry_refunds(now: datetime) -> int:
                               .order_by(PaymentRefund.id)).all()
     db.session.rollback()
     return each_row(owed, lambda refund_id: send_refund(refund_id, now), "refund")
+
+
+class PayoutInTheWay(Conflict):
+    code = "payout_in_progress"
+
+
+class NothingToRefund(Conflict):
+    code = "nothing_to_refund"
+
+
+class RefundNotFailed(Conflict):
+    code = "refund_not_failed"
+
+
+def refund_in_full(booking_id: int, *, actor: User) -> list[PaymentRefund]:
+    """An admin gives a settled (completed or canceled) booking's money back in full, as goodwill: returns the
+    refunds owed, each sent once the transaction commits (a failed send stays owed for `jobs run-due`).
+
+    In one transaction under the booking's lock, then its payments', then its payout's (charges.py's lock order):
+    everything the guest paid and has not been given back is owed back, the booking's `refund_amount` becomes all
+    it paid, and the host's unpaid payout row (scheduled or failed) is deleted, audited with its amount and
+    status. Deleting it rather than zeroing it keeps the contract's payout statuses (scheduled, paid, failed) and
+    leaves nothing for `jobs run-due` to pay: a row of 0 would be sent as a transfer of nothing. The ledger
+    (charged − refunded − payout − fee kept) is then balanced once the refund goes through: the host gets nothing
+    and Abode keeps no fee. Audited as payment.refund on the booking.
+
+    Raises NotFoundError; InvalidState for a pending or confirmed booking (cancel it instead); PayoutInTheWay when
+    the payout is paid, or claimed by a sender (being paid now, or its sender died mid-call and the provider may
+    have paid it: the next run asks again with its key); NothingToRefund. A refusal changes and audits nothing.
+    """
+    if db.session.get(Booking, booking_id) is None:
+        raise NotFoundError("Booking not found.")
+    try:
+        booking = bookings.locked_booking(booking_id)
+        payments = [locked(Payment, payment_id) for payment_id in db.session.scalars(
+            select(Payment.id).where(Payment.booking_id == booking.id, Payment.status.in_(CHARGED))
+            .order_by(Payment.id))]
+        payout = db.session.scalars(  # a payout run's claim waits for this lock (SQLite: the listing's lock)
+            select(Payout).where(Payout.booking_id == booking.id).with_for_update()
+            .execution_options(populate_existing=True)).one_or_none()
+        before = booking.refund_amount
+        state.give_back_everything(booking)
+        _payout_may_go(payout)
+        if sum(payment.amount - asked_back(payment) for payment in payments) <= 0:
+            raise NothingToRefund(f"Booking {booking.id}: everything paid has been given back already.")
+        owed = [refund for payment in payments if (refund := owe_refund(payment, payment.amount)) is not None]
+        changes: dict[str, tuple[object, object]] = {"refund_amount": (before, booking.refund_amount)}
+        if payout is not None:
+            changes |= {"payout_amount": (payout.amount, None), "payout_status": (payout.status, None)}
+            db.session.delete(payout)
+        audit.record(actor, "payment.refund", "booking", booking.id, changes)
+        transactions.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    logger.info("booking %s refunded in full by user %s: refunds %s", booking_id, actor.id, [r.id for r in owed])
+    return owed
+
+
+def _payout_may_go(payout: Payout | None) -> None:
+    """Refuse while the host's payout cannot be taken back: paid, or held by a sender (claims.py)."""
+    if payout is None:
+        return
+    if payout.status == "paid":
+        raise PayoutInTheWay(f"The host's payout for booking {payout.booking_id} is already paid: the money is "
+                             "no longer here to give back.")
+    if payout.claimed_until is not None:
+        raise PayoutInTheWay(f"The host's payout for booking {payout.booking_id} is being sent right now: try "
+                             "again once the payout run is over.")
+
+
+def retry_refund(refund_id: int, *, actor: User, now: datetime | None = None) -> bool:
+    """An admin sends a refund the provider refused (failed: it needs a person) once more: it is owed again, due
+    now (audited as refund.retry in that transaction), then sent. True when it went through.
+
+    Raises NotFoundError; RefundNotFailed unless it failed; NothingToRefund when the payment's other refunds ask
+    back all it charged already (a full refund since). A refusal changes and audits nothing."""
+    now = now or utcnow()
+    row = db.session.get(PaymentRefund, refund_id)
+    if row is None:
+        raise NotFoundError("Refund not found.")
+    try:
+        payment = locked(Payment, row.payment_id)  # the payment's lock first, then the refund's (charges.py)
+        refund = locked(PaymentRefund, refund_id)
+        if refund.status != "failed":
+            raise RefundNotFailed(f"Refund {refund_id} is {refund.status}: only a failed refund can be retried.")
+        if asked_back(payment) + refund.amount > payment.amount:
+            raise NothingToRefund(f"Refund {refund_id}: payment {payment.id}'s other refunds already give back "
+                                  "all it charged.")
+        audit.record(actor, "refund.retry", "refund", refund.id,
+                     {"status": ("failed", "pending"), "next_attempt_at": (refund.next_attempt_at, now)})
+        refund.status, refund.next_attempt_at, refund.claimed_until = "pending", now, None
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    logger.info("refund %s retried by user %s", refund_id, actor.id)
+    return send_refund(refund_id, now)
