@@ -25,11 +25,12 @@ mail_cli = AppGroup("mail", help="Email: what the outbox could not deliver.")
 @click.argument("code")
 @click.argument("rate")
 def set_rate(code: str, rate: str) -> None:
-    """Set CODE's rate: RATE units of CODE per 1 USD (EUR 0.9 shows USD 100.00 as EUR 90.00)."""
+    """Set CODE's rate: RATE units of CODE per 1 USD (EUR 0.9 shows USD 100.00 as EUR 90.00). Audited (rate.set,
+    actor: the command line)."""
     from . import rates
 
     try:
-        row = rates.set_rate(code, rate)
+        row = rates.set_rate(code, rate, command_line=True)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"1 USD = {row.rate.normalize():f} {row.currency}")

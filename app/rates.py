@@ -128,9 +128,10 @@ def _text(rate: str | Decimal | None) -> str | None:
     return None if rate is None else format(Decimal(rate).normalize(), "f")
 
 
-def set_rate(code: str, rate: str | Decimal, actor: User | None = None) -> ExchangeRate:
-    """Set units of `code` per USD and re-normalise every listing priced in it; with `actor` (an admin) the change
-    is audited (rate.set, before/after) in the same transaction. Raises ValidationFailed."""
+def set_rate(code: str, rate: str | Decimal, actor: User | None = None, *, command_line: bool = False) -> ExchangeRate:
+    """Set units of `code` per USD and re-normalise every listing priced in it. With `actor` (an admin), or with
+    `command_line` (`flask rates set`: the entry's actor is None), the change is audited (rate.set, before/after)
+    in the same transaction. Raises ValidationFailed."""
     code = (code or "").upper()
     if not money.is_supported(code) or code == "USD":
         raise ValidationFailed({"code": ["Use a supported currency other than USD."]})
@@ -143,7 +144,7 @@ def set_rate(code: str, rate: str | Decimal, actor: User | None = None) -> Excha
     row = db.session.get(ExchangeRate, code) or ExchangeRate(currency=code)
     before = row.rate if row.rate is not None else DEFAULT_RATES.get(code)
     row.rate = value
-    if actor is not None:
+    if actor is not None or command_line:
         audit.record(actor, "rate.set", "rate", None, {code: (_text(before), _text(value))})
     db.session.add(row)
     db.session.flush()

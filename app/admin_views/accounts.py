@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from flask import flash, redirect, request, url_for
 from flask_admin import Admin, expose
 from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
@@ -26,6 +27,7 @@ from ..blueprints.reviews import services as reviews
 from ..errors import DomainError
 from ..extensions import db
 from ..models import AuditEntry, Listing, Review, User
+from ..models.listing import LISTING_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -98,26 +100,35 @@ class UsersView(AccountsView):
 
 
 class ListingsView(AccountsView):
-    """Listings: delete (refused while bookings lie ahead) and restore (listings/services.py)."""
+    """Listings: delete (refused while bookings lie ahead), unpublish (a moderation take-down: bookings made stand)
+    and restore (listings/services.py)."""
 
     column_list = ("id", "title", "city", "host.email", "status", "deleted_at", "created_at")
     column_details_list = ("id", "title", "city", "state", "country", "host.email", "status", "property_type",
                            "max_guests", "deleted_at", "created_at")
     column_labels = {"host.email": "Host"}
     column_searchable_list = ("title",)
-    column_filters = ("city", "host.email", "status")
+    column_filters = ("city", "host.email",
+                      FilterEqual(Listing.status, "Status", options=[(status, status) for status in LISTING_STATUSES]))
     column_default_sort = ("id", True)
     can_export = False
     column_extra_row_actions = [
         RowAction("delete_listing", "Delete", shown=lambda listing: listing.status != "deleted",
                   style="outline-danger"),
-        RowAction("restore", "Restore", shown=lambda listing: listing.status == "deleted"),
+        RowAction("unpublish", "Unpublish", shown=lambda listing: listing.status == "active"),
+        RowAction("restore", "Restore", shown=lambda listing: listing.status != "active"),
     ]
 
     @action("delete_listing", "Delete", "Delete the selected listings? They leave search at once.")
     def action_delete(self, ids: list[str]) -> None:
         apply_each(self.selected(ids), lambda listing: listings.delete_listing(listing, actor=_actor()),
                    lambda listing: f"Listing {listing.id}", "Deleted")
+
+    @action("unpublish", "Unpublish",
+            "Unpublish the selected listings? They leave search and cannot be booked; bookings made stand.")
+    def action_unpublish(self, ids: list[str]) -> None:
+        apply_each(self.selected(ids), lambda listing: listings.unpublish_listing(listing, actor=_actor()),
+                   lambda listing: f"Listing {listing.id}", "Unpublished")
 
     @action("restore", "Restore", "Restore the selected listings to search?")
     def action_restore(self, ids: list[str]) -> None:

@@ -18,6 +18,7 @@ from .money import ExchangeRate
 from .notification import NOTIFICATION_LABELS, NOTIFICATION_TYPES, Notification, NotificationPreference, OutboxEmail
 from .payment import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment, PaymentRefund, Payout, RevenueDay, WebhookEvent
 from .review import SUB_RATINGS, Review
+from .stats import SearchDay
 from .user import ROLES, RefreshToken, RevokedToken, User
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "ExchangeRate", "IdempotencyKey", "NOTIFICATION_LABELS", "NOTIFICATION_TYPES", "Notification",
     "NotificationPreference", "OutboxEmail", "Review", "SUB_RATINGS", "NightHold", "NightPrice", "PAYMENT_STATUSES",
     "PAYOUT_STATUSES", "Payment", "PaymentRefund", "Payout", "RevenueDay", "Listing", "ListingImage", "ListingPlace",
-    "RefreshToken", "RevokedToken", "TimestampMixin", "User", "WebhookEvent", "listing_amenities", "utcnow",
+    "RefreshToken", "RevokedToken", "SearchDay", "TimestampMixin", "User", "WebhookEvent", "listing_amenities",
+    "utcnow",
 ]

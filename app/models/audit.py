@@ -1,10 +1,13 @@
-"""The admin aggregate's record: one row per admin change, written with the change and never changed after."""
+"""The admin aggregate's record: one row per admin change, written with the change and never changed after.
+
+The database itself holds the "never": triggers refuse every UPDATE and DELETE of audit_log (migration 0014
+creates them; so does create_all, through the DDL listeners below, so the tests' schema has them too)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import DDL, JSON, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -33,3 +36,19 @@ class AuditEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False, index=True)
 
     actor = relationship("User", lazy="joined")
+
+
+REFUSED = "audit_log rows cannot be changed or deleted"
+# (trigger name, statement) per back end. MariaDB/MySQL: SIGNAL SQLSTATE '45000' fails the statement (error 1644);
+# SQLite: RAISE(ABORT) fails it and undoes its changes. Migration 0014 holds its own copy of these statements.
+IMMUTABLE_TRIGGERS = {
+    "mysql": [(f"audit_log_no_{verb.lower()}",
+               f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log FOR EACH ROW "
+               f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{REFUSED}'") for verb in ("UPDATE", "DELETE")],
+    "sqlite": [(f"audit_log_no_{verb.lower()}",
+                f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                f"BEGIN SELECT RAISE(ABORT, '{REFUSED}'); END") for verb in ("UPDATE", "DELETE")],
+}
+for _dialects, _backend in ((("mysql", "mariadb"), "mysql"), (("sqlite",), "sqlite")):
+    for _name, _statement in IMMUTABLE_TRIGGERS[_backend]:
+        event.listen(AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialects))

@@ -130,9 +130,7 @@ def test_analytics_sends_anonymous_to_login_and_refuses_guests_and_hosts(app, cl
 def test_searches_are_counted_per_day_and_feed_the_conversion(app, admin_client, data_set):
     redis = get_redis()
     if redis is None:
-        rows = table_rows(admin_client, "conversion", RANGE)
-        assert rows[1:] == [] and "Needs Redis" in text_of(admin_client.get(URL, query_string=RANGE))
-        return
+        pytest.skip("counting in Redis needs REDIS_URL; without it: tests/admin/test_search_counts.py")
     assert admin_client.get("/api/v1/search", query_string={"location": "Lisbon"}).status_code == 200
     assert admin_client.get("/api/v1/search", query_string={"location": "Lisbon"}).status_code == 200  # cached
     assert admin_client.get("/search", query_string={"location": "Porto"}).status_code == 200

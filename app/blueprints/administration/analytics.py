@@ -108,7 +108,7 @@ def conversion_table(span: Range, daily: dict[date, tuple[int, int]]) -> dict:
     columns = ["Week of" if span.weekly else "Day", "Searches", "Bookings", "Conversion %"]
     searches = search_stats.searches_on(span.every_day())
     if searches is None:
-        return _table("Search to booking", columns, [], "Needs Redis: searches are counted only with REDIS_URL.")
+        return _table("Search to booking", columns, [], "The search counts could not be read from Redis just now.")
     totals = {bucket: [0, 0] for bucket in span.buckets()}
     for day in span.every_day():
         cell = totals[span.bucket(day)]

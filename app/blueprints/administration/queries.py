@@ -18,7 +18,7 @@ from ...models import (
     Payment,
     User,
 )
-from ...models.listing import LISTING_STATUSES
+from ...models.listing import COUNTED_STATUSES
 from ...pagination import Page, paginate
 from ..payments import revenue
 
@@ -120,7 +120,7 @@ def marketplace_stats() -> dict:
     """The contract's /admin/stats figures, computed at most every STATS_SECONDS (cached)."""
     stats = cache.get(STATS_KEY)
     if stats is None:
-        stats = {"users": _counted(User.role, ROLES), "properties": _counted(Listing.status, LISTING_STATUSES),
+        stats = {"users": _counted(User.role, ROLES), "properties": _counted(Listing.status, COUNTED_STATUSES),
                  "bookings": _counted(Booking.status, BOOKING_STATUSES), "revenue": revenue.totals()}
         cache.set(STATS_KEY, stats, timeout=STATS_SECONDS)
         logger.info("admin stats computed")

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from ...errors import ValidationFailed
 from ...models import BOOKING_STATUSES, PAYMENT_STATUSES, ROLES, User
-from ...models.listing import LISTING_STATUSES
+from ...models.listing import COUNTED_STATUSES, LISTING_STATUSES
 from ...money import CURRENCIES
 from ...payment_providers import PROVIDERS
 from ...schemas import IsoDate, PageSchema, PublicUserSchema, StrictBoolean, Timestamp
@@ -182,10 +182,11 @@ class RevenueSchema(Schema):
 
 
 class StatsSchema(Schema):
-    """The contract's figures: users by role, properties and bookings by status, revenue per currency."""
+    """The contract's figures: users by role, properties and bookings by status, revenue per currency. Properties
+    has exactly the contract's keys, active and deleted: an unpublished listing is in neither."""
 
     users = fields.Nested(Schema.from_dict({role: fields.Integer() for role in ROLES}, name="UsersByRole"))
-    properties = fields.Nested(Schema.from_dict({status: fields.Integer() for status in LISTING_STATUSES},
+    properties = fields.Nested(Schema.from_dict({status: fields.Integer() for status in COUNTED_STATUSES},
                                                 name="PropertiesByStatus"))
     bookings = fields.Nested(Schema.from_dict({status: fields.Integer() for status in BOOKING_STATUSES},
                                               name="BookingsByStatus"))

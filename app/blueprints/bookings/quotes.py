@@ -17,6 +17,7 @@ from ..calendar import services as calendar
 from ..calendar.ranges import stay_date_errors
 
 MAX_GUESTS = 100
+TAKEN_DOWN = "Abode has taken this listing down; it cannot be booked."
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,12 @@ def price_stay(listing: Listing, stay: Stay) -> Quote:
 def quote(listing_id: int, check_in: date | None, check_out: date | None, guests: int, *,
           today: date | None = None) -> Quote:
     """The quote endpoint: the same checks as booking. A date the query left out is None: 422 required, after
-    the listing is found. Raises NotFoundError, ValidationFailed."""
+    the listing is found. Raises NotFoundError (missing, deleted), ValidationFailed (property_id for a listing
+    Abode took down, as booking it would)."""
     listing = active_listing(listing_id)
     if listing is None:
-        raise NotFoundError("Listing not found.")
+        unpublished = (found := _listing(listing_id)) is not None and found.is_unpublished
+        raise not_bookable(listing_id) if unpublished else NotFoundError("Listing not found.")
     missing = {name: ["required"] for name, value in (("check_in", check_in), ("check_out", check_out))
                if value is None}
     if missing:
@@ -89,8 +92,20 @@ def quote(listing_id: int, check_in: date | None, check_out: date | None, guests
     return price_stay(listing, check_stay(listing, check_in, check_out, guests, today=today))
 
 
+def _listing(listing_id: Any) -> Listing | None:
+    valid = isinstance(listing_id, int) and not isinstance(listing_id, bool) and 1 <= listing_id < 2**31
+    return db.session.get(Listing, listing_id) if valid else None
+
+
 def active_listing(listing_id: Any) -> Listing | None:
     """The listing if `listing_id` names an active one, else None (a value that is not an id included)."""
-    valid = isinstance(listing_id, int) and not isinstance(listing_id, bool) and 1 <= listing_id < 2**31
-    listing = db.session.get(Listing, listing_id) if valid else None
+    listing = _listing(listing_id)
     return listing if listing is not None and listing.is_active else None
+
+
+def not_bookable(listing_id: Any) -> ValidationFailed:
+    """Why `listing_id` cannot be booked, as the 422 naming property_id: "no such listing" (missing, deleted), or
+    for a listing an admin unpublished, that Abode took it down (its guests know it exists)."""
+    listing = _listing(listing_id)
+    taken_down = listing is not None and listing.is_unpublished
+    return ValidationFailed({"property_id": [TAKEN_DOWN if taken_down else "no such listing"]})

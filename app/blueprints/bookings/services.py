@@ -36,7 +36,15 @@ from .queries import (  # noqa: F401 (the bookings API: callers keep importing t
     trip_counts,
     visible_booking,
 )
-from .quotes import Quote, Stay, active_listing, check_stay, price_stay, quote  # noqa: F401 (the bookings API)
+from .quotes import (  # noqa: F401 (the bookings API)
+    Quote,
+    Stay,
+    active_listing,
+    check_stay,
+    not_bookable,
+    price_stay,
+    quote,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +80,9 @@ def create_booking(*, guest: User, listing_id: int, check_in: date, check_out: d
     """Book a stay: (booking, replayed). A retry with the same Idempotency-Key gets the first booking back.
 
     Checks, in this order: the key's length, an earlier request with the key (its booking, or Conflict
-    idempotency_mismatch), the listing (ValidationFailed property_id), its own host (PermissionDenied), the stay
-    (quotes.check_stay: ValidationFailed); then DatesUnavailable when a night is held.
+    idempotency_mismatch), the listing (ValidationFailed property_id: missing, deleted or unpublished), its own
+    host (PermissionDenied), the stay (quotes.check_stay: ValidationFailed); then DatesUnavailable when a night
+    is held.
     """
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise ValidationFailed({"Idempotency-Key": [f"use 1 to {MAX_KEY_LENGTH} characters"]})
@@ -82,7 +91,7 @@ def create_booking(*, guest: User, listing_id: int, check_in: date, check_out: d
         return earlier, True
     listing = active_listing(listing_id)
     if listing is None:
-        raise ValidationFailed({"property_id": ["no such listing"]})
+        raise not_bookable(listing_id)
     if listing.host_id == guest.id:
         raise PermissionDenied("Hosts cannot book their own listing.")
     now = now or utcnow()
@@ -117,7 +126,7 @@ def _hold_stay(guest: User, listing: Listing, stay: Stay, now: datetime) -> Book
     """
     lock_listing(listing.id)
     if not listing.is_active:
-        raise ValidationFailed({"property_id": ["no such listing"]})
+        raise not_bookable(listing.id)
     stay = check_stay(listing, stay.check_in, stay.check_out, stay.guests, today=listing_today(listing, now))
     price = price_stay(listing, stay)
     booking = Booking(listing_id=listing.id, guest_id=guest.id, check_in=stay.check_in, check_out=stay.check_out,

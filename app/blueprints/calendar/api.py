@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask_jwt_extended import get_current_user
 
 from ... import clock
-from ...authz import login_required
+from ...authz import current_account, login_required
 from ...money import money
 from ...openapi import api_doc
 from ...validation import json_object, load_data, load_query
@@ -23,7 +23,7 @@ DEFAULT_CALENDAR_DAYS = 30
          response=schemas.AvailabilitySchema, errors=(400, 404, 422))
 def get_listing_availability(listing_id: int):
     """Defaults: from the listing's today (its own time zone's date, see calendar.get_calendar), 30 nights."""
-    listing = listings.get_listing(listing_id)
+    listing = listings.get_listing(listing_id, current_account())  # unpublished: its host and admins only
     args = load_query(schemas.AvailabilityQuerySchema())  # 400 bad_request naming `from` or `to`
     start = args.get("from_") or clock.listing_today(listing)
     end = args.get("to") or start + timedelta(days=DEFAULT_CALENDAR_DAYS)
@@ -36,7 +36,7 @@ def get_listing_availability(listing_id: int):
          response=schemas.AvailabilitySchema, errors=(403, 404, 409, 422))
 def update_listing_availability(listing_id: int):
     """All ranges apply in one transaction; blocking a booked night is 409 dates_unavailable."""
-    listing = listings.get_listing(listing_id)
+    listing = listings.get_listing(listing_id, get_current_user())
     body, actor = json_object(), get_current_user()  # 400/415 for a body that is not JSON, as before the 403
     services.authorize_calendar(actor, listing)  # 403 before the ranges are read
     ranges = load_data(schemas.AvailabilityUpdateSchema(), body)["ranges"]

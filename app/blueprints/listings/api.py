@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import request
 from flask_jwt_extended import get_current_user
 
-from ...authz import host_required, login_required
+from ...authz import current_account, host_required, login_required
 from ...openapi import api_doc
 from ...pagination import page_args
 from ...validation import json_object, load_json
@@ -26,8 +26,8 @@ def create_listing():
 @api_bp.get("/properties/<int:listing_id>")
 @api_doc(summary="A listing with photos, amenities, host and rating", response=schemas.ListingSchema, errors=(404,))
 def get_listing(listing_id: int):
-    """Deleted listings answer 404."""
-    return schemas.ListingSchema().dump(services.get_listing(listing_id))
+    """Deleted listings answer 404, and unpublished ones (taken down by Abode) to anyone but their host and admins."""
+    return schemas.ListingSchema().dump(services.get_listing(listing_id, current_account()))
 
 
 @api_bp.patch("/properties/<int:listing_id>")
@@ -36,7 +36,7 @@ def get_listing(listing_id: int):
          response=schemas.ListingSchema, errors=(403, 404))
 def update_listing(listing_id: int):
     """Send only the fields that change; the result must still be a valid listing."""
-    listing = services.get_listing(listing_id)
+    listing = services.get_listing(listing_id, get_current_user())
     changes = load_json(schemas.ListingInputSchema(), partial=True)
     return schemas.ListingSchema().dump(services.update_listing(listing, actor=get_current_user(), **changes))
 
@@ -45,8 +45,9 @@ def update_listing(listing_id: int):
 @login_required
 @api_doc(summary="Delete a listing (soft: bookings, payments and reviews keep it)", status=204, errors=(403, 404, 409))
 def delete_listing(listing_id: int):
-    """409 has_active_bookings while upcoming bookings hold nights."""
-    services.delete_listing(services.get_listing(listing_id), actor=get_current_user())
+    """409 has_active_bookings while upcoming bookings hold nights (an unpublished listing too)."""
+    actor = get_current_user()
+    services.delete_listing(services.get_listing(listing_id, actor), actor=actor)
     return "", 204
 
 
@@ -65,7 +66,7 @@ def list_host_listings():
          multipart={"image": "the image file"}, errors=(403, 404, 413, 415, 422))
 def create_listing_image(listing_id: int):
     """The photo goes to the end of the gallery; a thumbnail is made."""
-    listing = services.get_listing(listing_id)
+    listing = services.get_listing(listing_id, get_current_user())
     upload = request.files.get("image")
     image = services.add_image(listing, actor=get_current_user(), file=upload.stream if upload is not None else None)
     return schemas.image_to_dict(image), 201
@@ -77,7 +78,7 @@ def create_listing_image(listing_id: int):
          response=schemas.ImageSchema, errors=(403, 404))
 def update_listing_image(listing_id: int, image_id: int):
     """Other photos shift to make room."""
-    listing = services.get_listing(listing_id)
+    listing = services.get_listing(listing_id, get_current_user())
     position = json_object().get("position")
     image = services.move_image(listing, actor=get_current_user(), image_id=image_id, position=position)
     return schemas.image_to_dict(image)
@@ -88,5 +89,6 @@ def update_listing_image(listing_id: int, image_id: int):
 @api_doc(summary="Delete a photo", status=204, errors=(403, 404))
 def delete_listing_image(listing_id: int, image_id: int):
     """The remaining photos close the gap."""
-    services.delete_image(services.get_listing(listing_id), actor=get_current_user(), image_id=image_id)
+    actor = get_current_user()
+    services.delete_image(services.get_listing(listing_id, actor), actor=actor, image_id=image_id)
     return "", 204

@@ -97,8 +97,8 @@ def delete(listing_id: int):
 
 @bp.get("/listings/<int:listing_id>")
 def detail(listing_id: int):
-    """The public page of a listing."""
-    listing = services.get_listing(listing_id)
+    """The public page of a listing; its host and admins also see it while it is unpublished, with a notice."""
+    listing = services.get_listing(listing_id, current_account())
     return render_template("listings/detail.html", listing=listing,
                            policy_summary=cancellation.summary(listing.cancellation_policy),
                            can_manage=services.can_manage(current_account(), listing),

@@ -1,6 +1,6 @@
-"""Listing rules: who may create and edit, the rules across a listing's fields, soft deletion and an admin's
-restoring, audited when an admin acts (the fields themselves are checked by schemas.ListingInputSchema, which takes
-its bounds from here; photos: photos.py)."""
+"""Listing rules: who may create and edit, the rules across a listing's fields, soft deletion, an admin's
+unpublishing (a moderation take-down) and restoring, audited when an admin acts (the fields themselves are
+checked by schemas.ListingInputSchema, which takes its bounds from here; photos: photos.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ... import audit, rates, search_cache
-from ...errors import NotFoundError, PermissionDenied, ValidationFailed
+from ...errors import Conflict, NotFoundError, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...models import (
     Amenity,
@@ -30,6 +30,8 @@ TITLE_MIN, TITLE_MAX, DESCRIPTION_MAX = 3, 120, 5000
 MAX_AMOUNT = 100_000_000  # minor units; far above any nightly price, far below the INT column's limit
 COUNTS = {"max_guests": (1, 50), "bedrooms": (0, 50), "beds": (0, 100), "bathrooms": (0, 50)}
 NIGHTS_LIMIT = 1000
+HOST_VISIBLE_STATUSES = ("active", "unpublished")  # what a host sees of their own listings
+AUDIT_ACTIONS = {"active": "listing.restore", "unpublished": "listing.unpublish", "deleted": "listing.delete"}
 
 # Field name -> column, for values stored as they come.
 PLAIN_FIELDS = ("title", "description", "property_type", "latitude", "longitude", "max_guests", "bedrooms", "beds",
@@ -43,17 +45,18 @@ DEFAULTS: dict[str, Any] = {"description": "", "latitude": None, "longitude": No
                             "instant_book": False, "timezone": "UTC", "amenities": [], "cleaning_fee": None}
 
 
-def get_listing(listing_id: int) -> Listing:
-    """An active listing; raises NotFoundError for a missing or deleted one."""
+def get_listing(listing_id: int, viewer: User | None = None) -> Listing:
+    """An active listing, or an unpublished one when `viewer` is its host or an admin. Raises NotFoundError for a
+    missing or deleted listing, and for an unpublished one anyone else asks for (to them it does not exist)."""
     listing = db.session.get(Listing, listing_id)
-    if listing is None or not listing.is_active:
+    if listing is None or not (listing.is_active or (listing.is_unpublished and can_manage(viewer, listing))):
         raise NotFoundError("Listing not found.")
     return listing
 
 
 def get_managed_listing(listing_id: int, user: User) -> Listing:
-    """An active listing the user may manage. Raises NotFoundError, PermissionDenied."""
-    listing = get_listing(listing_id)
+    """An active or unpublished listing the user may manage. Raises NotFoundError, PermissionDenied."""
+    listing = get_listing(listing_id, user)
     if not can_manage(user, listing):
         raise PermissionDenied("Only the listing's host or an admin can change it.")
     return listing
@@ -65,8 +68,8 @@ def list_amenities() -> list[Amenity]:
 
 
 def list_host_listings(host: User, page: int = 1, per_page: int = 20) -> Page:
-    """The host's active listings, newest first."""
-    query = (select(Listing).where(Listing.host_id == host.id, Listing.status == "active")
+    """The host's active and unpublished listings (an unpublished one with its notice), newest first."""
+    query = (select(Listing).where(Listing.host_id == host.id, Listing.status.in_(HOST_VISIBLE_STATUSES))
              .order_by(Listing.created_at.desc(), Listing.id.desc()))
     return paginate(query, page, per_page)
 
@@ -204,9 +207,29 @@ def delete_listing(listing: Listing, *, actor: User) -> None:
     logger.info("listing %s deleted by user %s", listing.id, actor.id)
 
 
+def unpublish_listing(listing: Listing, *, actor: User) -> Listing:
+    """An admin takes an active listing down (moderation), audited (listing.unpublish): it leaves search, its page
+    answers 404 to everyone but its host and admins, and it cannot be booked or quoted; bookings already made
+    stand (unlike deletion, upcoming stays do not stop it). Only restore_listing brings it back. Unpublishing an
+    unpublished listing changes nothing. Raises PermissionDenied for anyone but an admin, Conflict invalid_state
+    for a deleted listing."""
+    if actor is None or not actor.is_admin:
+        raise PermissionDenied("Only an admin can unpublish a listing.")
+    lock_listing(listing.id)  # and re-read it: another admin may have acted already
+    if not listing.is_active:
+        db.session.rollback()
+        if listing.is_unpublished:
+            return listing
+        raise Conflict("A deleted listing cannot be unpublished; restore it first.", code="invalid_state")
+    _set_status(listing, "unpublished", actor)
+    logger.info("listing %s unpublished by admin %s", listing.id, actor.id)
+    return listing
+
+
 def restore_listing(listing: Listing, *, actor: User) -> Listing:
-    """An admin puts a deleted listing back: in search and on its page again, audited. Restoring an active
-    listing changes nothing. Raises PermissionDenied for anyone but an admin."""
+    """An admin puts a deleted or unpublished listing back: in search and on its page again, audited
+    (listing.restore). Restoring an active listing changes nothing. Raises PermissionDenied for anyone but an
+    admin."""
     if actor is None or not actor.is_admin:
         raise PermissionDenied("Only an admin can restore a listing.")
     lock_listing(listing.id)  # and re-read it: another admin may have restored it already
@@ -226,7 +249,9 @@ def _set_status(listing: Listing, status: str, actor: User) -> None:
     listing.deleted_at = utcnow() if status == "deleted" else None
     places.write_places(listing, before_places)
     if actor.is_admin:
-        audit.record(actor, "listing.delete" if status == "deleted" else "listing.restore", "listing", listing.id,
-                     {"status": (before[0], status), "deleted_at": (before[1], listing.deleted_at)})
+        changes = {"status": (before[0], status)}
+        if before[1] != listing.deleted_at:
+            changes["deleted_at"] = (before[1], listing.deleted_at)
+        audit.record(actor, AUDIT_ACTIONS[status], "listing", listing.id, changes)
     db.session.commit()
     search_cache.bump()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_jwt_extended import get_current_user
 
-from ...authz import login_required
+from ...authz import current_account, login_required
 from ...openapi import api_doc
 from ...pagination import page_args
 from ...validation import load_json
@@ -26,9 +26,11 @@ def create_review():
 @api_bp.get("/properties/<int:listing_id>/reviews")
 @api_doc(summary="A listing's reviews, newest first", response=schemas.ReviewPageSchema, errors=(400, 404))
 def list_listing_reviews(listing_id: int):
-    """Paginated; reviews an admin hid are left out. 404 for a missing or deleted listing."""
+    """Paginated; reviews an admin hid are left out. 404 for a missing or deleted listing, and for an unpublished
+    one to anyone but its host and admins."""
     page, per_page = page_args(request.args)
-    return services.list_listing_reviews(listing_id, page, per_page).to_dict(schemas.review_to_dict)
+    return services.list_listing_reviews(listing_id, page, per_page, current_account()).to_dict(
+        schemas.review_to_dict)
 
 
 @api_bp.get("/reviews/<int:review_id>")

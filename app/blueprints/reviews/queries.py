@@ -36,9 +36,10 @@ def _newest_first(query):
     return query.order_by(Review.created_at.desc(), Review.id.desc())
 
 
-def list_listing_reviews(listing_id: int, page: int = 1, per_page: int = 20) -> Page:
-    """The visible reviews of an active listing, newest first. Raises NotFoundError (missing or deleted listing)."""
-    listing = listings.get_listing(listing_id)
+def list_listing_reviews(listing_id: int, page: int = 1, per_page: int = 20, viewer: User | None = None) -> Page:
+    """The visible reviews of an active listing (or of an unpublished one its host or an admin `viewer` sees),
+    newest first. Raises NotFoundError (missing or deleted listing, unpublished to anyone else)."""
+    listing = listings.get_listing(listing_id, viewer)
     query = select(Review).where(Review.listing_id == listing.id, Review.hidden_at.is_(None))
     return paginate(_newest_first(query), page, per_page)
 

@@ -82,7 +82,7 @@ def listing_reviews(listing: Listing) -> dict:
         page, _per_page = page_args({"page": request.args.get("reviews_page", 1)})
     except BadRequest:
         page = 1
-    return {"result": services.list_listing_reviews(listing.id, page, LISTING_REVIEWS_PER_PAGE),
+    return {"result": services.list_listing_reviews(listing.id, page, LISTING_REVIEWS_PER_PAGE, current_account()),
             "averages": services.sub_rating_averages(listing.id), "labels": SUB_RATING_LABELS}
 
 
