@@ -80,7 +80,7 @@ class BookingView(AdminModelView):
 
     column_list = ("id", "listing", "guest", "check_in", "check_out", "status", "total_amount", "paid_amount")
     column_labels = {"total_amount": "Total", "paid_amount": "Paid", "listing": "Listing", "guest": "Guest"}
-    column_filters = ("status", "check_in", "listing.title", "guest.email")
+    column_filters = ("status", "check_in", "check_out", "created_at", "listing.title", "guest.email")
     column_default_sort = ("id", True)
     column_formatters = {"total_amount": _money("total_amount"), "paid_amount": _money("paid_amount"),
                          "listing": lambda _v, _c, m, _n: m.listing.title,

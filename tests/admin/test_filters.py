@@ -123,7 +123,7 @@ def test_the_status_filter_offers_every_status(admin_client, places):
     assert status_filter["options"] == [["active", "active"], ["unpublished", "unpublished"], ["deleted", "deleted"]]
 
 
-# Bookings: status, check-in dates, listing, guest
+# Bookings: status, check-in, check-out and booking dates, listing, guest
 
 @pytest.fixture
 def stays(app):
@@ -155,6 +155,11 @@ def test_bookings_filter_by_check_in_dates(admin_client, stays):
     assert listed(admin_client, url, ("Check In", "equals", SOON.isoformat())) == {stays["early"]}
     later = listed(admin_client, url, ("Check In", "greater than", (SOON + timedelta(days=20)).isoformat()))
     assert later == {stays["late"]}
+    leaving = listed(admin_client, url, ("Check Out", "smaller than", (SOON + timedelta(days=20)).isoformat()))
+    assert leaving == {stays["early"], stays["canceled"]}
+    made = f"{date.today().isoformat()} 00:00:00 to {date.today().isoformat()} 23:59:59"
+    assert listed(admin_client, url, ("Created At", "between", made)) == set(stays.values())
+    assert listed(admin_client, url, ("Created At", "smaller than", f"{date.today().isoformat()} 00:00:00")) == set()
 
 
 def test_bookings_filter_by_listing_and_guest(admin_client, stays):
