@@ -11,30 +11,19 @@ from sqlalchemy import select
 
 from app.blueprints.bookings import services as bookings
 from app.blueprints.notifications.delivery import wait_for_inline
-from app.blueprints.payments import services as payments
 from app.extensions import db
 from app.models import AuditEntry, Booking, ExchangeRate, OutboxEmail, PaymentRefund, Payout
 from app.money import format_money
 from app.rates import current_rates
 
-from ..support.factories import make_listing, make_user
+from ..support.factories import make_user
 from ..support.pages import csrf_token, submit, text_of
 from ..support.smtp_server import smtp_server_fixture  # noqa: F401 (registers the smtp_server fixture)
+from ..support.stays import paid_booking
 
 SOON = date.today() + timedelta(days=30)
 VIEWS = ["/admin/bookings/", "/admin/payments/", "/admin/refunds/", "/admin/payouts/", "/admin/rates/",
          "/admin/outbox/"]
-
-
-def paid_booking(*, host=None) -> Booking:
-    listing = make_listing(host=host, instant_book=True, min_nights=1, cancellation_policy="strict",
-                           price_per_night={"amount": 10000, "currency": "EUR"})
-    guest = make_user()
-    booking, _ = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
-                                         check_out=SOON + timedelta(days=2), guests=1)
-    payments.create_payment(guest, booking_id=booking.id, payment_method="pm_card_visa", idempotency_key="k1")
-    db.session.refresh(booking)
-    return booking
 
 
 def total(booking: Booking) -> str:
@@ -80,7 +69,7 @@ def test_booking_page_shows_history_money_and_a_balanced_ledger(admin_client):
 
 
 def test_admin_cancels_a_booking_with_full_refund_and_it_is_audited(admin_client, admin):
-    booking = paid_booking()  # strict policy: a guest would get half; an admin cancel gives everything back
+    booking = paid_booking(cancellation_policy="strict")  # a guest would get half; an admin cancel: everything
     response = submit(admin_client, "/admin/bookings/cancel/", {"booking_id": booking.id, "reason": "Fraud check"},
                       form_url=f"/admin/bookings/details/?id={booking.id}", follow_redirects=True)
     page = text_of(response)

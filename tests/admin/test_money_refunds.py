@@ -10,28 +10,15 @@ from sqlalchemy import select
 
 from app.blueprints.bookings import services as bookings
 from app.blueprints.bookings.state import check_out_at
-from app.blueprints.payments import services as payments
 from app.extensions import db
 from app.models import AuditEntry, Booking, Payment, PaymentRefund, Payout
 from app.money import format_money
-from app.payment_providers import PaymentError
-from app.payment_providers.fake import FakeProvider
 
-from ..support.factories import make_listing, make_user
+from ..support.factories import make_user
 from ..support.pages import csrf_token, page_of, press, submit, text_of
+from ..support.stays import paid_booking, refused_refund
 
 SOON = date.today() + timedelta(days=30)
-
-
-def paid_booking(*, host=None) -> Booking:
-    listing = make_listing(host=host, instant_book=True, min_nights=1, price_per_night={"amount": 10000,
-                                                                                         "currency": "EUR"})
-    guest = make_user()
-    booking, _ = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
-                                         check_out=SOON + timedelta(days=2), guests=1)
-    payments.create_payment(guest, booking_id=booking.id, payment_method="pm_card_visa", idempotency_key="k1")
-    db.session.refresh(booking)
-    return booking
 
 
 def completed(booking: Booking) -> Booking:
@@ -104,15 +91,7 @@ def test_refund_action_after_the_payout_was_paid_flashes_the_refusal(app, admin_
 
 def test_retry_refund_from_the_booking_page_sends_it_and_comes_back(admin_client, admin, monkeypatch):
     booking = paid_booking()
-
-    def refuse(*_args, **_kwargs):
-        raise PaymentError("The card was closed.", retryable=False)
-
-    monkeypatch.setattr(FakeProvider, "refund", refuse)
-    bookings.cancel_booking(booking.id, admin)
-    monkeypatch.undo()
-    refund = db.session.scalars(select(PaymentRefund)).one()
-    assert refund.status == "failed"
+    refund = refused_refund(booking, admin, monkeypatch)
     response = press(admin_client, page_url(booking), "retry", refund.id)
     assert response.status_code == 302 and page_url(booking) in response.headers["Location"]
     page = text_of(admin_client.get(response.headers["Location"]))

@@ -9,30 +9,15 @@ from sqlalchemy import select
 
 from app.blueprints.bookings import services as bookings
 from app.blueprints.bookings.state import check_out_at
-from app.blueprints.payments import services as payments
 from app.blueprints.reviews import services as reviews
 from app.extensions import db
-from app.models import AuditEntry, Booking, Listing, OutboxEmail, Payment, PaymentRefund, Payout, Review, User
-from app.payment_providers import PaymentError
-from app.payment_providers.fake import FakeProvider
+from app.models import AuditEntry, Listing, OutboxEmail, Payment, PaymentRefund, Payout, Review
 
 from ..support.factories import make_listing, make_user
 from ..support.pages import page_of, press, row_button, text_of
-from ..support.stays import completed_stay
+from ..support.stays import completed_stay, paid_booking, refused_refund
 
 SOON = date.today() + timedelta(days=30)
-
-
-def paid_booking(*, host: User | None = None) -> Booking:
-    listing = make_listing(host=host, instant_book=True, min_nights=1, price_per_night={"amount": 10000,
-                                                                                         "currency": "EUR"})
-    guest = make_user()
-    booking, _ = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
-                                         check_out=SOON + timedelta(days=2), guests=1)
-    payments.create_payment(guest, booking_id=booking.id, payment_method="pm_card_visa",
-                            idempotency_key=f"pay-{booking.id}")
-    db.session.refresh(booking)
-    return booking
 
 
 def actions() -> list[str]:
@@ -156,14 +141,7 @@ def test_outbox_rows_resend_a_failed_email(admin_client):
 
 
 def test_refund_rows_retry_a_refund_the_provider_refused(admin_client, admin, monkeypatch):
-    booking = paid_booking()
-    def refuse(*_args, **_kwargs):
-        raise PaymentError("The card was closed.", retryable=False)
-
-    monkeypatch.setattr(FakeProvider, "refund", refuse)
-    bookings.cancel_booking(booking.id, admin)
-    monkeypatch.undo()
-    refund = db.session.scalars(select(PaymentRefund)).one()
+    refund = refused_refund(paid_booking(), admin, monkeypatch)
     assert "The card was closed." in text_of(admin_client.get("/admin/refunds/"))
     shown = text_of(press(admin_client, "/admin/refunds/", "retry", refund.id, follow_redirects=True))
     assert f"Refund {refund.id} sent: €" in shown

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from app.blueprints.bookings import services as bookings
 from app.blueprints.bookings.state import InvalidState, check_out_at
 from app.blueprints.payments import claims, ledger, refunds
-from app.blueprints.payments import services as payments
 from app.errors import NotFoundError
 from app.extensions import db
 from app.models import AuditEntry, Booking, Payment, PaymentRefund, Payout
 from app.payment_providers import PaymentError
 from app.payment_providers.fake import FakeProvider
 
+from ..support import stays
 from ..support.factories import make_listing, make_user
 
 SOON = date.today() + timedelta(days=30)
@@ -31,16 +31,7 @@ def admin(app):
 
 def paid_booking(*, policy: str = "strict", payout_account: str | None = None) -> Booking:
     """Two nights at €100 a month ahead, instant book, paid through the fake provider."""
-    host = make_user(role="host", payout_account=payout_account)
-    listing = make_listing(host=host, instant_book=True, min_nights=1, cancellation_policy=policy,
-                           price_per_night={"amount": 10000, "currency": "EUR"})
-    booking, _ = bookings.create_booking(guest=make_user(), listing_id=listing.id, check_in=SOON,
-                                         check_out=SOON + timedelta(days=2), guests=1)
-    payments.create_payment(booking.guest, booking_id=booking.id, payment_method="pm_card_visa",
-                            idempotency_key=f"pay-{booking.id}")
-    db.session.refresh(booking)
-    assert booking.status == "confirmed"
-    return booking
+    return stays.paid_booking(host=make_user(role="host", payout_account=payout_account), cancellation_policy=policy)
 
 
 def completed_booking(**kwargs) -> Booking:

@@ -10,26 +10,18 @@ from sqlalchemy import delete, update
 
 from app.blueprints.bookings import services as bookings
 from app.blueprints.payments import ledger, revenue
-from app.blueprints.payments import services as payments
 from app.extensions import db
 from app.models import Booking, RevenueDay
 from app.models.base import utcnow
 
-from ..support.factories import make_listing, make_user
+from ..support import stays
 
 SOON = date.today() + timedelta(days=30)
 
 
-def paid_booking(policy: str, currency: str = "EUR", nights: int = 2) -> Booking:
-    listing = make_listing(instant_book=True, min_nights=1, cancellation_policy=policy,
-                           price_per_night={"amount": 10000, "currency": currency}, cleaning_fee=None)
-    guest = make_user()
-    booking, _ = bookings.create_booking(guest=guest, listing_id=listing.id, check_in=SOON,
-                                         check_out=SOON + timedelta(days=nights), guests=1)
-    payments.create_payment(guest, booking_id=booking.id, payment_method="pm_card_visa",
-                            idempotency_key=f"k{booking.id}")
-    db.session.refresh(booking)
-    return booking
+def paid_booking(policy: str, currency: str = "EUR") -> Booking:
+    return stays.paid_booking(cancellation_policy=policy, cleaning_fee=None,
+                              price_per_night={"amount": 10000, "currency": currency})
 
 
 def run_due(app, now: datetime) -> None:
