@@ -32,7 +32,7 @@ class Booking(TimestampMixin, db.Model):
         Index("ix_bookings_listing_stay", "listing_id", "check_in", "check_out", "status"),
         Index("ix_bookings_status_expires", "status", "expires_at"),
         # Completing due stays; and the admin analytics' nights booked in a range, read from the index alone.
-        Index("ix_bookings_status_stay", "status", "check_out", "check_in", "listing_id"),
+        Index("ix_bookings_status_stay", "status", "check_out", "check_in", "listing_id", "city"),
         Index("ix_bookings_created_nights", "created_at", "nights"),  # the analytics' per-day GROUP BY, index only
     )
 
@@ -55,6 +55,8 @@ class Booking(TimestampMixin, db.Model):
     # The listing's time zone when it was booked: check-in, check-out and the refund deadline stay where they were
     # promised even if the host later moves the listing to another zone.
     timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC")
+    # The listing's city when it was booked: the admin analytics group stays by it from an index alone.
+    city: Mapped[str] = mapped_column(String(100), nullable=False, default="", server_default="")
     paid_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     paid_at: Mapped[datetime | None] = mapped_column()
     expires_at: Mapped[datetime | None] = mapped_column()  # UTC; while pending

@@ -1,7 +1,7 @@
 """Money moved per day and currency (revenue_days), the fee kept counted on each booking, and when each payment
-took its money; filled from the payments already there (charges on their payment's creation day, refunds and
+took its money; each booking's city as booked (its listing's); filled from the payments already there (charges on their payment's creation day, refunds and
 payouts on the day they went through, fees on the day their booking settled). And the bookings indexes the admin
-analytics read alone: (status, check_out, check_in, listing_id) for nights booked in a range (it also serves what
+analytics read alone: (status, check_out, check_in, listing_id, city) for nights booked in a range (it also serves what
 (status, check_out) did), (listing_id, check_in, check_out, status) for nights per listing over a long range (and
 what (listing_id, check_in) did), (created_at, nights) for bookings and nights per day.
 
@@ -35,7 +35,10 @@ def upgrade():
     )
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('fee_kept_amount', sa.BigInteger(), server_default='0', nullable=False))
-        batch_op.create_index('ix_bookings_status_stay', ['status', 'check_out', 'check_in', 'listing_id'],
+        batch_op.add_column(sa.Column('city', sa.String(length=100), server_default='', nullable=False))
+    op.execute("UPDATE bookings SET city = (SELECT listings.city FROM listings WHERE listings.id = bookings.listing_id)")
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.create_index('ix_bookings_status_stay', ['status', 'check_out', 'check_in', 'listing_id', 'city'],
                               unique=False)
         batch_op.create_index('ix_bookings_listing_stay', ['listing_id', 'check_in', 'check_out', 'status'],
                               unique=False)
@@ -73,5 +76,6 @@ def downgrade():
         batch_op.drop_index('ix_bookings_created_nights')
         batch_op.drop_index('ix_bookings_listing_stay')
         batch_op.drop_index('ix_bookings_status_stay')
+        batch_op.drop_column('city')
         batch_op.drop_column('fee_kept_amount')
     op.drop_table('revenue_days')

@@ -11,12 +11,14 @@ from sqlalchemy import func, select
 
 from app.blueprints.bookings import services as bookings
 from app.blueprints.listings import services
+from app.blueprints.reviews import services as reviews
 from app.errors import Conflict, PermissionDenied
 from app.extensions import db
 from app.models import AuditEntry, Booking, Listing, ListingPlace
 
 from ..support.factories import make_listing, make_user
 from ..support.pages import submit, text_of
+from ..support.stays import completed_stay
 
 SOON = date.today() + timedelta(days=20)
 TAKEN_DOWN = "Abode has taken this listing down; it cannot be booked."
@@ -191,3 +193,18 @@ def test_the_host_sees_the_notice_on_their_pages_and_guests_get_404(client, logi
                    follow_redirects=True)
     assert "was deleted" in text_of(saved)
     assert "Canal loft" not in text_of(client.get("/host/listings"))
+
+
+def test_a_review_of_an_unpublished_listing_answers_404_to_anyone_but_its_host_and_admins(client, auth_headers):
+    host, guest, admin = make_user(role="host"), make_user(), make_user(role="admin")
+    listing = make_listing(host=host, instant_book=True, min_nights=1)
+    review = reviews.create_review(author=guest, booking_id=completed_stay(guest, listing).id, rating=5,
+                                   comment="Lovely canal view")
+    services.unpublish_listing(listing, actor=admin)
+    assert client.get(f"/api/v1/properties/{listing.id}/reviews").status_code == 404
+    assert client.get(f"/api/v1/reviews/{review.id}").status_code == 404
+    assert client.get(f"/api/v1/reviews/{review.id}", headers=auth_headers(make_user())).status_code == 404
+    assert client.get(f"/api/v1/reviews/{review.id}", headers=auth_headers(host)).status_code == 200
+    assert client.get(f"/api/v1/reviews/{review.id}", headers=auth_headers(admin)).status_code == 200
+    services.restore_listing(listing, actor=admin)
+    assert client.get(f"/api/v1/reviews/{review.id}").status_code == 200

@@ -2,8 +2,8 @@
 revenue per currency in the range and all time (as /admin/stats), occupancy per city, the top cities and listings
 by nights booked, new users per role, and bookings over searches. Each figure is a table {title, columns, rows,
 note}; every aggregate is one GROUP BY read from an index alone (bookings(created_at, nights), bookings(status,
-check_out, check_in, listing_id), users(created_at, role), listings(status, city)) or from the per-day revenue
-rows (payments/revenue.py), and the whole answer is cached CACHE_SECONDS under a key naming the range."""
+check_out, check_in, listing_id, city), users(created_at, role), listings(status, city)) or from the per-day
+revenue rows (payments/revenue.py), and the whole answer is cached CACHE_SECONDS under a key naming the range."""
 
 from __future__ import annotations
 
@@ -135,10 +135,11 @@ def _booked_nights(span: Range):
 
 
 def occupancy_tables(span: Range) -> tuple[dict, dict]:
-    """Occupancy per city (booked nights over active listings × days) and the top cities by nights booked."""
+    """Occupancy per city (booked nights over active listings × days) and the top cities by nights booked; a stay
+    counts in its city as booked (bookings.city, read from the index with its dates)."""
     nights, where = _booked_nights(span)
     booked = {city: (int(n or 0), int(made)) for city, n, made in db.session.execute(
-        select(Listing.city, nights, func.count()).join(Booking.listing).where(*where).group_by(Listing.city))}
+        select(Booking.city, nights, func.count()).where(*where).group_by(Booking.city))}
     active = dict(db.session.execute(select(Listing.city, func.count()).where(Listing.status == "active")
                                      .group_by(Listing.city)).all())
     cities = sorted(set(booked) | set(active), key=lambda city: (-booked.get(city, (0, 0))[0], city))

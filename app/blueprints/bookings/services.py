@@ -134,7 +134,8 @@ def _hold_stay(guest: User, listing: Listing, stay: Stay, now: datetime) -> Book
                       nightly_amount=price.nightly, cleaning_fee_amount=price.cleaning_fee,
                       service_fee_amount=price.service_fee, total_amount=price.total,
                       cancellation_policy=listing.cancellation_policy, instant_book=listing.instant_book,
-                      timezone=listing.timezone or "UTC", created_at=now,  # one instant: the payment window
+                      timezone=listing.timezone or "UTC", city=listing.city,
+                      created_at=now,  # one instant: the payment window
                       expires_at=now + timedelta(minutes=current_app.config["BOOKING_PAYMENT_MINUTES"]))
     db.session.add(booking)
     db.session.flush()

@@ -65,16 +65,21 @@ def ledger(booking_ids: Sequence[int] | None = None) -> list[LedgerLine]:
 
 
 def totals(lines: Sequence[LedgerLine]) -> list[dict]:
-    """Per currency, the lines' charged, refunded, service fees kept and payouts paid, in revenue.totals()' shape:
-    what revenue_days must add up to over all days (a currency where nothing moved is left out)."""
-    paid = _sums(select(Payout.booking_id, Payout.amount).where(Payout.status == "paid"))
+    """Per currency, the lines' charged, refunded and service fees kept, and every payout paid (a stay paid outside
+    the providers has no line, yet its host is paid), in revenue.totals()' shape: what revenue_days must add up to
+    over all days (a currency where nothing moved is left out)."""
     by: dict[str, dict] = {}
+
+    def row(currency: str) -> dict:
+        return by.setdefault(currency, {"currency": currency, **dict.fromkeys(revenue.FIGURES, 0)})
+
     for line in lines:
-        row = by.setdefault(line.currency, {"currency": line.currency, **dict.fromkeys(revenue.FIGURES, 0)})
-        row["charged"] += line.charged
-        row["refunded"] += line.refunded
-        row["service_fees"] += line.fee_kept
-        row["paid_out"] += paid.get(line.booking_id, 0)
+        row(line.currency)["charged"] += line.charged
+        row(line.currency)["refunded"] += line.refunded
+        row(line.currency)["service_fees"] += line.fee_kept
+    for currency, amount in db.session.execute(select(Payout.currency, func.sum(Payout.amount))
+                                               .where(Payout.status == "paid").group_by(Payout.currency)):
+        row(currency)["paid_out"] += int(amount)
     return [by[code] for code in sorted(by) if any(by[code][name] for name in revenue.FIGURES)]
 
 

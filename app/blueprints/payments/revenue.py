@@ -22,7 +22,7 @@ from datetime import date, datetime
 from sqlalchemy import case, delete, func, literal, select, union_all, update
 
 from ...extensions import db
-from ...models import Booking, Payment, PaymentRefund, Payout, RevenueDay
+from ...models import Booking, Payment, PaymentRefund, Payout, RevenueDay, utcnow
 from ...models.payment import CHARGED
 from ...upsert import upsert
 
@@ -88,10 +88,35 @@ def per_day(first: date, last: date) -> list[RevenueDay]:
                                    .order_by(RevenueDay.day, RevenueDay.currency)))
 
 
-def rebuild() -> int:
-    """Recompute every booking's fee kept and every day's row from the payments, refunds and payouts (in the
-    caller's transaction; the caller commits). Charges, refunds and payouts count on the day they went through,
-    fees on the day their booking settled (net of later refunds). Returns how many rows it wrote."""
+def rebuild(today: date | None = None) -> int:
+    """Recompute every booking's fee kept and every day's row from the payments, refunds and payouts, in the
+    caller's transaction (the caller commits). Charges, refunds and payouts count on the day they went through,
+    fees on the day their booking settled (net of later refunds). Returns how many rows it wrote.
+
+    Safe while money moves, in the order every writer locks: first every booking (the fee kept; a charge, refund
+    or settlement of a booking waits from here), then every day's row, today's of each currency made first, so a
+    payout paid meanwhile waits at its row. What committed before is read; what waits adds to the rebuilt rows once
+    this commits. (A currency's very first movement on a day with no row yet could still slip between.)"""
+    today = today or utcnow().date()
+    _recount_fees()
+    currencies = set(db.session.scalars(select(Payment.currency).distinct())) | set(
+        db.session.scalars(select(Payout.currency).distinct()))
+    if currencies:
+        db.session.execute(upsert(RevenueDay.__table__, [{"day": today, "currency": code, **dict.fromkeys(FIGURES, 0)}
+                                                         for code in sorted(currencies)], ("day", "currency"),
+                                  add=FIGURES))
+    had = {(row.day, row.currency) for row in db.session.scalars(select(RevenueDay).with_for_update())}
+    rows = _moved()
+    counted = {(row["day"], row["currency"]) for row in rows}
+    for day, currency in sorted(had - counted):
+        db.session.execute(delete(RevenueDay).where(RevenueDay.day == day, RevenueDay.currency == currency))
+    if rows:
+        db.session.execute(upsert(RevenueDay.__table__, rows, ("day", "currency"), replace=FIGURES))
+    return len(rows)
+
+
+def _recount_fees() -> None:
+    """Every booking's fee kept from its payments (and every booking's row lock, until the caller commits)."""
     taken = (select(func.coalesce(func.sum(case((Payment.status.in_(CHARGED), Payment.amount), else_=0)), 0))
              .where(Payment.booking_id == Booking.id).scalar_subquery())
     given_back = (select(func.coalesce(func.sum(Payment.refunded_amount), 0))
@@ -99,7 +124,11 @@ def rebuild() -> int:
     left = taken - given_back
     db.session.execute(update(Booking).values(fee_kept_amount=case(
         (Booking.status.not_in(SETTLED), 0), (Booking.service_fee_amount < left, Booking.service_fee_amount),
-        else_=left)).execution_options(synchronize_session=False))
+        else_=left), updated_at=Booking.updated_at).execution_options(synchronize_session=False))
+
+
+def _moved() -> list[dict]:
+    """The rows the payments, refunds, payouts and fees kept come to: [{"day", "currency", *FIGURES}]."""
     zero = literal(0)
 
     def on_day(*moments):
@@ -116,12 +145,8 @@ def rebuild() -> int:
         select(on_day(Payout.paid_at, Payout.updated_at), Payout.currency, zero, zero, zero, Payout.amount)
         .where(Payout.status == "paid"),
     ).subquery()
-    rows = [{"day": day if isinstance(day, date) else date.fromisoformat(str(day)[:10]), "currency": currency,
+    return [{"day": day if isinstance(day, date) else date.fromisoformat(str(day)[:10]), "currency": currency,
              **{name: int(amount) for name, amount in zip(FIGURES, amounts, strict=True)}}
             for day, currency, *amounts in db.session.execute(
                 select(moved.c.day, moved.c.currency, *(func.sum(moved.c[name]) for name in FIGURES))
                 .group_by(moved.c.day, moved.c.currency)).all()]
-    db.session.execute(delete(RevenueDay))
-    if rows:
-        db.session.execute(upsert(RevenueDay.__table__, rows, ("day", "currency"), add=FIGURES))
-    return len(rows)

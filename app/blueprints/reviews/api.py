@@ -36,8 +36,9 @@ def list_listing_reviews(listing_id: int):
 @api_bp.get("/reviews/<int:review_id>")
 @api_doc(summary="One review", response=schemas.ReviewSchema, errors=(404,))
 def get_review(review_id: int):
-    """A hidden review answers 404."""
-    return schemas.review_to_dict(services.get_review(review_id))
+    """A hidden review answers 404, and so does a review of a deleted listing, or of an unpublished one to anyone
+    but its host and admins."""
+    return schemas.review_to_dict(services.get_review(review_id, current_account()))
 
 
 @api_bp.post("/reviews/<int:review_id>/response")

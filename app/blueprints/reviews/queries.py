@@ -24,11 +24,17 @@ def window_closes_at(booking: Booking) -> datetime:
     return check_out_at(booking) + REVIEW_WINDOW
 
 
-def get_review(review_id: int) -> Review:
-    """A visible review; raises NotFoundError for a missing or hidden one."""
+def get_review(review_id: int, viewer: User | None = None) -> Review:
+    """A visible review of a listing `viewer` may see (listings.get_listing: an active one, or an unpublished one
+    to its host and admins); raises NotFoundError for a missing or hidden one, or one of a listing that is deleted
+    or, to anyone else, unpublished."""
     review = db.session.get(Review, review_id)
     if review is None or review.is_hidden:
         raise NotFoundError("Review not found.")
+    try:
+        listings.get_listing(review.listing_id, viewer)
+    except NotFoundError:
+        raise NotFoundError("Review not found.") from None
     return review
 
 

@@ -145,8 +145,9 @@ def create_review(*, author: User, booking_id: int, rating: int, comment: str = 
 def respond_to_review(review_id: int, host: User, body: str, now: datetime | None = None) -> Review:
     """The listing's host replies, once: the reply and the guest's notification (signals.review_responded) in
     one transaction; the review's row lock makes a second, simultaneous reply wait and then see the first.
-    Raises NotFoundError (no such or a hidden review), PermissionDenied, ValidationFailed, AlreadyResponded."""
-    review = get_review(review_id)
+    Raises NotFoundError (no such or a hidden review, or its listing deleted), PermissionDenied, ValidationFailed,
+    AlreadyResponded."""
+    review = get_review(review_id, host)
     if review.listing.host_id != host.id:
         raise PermissionDenied("Only the listing's host can reply to its reviews.")
     body = (body or "").strip()
