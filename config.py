@@ -109,8 +109,7 @@ class Config:
     # Extra audiences accepted in ID tokens posted by the mobile apps (their Android/iOS client ids); the web
     # client id (GOOGLE_CLIENT_ID) is always accepted.
     GOOGLE_MOBILE_CLIENT_IDS = tuple(
-        client_id.strip() for client_id in os.environ.get("GOOGLE_MOBILE_CLIENT_IDS", "").split(",") if client_id.strip()
-    )
+        name.strip() for name in os.environ.get("GOOGLE_MOBILE_CLIENT_IDS", "").split(",") if name.strip())
     OAUTH_FACEBOOK_AUTHORIZE_URL = os.environ.get(
         "OAUTH_FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com/v19.0/dialog/oauth")
     OAUTH_FACEBOOK_TOKEN_URL = os.environ.get(
