@@ -10,6 +10,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from app.blueprints.auth import oauth_providers
 from app.extensions import db
 from app.models import OAuthIdentity, User
 
@@ -18,6 +19,12 @@ from ..support.oidc_provider import CLIENT_ID, DEFAULT_PERSON, MOBILE_CLIENT_ID,
 from .test_api import assert_error
 
 URL = "/api/v1/auth/oauth/google"
+
+
+@pytest.fixture(autouse=True)
+def _refetch_at_once(monkeypatch):
+    """The tests rotate keys within a second; the pause between refetches is tested on its own."""
+    monkeypatch.setattr(oauth_providers, "REFETCH_MIN_SECONDS", 0)
 
 
 @pytest.fixture
@@ -44,9 +51,9 @@ def test_google_first_sign_in_creates_a_guest_with_working_tokens(client, oidc_p
     assert identities() == [(body["user"]["id"], "google", DEFAULT_PERSON["sub"])]
     assert client.post("/api/v1/token/refresh",
                        headers={"Authorization": f"Bearer {body['refresh_token']}"}).status_code == 200
-    # No password was set, so the address alone opens nothing.
-    assert client.post("/api/v1/login", json={"email": DEFAULT_PERSON["email"], "password": ""}).status_code in (
-        401, 422)
+    # No password was set, so no password opens the account.
+    assert_error(client.post("/api/v1/login", json={"email": DEFAULT_PERSON["email"], "password": "a-long-password"}),
+                 401, "invalid_credentials")
 
 
 def test_google_returning_person_is_found_by_subject_not_by_email_or_name(client, oidc_provider):
@@ -149,6 +156,18 @@ def test_google_rotated_key_is_accepted_after_one_refetch(client, oidc_provider)
     assert_error(sign_in(client, old_token), 401, "invalid_credentials")
 
 
+def test_google_unknown_key_ids_refetch_the_keys_at_most_once_per_pause(client, oidc_provider, monkeypatch):
+    monkeypatch.setattr(oauth_providers, "REFETCH_MIN_SECONDS", 300)
+    assert sign_in(client, oidc_provider.id_token()).status_code == 201
+    for _ in range(3):
+        assert_error(sign_in(client, oidc_provider.id_token(signed_by="unknown")), 401, "invalid_credentials")
+    assert oidc_provider.hits("/jwks") == 1  # the keys fetched a moment ago are the keys
+    monkeypatch.setattr(oauth_providers, "REFETCH_MIN_SECONDS", 0)
+    oidc_provider.rotate()
+    assert sign_in(client, oidc_provider.id_token()).status_code == 200
+    assert oidc_provider.hits("/jwks") == 2
+
+
 @pytest.mark.parametrize("body", [{}, {"id_token": ""}, {"id_token": 42}, {"access_token": "x"}])
 def test_google_bad_body_is_422(client, body):
     assert_error(client.post(URL, json=body), 422, "validation_error")
@@ -181,6 +200,5 @@ def test_google_sign_in_is_in_the_openapi_document(client):
     assert "post" in paths["/api/v1/auth/oauth/google"] and "post" in paths["/api/v1/auth/oauth/facebook"]
 
 
-def test_google_web_client_audience_is_the_default(client, oidc_provider):
-    assert oidc_provider.id_token()  # minted for CLIENT_ID
+def test_google_audience_list_holding_the_web_client_is_accepted(client, oidc_provider):
     assert sign_in(client, oidc_provider.id_token(audience=[CLIENT_ID, "other.example"])).status_code == 201

@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 PROVIDERS = {"google": "Google", "facebook": "Facebook"}  # name in URLs and rows -> name people know
 TIMEOUT = (3.05, 10)  # seconds to connect, to read: a provider that hangs must not hold a worker for long
 CACHE_SECONDS = 3600  # discovery documents and key sets; an unknown key id refetches the key set at once
+# ... but not twice within this many seconds: tokens with made-up key ids must not turn into a stream of requests to
+# Google. Google publishes a key before it signs with it, so a refetch this recent already holds a new key.
+REFETCH_MIN_SECONDS = 5
 CLOCK_SKEW_SECONDS = 60  # exp and iat are checked with this much leeway between Google's clock and ours
 GOOGLE_BARE_ISSUER = "accounts.google.com"  # Google signs some ID tokens with its issuer without the scheme
 
@@ -103,7 +106,8 @@ class _Cache:
     def get(self, url: str, fetch, *, refresh: bool = False):
         with self._lock:
             hit = self._items.get(url)
-        if hit and not refresh and time.monotonic() - hit[0] < CACHE_SECONDS:
+        age = time.monotonic() - hit[0] if hit else None
+        if age is not None and age < (REFETCH_MIN_SECONDS if refresh else CACHE_SECONDS):
             return hit[1]
         value = fetch()
         with self._lock:
