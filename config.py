@@ -106,6 +106,15 @@ class Config:
     OAUTH_GOOGLE_METADATA_URL = os.environ.get(
         "OAUTH_GOOGLE_METADATA_URL", "https://accounts.google.com/.well-known/openid-configuration"
     )
+    # Extra audiences accepted in ID tokens posted by the mobile apps (their Android/iOS client ids); the web
+    # client id (GOOGLE_CLIENT_ID) is always accepted.
+    GOOGLE_MOBILE_CLIENT_IDS = tuple(
+        name.strip() for name in os.environ.get("GOOGLE_MOBILE_CLIENT_IDS", "").split(",") if name.strip())
+    OAUTH_FACEBOOK_AUTHORIZE_URL = os.environ.get(
+        "OAUTH_FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com/v19.0/dialog/oauth")
+    OAUTH_FACEBOOK_TOKEN_URL = os.environ.get(
+        "OAUTH_FACEBOOK_TOKEN_URL", "https://graph.facebook.com/v19.0/oauth/access_token")
+    OAUTH_FACEBOOK_API_BASE = os.environ.get("OAUTH_FACEBOOK_API_BASE", "https://graph.facebook.com/v19.0/")
 
     # How many proxies (load balancers) stand in front of the app; their X-Forwarded-* headers are then trusted,
     # so rate limits and logs see the client's address, not the balancer's.

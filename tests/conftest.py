@@ -26,7 +26,9 @@ from app.models.listing import DEFAULT_AMENITIES  # noqa: E402
 from config import TestingConfig  # noqa: E402
 
 from .support.cleanup import empty_tables  # noqa: E402
+from .support.facebook_stub import facebook_stub_fixture  # noqa: E402, F401 (registers the facebook_stub fixture)
 from .support.factories import DEFAULT_PASSWORD  # noqa: E402
+from .support.oidc_provider import oidc_provider_fixture  # noqa: E402, F401 (registers the oidc_provider fixture)
 from .support.pages import submit  # noqa: E402
 from .support.paypal_stub import paypal_stub_fixture  # noqa: E402, F401 (registers the paypal_stub fixture)
 from .support.stripe_stub import stripe_stub_fixture  # noqa: E402, F401 (registers the stripe_stub fixture)

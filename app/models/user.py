@@ -1,11 +1,11 @@
-"""The users aggregate: accounts, refresh-token families and the token blocklist."""
+"""The users aggregate: accounts, their linked sign-in identities, refresh-token families and the token blocklist."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.mysql import DATETIME, VARCHAR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -53,6 +53,8 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     refresh_tokens: Mapped[list[RefreshToken]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                               passive_deletes=True)
+    oauth_identities: Mapped[list[OAuthIdentity]] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                                 passive_deletes=True)
 
     @property
     def is_admin(self) -> bool:
@@ -101,3 +103,25 @@ class RevokedToken(db.Model):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+
+
+class OAuthIdentity(db.Model):
+    """A sign-in identity at an outside provider (Google, Facebook) linked to a user.
+
+    A returning person is found by (provider, subject) alone, the provider's stable id for them; the email is what
+    the provider said when the identity was linked, kept for the profile page, never used to find the person.
+    """
+
+    __tablename__ = "oauth_identities"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    provider: Mapped[str] = mapped_column(String(20), nullable=False)
+    # Compared exactly: a subject is an opaque, case-sensitive id ("sub" in OpenID Connect, Facebook's user id).
+    subject: Mapped[str] = mapped_column(
+        String(255).with_variant(VARCHAR(255, collation="utf8mb4_bin"), "mysql", "mariadb"), nullable=False)
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    user: Mapped[User] = relationship(back_populates="oauth_identities")

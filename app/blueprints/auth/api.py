@@ -1,4 +1,4 @@
-"""JSON API for accounts: /api/v1/register, login, token refresh, logout, profile."""
+"""JSON API for accounts: /api/v1/register, login, sign-in with Google and Facebook, token refresh, logout, profile."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from flask_jwt_extended import get_current_user
 from ...authz import login_required, roles_required, token_payload
 from ...openapi import api_doc
 from ...validation import load_json
-from . import api_bp, schemas, services
-from .throttle import auth_rate_limit, login_throttle
+from . import api_bp, oauth_accounts, oauth_providers, schemas, services
+from .throttle import auth_rate_limit, login_throttle, oauth_throttle
 
 
 @api_bp.post("/register")
@@ -32,6 +32,33 @@ def login():
     data = load_json(schemas.LoginSchema())
     user = services.authenticate(email=data["email"], password=data["password"])
     return {"user": schemas.dump_user(user), **services.start_session(user)}
+
+
+def _provider_session(identity: oauth_providers.ProviderIdentity) -> tuple[dict, int]:
+    user, created = oauth_accounts.sign_in_with_identity(identity)
+    return {"user": schemas.dump_user(user), **services.start_session(user)}, 201 if created else 200
+
+
+@api_bp.post("/auth/oauth/google")
+@oauth_throttle
+@api_doc(summary="Sign in with a Google ID token from the mobile SDK", body=schemas.GoogleSignInSchema,
+         response=schemas.AuthResponseSchema, errors=(401, 403, 404, 409, 422, 429, 503))
+def sign_in_with_google():
+    """The token's signature, issuer, audience, expiry and issue time are checked; 201 when the account is new."""
+    oauth_providers.ensure_configured("google")
+    data = load_json(schemas.GoogleSignInSchema())
+    return _provider_session(oauth_providers.verify_google_id_token(data["id_token"]))
+
+
+@api_bp.post("/auth/oauth/facebook")
+@oauth_throttle
+@api_doc(summary="Sign in with a Facebook user access token", body=schemas.FacebookSignInSchema,
+         response=schemas.AuthResponseSchema, errors=(401, 403, 404, 409, 422, 429, 503))
+def sign_in_with_facebook():
+    """The token must be a valid user token of this app (Graph API token debugging); 201 when the account is new."""
+    oauth_providers.ensure_configured("facebook")
+    data = load_json(schemas.FacebookSignInSchema())
+    return _provider_session(oauth_providers.verify_facebook_token(data["access_token"]))
 
 
 @api_bp.post("/token/refresh")

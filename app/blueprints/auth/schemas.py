@@ -13,6 +13,7 @@ from ...schemas import ImageUrl, Text, Timestamp
 from .preferences import email_preferences
 from .services import BIO_MAX, EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PHONE_MAX, PHONE_PATTERN
 
+OAUTH_TOKEN_MAX = 8192  # longer than any Google ID token or Facebook access token
 _EMAIL = fields.String(required=True, validate=validate.Length(min=3, max=EMAIL_MAX))
 
 
@@ -132,3 +133,13 @@ def dump_user(user: User) -> dict:
 def dump_profile(user: User) -> dict:
     """The caller's own User with their notification preferences."""
     return ProfileSchema().dump(user)
+
+
+class GoogleSignInSchema(Schema):
+    id_token = fields.String(required=True, validate=validate.Length(min=1, max=OAUTH_TOKEN_MAX),
+                             metadata={"description": "the ID token from Google's mobile sign-in SDK"})
+
+
+class FacebookSignInSchema(Schema):
+    access_token = fields.String(required=True, validate=validate.Length(min=1, max=OAUTH_TOKEN_MAX),
+                                 metadata={"description": "the user access token from Facebook Login"})
