@@ -25,6 +25,7 @@ NOTIFICATION_LABELS: dict[str, tuple[str, str]] = {
     "payout_failed": ("A payout to me could not be sent", "failed payouts"),
     "review_received": ("A guest reviews one of my places", "new reviews"),
     "review_response": ("A host replies to my review", "replies to your reviews"),
+    "listing_unpublished": ("Abode takes one of my places down", "listings taken down"),
 }
 NOTIFICATION_TYPES = tuple(NOTIFICATION_LABELS)
 OUTBOX_STATUSES = ("pending", "sent", "failed")

@@ -14,7 +14,7 @@ from app.blueprints.listings import services
 from app.blueprints.reviews import services as reviews
 from app.errors import Conflict, PermissionDenied
 from app.extensions import db
-from app.models import AuditEntry, Booking, Listing, ListingPlace
+from app.models import AuditEntry, Booking, Listing, ListingPlace, OutboxEmail
 
 from ..support.factories import make_listing, make_user
 from ..support.pages import submit, text_of
@@ -77,10 +77,19 @@ def test_only_an_admin_unpublishes_and_a_deleted_listing_cannot_be(admin, host, 
     assert db.session.get(Listing, listing.id).status == "deleted" and audit_rows() == []
 
 
-def test_unpublishing_twice_changes_and_audits_once(admin, listing):
+def test_unpublishing_twice_changes_and_audits_once_and_tells_the_host_once(client, auth_headers, admin, host,
+                                                                             listing):
     services.unpublish_listing(listing, actor=admin)
     services.unpublish_listing(listing, actor=admin)
     assert [row[1] for row in audit_rows()] == ["listing.unpublish"]
+    told = client.get("/api/v1/notifications", headers=auth_headers(host)).get_json()["items"]
+    assert [(item["type"], item["title"]) for item in told] == [("listing_unpublished",
+                                                                  "Abode has taken Canal loft down")]
+    [email] = db.session.scalars(select(OutboxEmail)).all()
+    assert email.to_address == host.email
+    services.restore_listing(listing, actor=admin)
+    services.delete_listing(listing, actor=host)
+    assert len(client.get("/api/v1/notifications", headers=auth_headers(host)).get_json()["items"]) == 1
 
 
 def test_the_api_answers_404_to_all_but_its_host_and_admins(client, auth_headers, admin, host, listing):

@@ -257,8 +257,8 @@ def test_every_notification_type_has_an_email_with_its_title_and_the_page_it_is_
             "payout_id": 6, "review_id": 8, "rating": 4, "author_name": "Gus"}
     notes = [notify(user, type_, data) for type_ in NOTIFICATION_TYPES]
     db.session.commit()
-    assert deliver_due().sent == len(NOTIFICATION_TYPES) == 11
-    for note, email in zip(notes, smtp_server.wait_for(11), strict=True):
+    assert deliver_due().sent == len(NOTIFICATION_TYPES) == 12
+    for note, email in zip(notes, smtp_server.wait_for(12), strict=True):
         link = SITE + note.data["url"]
         assert email.message["Subject"] == note.title and email.rcpt_tos == [user.email]
         assert f'href="{link}"' in email.part("html") and link in email.part("plain"), note.type
@@ -267,6 +267,7 @@ def test_every_notification_type_has_an_email_with_its_title_and_the_page_it_is_
     by_type = {note.type: email for note, email in zip(notes, smtp_server.emails, strict=True)}
     assert "€125.50" in by_type["payout_paid"].part("plain") and "4/5" in by_type["review_received"].part("plain")
     assert "Refund" in by_type["booking_canceled"].part("plain")
+    assert "cannot be booked until Abode restores it" in by_type["listing_unpublished"].part("plain")
 
 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("mysql"),

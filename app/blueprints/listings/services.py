@@ -253,5 +253,7 @@ def _set_status(listing: Listing, status: str, actor: User) -> None:
         if before[1] != listing.deleted_at:
             changes["deleted_at"] = (before[1], listing.deleted_at)
         audit.record(actor, AUDIT_ACTIONS[status], "listing", listing.id, changes)
+    if status == "unpublished":
+        signals.listing_unpublished.send(listing)  # the host is told, in this transaction
     db.session.commit()
     search_cache.bump()

@@ -1,16 +1,18 @@
-"""Who is told what, and when: notifications' answers to what bookings, payments and reviews announce.
+"""Who is told what, and when: notifications' answers to what listings, bookings, payments and reviews announce.
 
-Each type comes from exactly one signal, sent by the one function that makes the change (the booking status
-machine, payments' charge and payout recording, the review service), inside its transaction; these receivers add
+Each type comes from exactly one signal, sent by the one function that makes the change (an admin's take-down of a
+listing, the booking status machine, payments' charge and payout recording, the review service), inside its
+transaction; these receivers add
 the notifications to that same transaction (services.notify), so a change that rolls back tells nobody.
 """
 
 from __future__ import annotations
 
 from ...extensions import db
-from ...models import Booking, Payment, Payout, Review, User
+from ...models import Booking, Listing, Payment, Payout, Review, User
 from ...money import money
 from ..bookings import signals as booking_signals
+from ..listings import signals as listing_signals
 from ..payments import signals as payment_signals
 from ..reviews import signals as review_signals
 from .services import notify
@@ -99,3 +101,8 @@ def _review_created(review: Review, **_kw) -> None:
 @review_signals.review_responded.connect
 def _review_responded(review: Review, **_kw) -> None:
     notify(review.author, "review_response", _review_data(review, "guest"))
+
+
+@listing_signals.listing_unpublished.connect
+def _listing_unpublished(listing: Listing, **_kw) -> None:
+    notify(listing.host, "listing_unpublished", {"listing_id": listing.id, "listing_title": listing.title})

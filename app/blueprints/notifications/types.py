@@ -101,6 +101,12 @@ def _review_response(data: dict, locale: str) -> tuple[str, str]:
             "See the reply under your review on the listing's page.")
 
 
+def _listing_unpublished(data: dict, locale: str) -> tuple[str, str]:
+    return (f"Abode has taken {data['listing_title']} down",
+            "It is out of search and cannot be booked until Abode restores it; bookings already made stand. "
+            "Reply to this email to ask why.")
+
+
 # type -> (what it says, the endpoint of the page it is about and the data keys that page's URL needs, #fragment)
 TYPES: dict[str, tuple[Callable[[dict, str], tuple[str, str]], str, tuple[str, ...], str]] = {
     "booking_requested": (_requested, "bookings.detail", ("booking_id",), ""),
@@ -114,6 +120,7 @@ TYPES: dict[str, tuple[Callable[[dict, str], tuple[str, str]], str, tuple[str, .
     "payout_failed": (_payout_failed, "payments.payouts", (), ""),
     "review_received": (_review_received, "reviews.host_index", (), ""),
     "review_response": (_review_response, "listings.detail", ("listing_id",), "#reviews"),
+    "listing_unpublished": (_listing_unpublished, "listings.detail", ("listing_id",), ""),
 }
 
 
