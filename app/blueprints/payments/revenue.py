@@ -30,6 +30,15 @@ FIGURES = ("charged", "refunded", "service_fees", "paid_out")
 SETTLED = ("completed", "canceled")  # a booking's service fee is kept, or not, once it is one of these
 
 
+def _taken_and_given_back(booking_id):
+    """What the payments of booking `booking_id` (a number, or Booking.id in a correlated query) took, and what
+    went back of it: two scalar subqueries."""
+    of_booking = Payment.booking_id == booking_id
+    return (select(func.coalesce(func.sum(case((Payment.status.in_(CHARGED), Payment.amount), else_=0)), 0))
+            .where(of_booking).scalar_subquery(),
+            select(func.coalesce(func.sum(Payment.refunded_amount), 0)).where(of_booking).scalar_subquery())
+
+
 def fee_kept(booking: Booking, charged: int, refunded: int) -> int:
     """The ledger's service fee Abode keeps of a booking that took `charged` and gave back `refunded`: nothing
     before it settles, then the fee, or what is left of the money when less."""
@@ -60,9 +69,7 @@ def settle_fee(booking: Booking, when: datetime) -> None:
     """In a transaction holding the booking's lock, after its status, charges or refunds changed: count the change
     in the service fee kept (nothing when it did not change)."""
     db.session.flush()
-    taken, given_back = db.session.execute(
-        select(func.coalesce(func.sum(case((Payment.status.in_(CHARGED), Payment.amount), else_=0)), 0),
-               func.coalesce(func.sum(Payment.refunded_amount), 0)).where(Payment.booking_id == booking.id)).one()
+    taken, given_back = db.session.execute(select(*_taken_and_given_back(booking.id))).one()
     kept = fee_kept(booking, int(taken), int(given_back))
     if kept != booking.fee_kept_amount:
         _add(when, booking.currency, service_fees=kept - booking.fee_kept_amount)
@@ -117,11 +124,8 @@ def rebuild(today: date | None = None) -> int:
 
 def _recount_fees() -> None:
     """Every booking's fee kept from its payments (and every booking's row lock, until the caller commits)."""
-    taken = (select(func.coalesce(func.sum(case((Payment.status.in_(CHARGED), Payment.amount), else_=0)), 0))
-             .where(Payment.booking_id == Booking.id).scalar_subquery())
-    given_back = (select(func.coalesce(func.sum(Payment.refunded_amount), 0))
-                  .where(Payment.booking_id == Booking.id).scalar_subquery())
-    left = taken - given_back
+    taken, given_back = _taken_and_given_back(Booking.id)
+    left = taken - given_back  # fee_kept() in SQL, for every booking in one statement
     db.session.execute(update(Booking).values(fee_kept_amount=case(
         (Booking.status.not_in(SETTLED), 0), (Booking.service_fee_amount < left, Booking.service_fee_amount),
         else_=left), updated_at=Booking.updated_at).execution_options(synchronize_session=False))
