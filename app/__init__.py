@@ -83,6 +83,7 @@ def register_extensions(app: Flask) -> None:
     """Bind every extension to the app."""
     from . import models  # noqa: F401  (every table must be known before migrations or create_all)
     from .blueprints.auth.identity import init_identity
+    from .blueprints.auth.oauth_web import init_oauth
     from .crypto import render_migration_type
     from .redis_client import init_redis
     from .tasks import celery_init_app
@@ -98,6 +99,7 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     init_redis(app)
     init_identity(app)
+    init_oauth(app)
     celery_init_app(app)
 
 

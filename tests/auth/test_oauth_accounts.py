@@ -14,7 +14,7 @@ from app.models import OAuthIdentity, User
 from ..support.factories import make_user
 from ..support.threads import Pause, in_thread
 
-ADA = ProviderIdentity("google", "sub-ada", "Ada@Gmail.example", True, "Ada Lovelace", "https://lh3.example/a.jpg")
+ADA = ProviderIdentity("google", "sub-ada", "Ada@Gmail.example", True, "Ada Lovelace")
 
 
 @pytest.fixture

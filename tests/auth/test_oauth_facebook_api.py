@@ -36,8 +36,11 @@ def test_facebook_first_sign_in_creates_a_guest(client, facebook_stub):
     assert (row.user_id, row.provider, row.subject) == (user["id"], "facebook", DEFAULT_PERSON["id"])
     # The app asked Graph with its app token, and read `me` with an appsecret_proof the stub checked.
     paths = [path for path, _params in facebook_stub.requests]
-    assert paths == ["/debug_token", "/me"]
+    assert paths == ["/debug_token", "/me", f"/pictures/{DEFAULT_PERSON['id']}.jpg"]
     assert facebook_stub.requests[1][1]["appsecret_proof"]
+    # The profile picture Facebook gave became the account's photo, stored like an upload.
+    assert user["avatar_url"] is not None
+    assert client.get(user["avatar_url"]).status_code == 200
 
 
 def test_facebook_returning_person_is_found_by_id(client, facebook_stub):

@@ -145,6 +145,7 @@ def test_home_page_has_search_bar_and_signup(client):
 @pytest.mark.parametrize("target, expected", [
     ("/trips?tab=past", "/trips?tab=past"), ("", "/"), (None, "/"), ("//evil.example/x", "/"),
     ("https://evil.example/", "/"), ("javascript:alert(1)", "/"), ("trips", "/"),
+    ("/\\evil.example/x", "/"), ("/\t/evil.example", "/"), ("/\n/evil.example", "/"),
 ])
 def test_safe_next_keeps_only_paths_on_this_site(target, expected):
     from app.navigation import safe_next

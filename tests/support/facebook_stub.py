@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.wrappers import Request, Response
 
+from .images import make_png
 from .local_server import live_server
 
 APP_ID = "1234567890123456"
@@ -81,6 +82,8 @@ class FacebookStub:
         params = {**request.args.to_dict(), **request.form.to_dict()}
         with self._lock:
             self.requests.append((request.path, params))
+        if request.path.startswith("/pictures/"):
+            return Response(make_png(80, 80), mimetype="image/png")
         handler = {"/dialog/oauth": self._dialog, "/oauth/access_token": self._access_token, "/me": self._me,
                    "/debug_token": self._debug_token}.get(request.path)
         if handler is None:

@@ -3,9 +3,11 @@ authorization endpoint (state, nonce, PKCE S256), the token endpoint (client cre
 code), userinfo; ID tokens are RS256 JWTs signed with joserfc.
 
 Its issuer is its exact base URL. Levers: `person` is who signs in at /authorize next; `deny_next` makes the next
-authorization answer access_denied; `rotate()` publishes a new signing key and drops the old one; `id_token(...)`
-mints a token for mobile tests (chosen claims, signed by the current key, by a key the provider never published,
-or forged: the current key's id over another key's signature).
+authorization answer access_denied; `token_claims` overrides claims of the ID tokens the token endpoint issues (a
+wrong nonce, audience or issuer); `token_down` makes the token endpoint answer 503 without JSON; `rotate()`
+publishes a new signing key and drops the old one; `id_token(...)` mints a token for mobile tests (chosen claims,
+signed by the current key, by a key the provider never published, or forged: the current key's id over another
+key's signature). `picture_url(name)` is a PNG it serves, for the `picture` claim.
 """
 
 from __future__ import annotations
@@ -26,17 +28,19 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .images import make_png
 from .local_server import live_server
 
 CLIENT_ID = "abode-web.apps.example-oidc.test"
 CLIENT_SECRET = "oidc-test-secret"
 MOBILE_CLIENT_ID = "abode-ios.apps.example-oidc.test"
 DEFAULT_PERSON = {"sub": "110169484474386276334", "email": "ada@gmail.example", "email_verified": True,
-                  "name": "Ada Lovelace", "picture": "https://lh3.example/ada.jpg"}
+                  "name": "Ada Lovelace"}
 
 URLS = Map([Rule(path, methods=methods, endpoint=endpoint) for path, methods, endpoint in (
     ("/.well-known/openid-configuration", ["GET"], "discovery"), ("/jwks", ["GET"], "jwks"),
-    ("/authorize", ["GET"], "authorize"), ("/token", ["POST"], "token"), ("/userinfo", ["GET", "POST"], "userinfo"))])
+    ("/authorize", ["GET"], "authorize"), ("/token", ["POST"], "token"), ("/userinfo", ["GET", "POST"], "userinfo"),
+    ("/pictures/<name>", ["GET"], "picture"))])
 
 
 def new_key() -> RSAKey:
@@ -60,6 +64,8 @@ class OIDCProvider:
         self.keys = [new_key()]  # the last one signs; all are published
         self.person = dict(DEFAULT_PERSON)
         self.deny_next = False
+        self.token_claims: dict = {}
+        self.token_down = False
         self.codes: dict[str, dict] = {}
         self.access_tokens: dict[str, dict] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
@@ -69,6 +75,9 @@ class OIDCProvider:
         """App settings that point Google sign-in here."""
         return {"GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_CLIENT_SECRET": CLIENT_SECRET,
                 "OAUTH_GOOGLE_METADATA_URL": f"{self.url}/.well-known/openid-configuration", **extra}
+
+    def picture_url(self, name: str = "person") -> str:
+        return f"{self.url}/pictures/{name}.png"
 
     def hits(self, path: str) -> int:
         return sum(1 for _method, seen in self.requests if seen == path)
@@ -106,6 +115,8 @@ class OIDCProvider:
             self.requests.append((request.method, request.path))
         try:
             endpoint, _args = URLS.bind_to_environ(request.environ).match()
+            if endpoint == "picture":
+                return Response(make_png(96, 96), mimetype="image/png")
         except HTTPException as exc:
             return json_response({"error": "not_found"}, exc.code or 404)
         return getattr(self, f"_{endpoint}")(request)
@@ -155,6 +166,8 @@ class OIDCProvider:
         return client_id if client_id in self.clients and self.clients[client_id] == secret else None
 
     def _token(self, request: Request) -> Response:
+        if self.token_down:
+            return Response("<html>Service Unavailable</html>", 503, mimetype="text/html")
         client_id = self._client(request)
         if client_id is None:
             return json_response({"error": "invalid_client"}, 401, headers={"WWW-Authenticate": "Basic"})
@@ -171,7 +184,7 @@ class OIDCProvider:
             self.access_tokens[access_token] = grant["person"]
         saved, self.person = self.person, grant["person"]
         try:
-            id_token = self.id_token(audience=client_id, nonce=grant["nonce"])
+            id_token = self.id_token(**{"audience": client_id, "nonce": grant["nonce"], **self.token_claims})
         finally:
             self.person = saved
         return json_response({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600,

@@ -61,6 +61,55 @@ def sign_in_with_facebook():
     return _provider_session(oauth_providers.verify_facebook_token(data["access_token"]))
 
 
+def _linked(identity: oauth_providers.ProviderIdentity) -> tuple[dict, int]:
+    row, created = oauth_accounts.link_identity(get_current_user(), identity)
+    return schemas.IdentitySchema().dump(row), 201 if created else 200
+
+
+@api_bp.get("/profile/identities")
+@login_required
+@api_doc(summary="The provider accounts linked to the caller's", response=schemas.IdentitySchema(many=True),
+         errors=(403,))
+def list_identities():
+    """Google and Facebook accounts that sign in to this account, oldest link first."""
+    return schemas.IdentitySchema(many=True).dump(oauth_accounts.identities_of(get_current_user()))
+
+
+@api_bp.post("/profile/identities/google")
+@login_required
+@oauth_throttle
+@api_doc(summary="Link a Google account (an ID token from the mobile SDK) to the caller's",
+         body=schemas.GoogleSignInSchema, response=schemas.IdentitySchema, status=201,
+         errors=(401, 403, 404, 409, 422, 429, 503))
+def link_google():
+    """The token is checked as for sign-in; its email need not be the account's. 200 when it was linked already;
+    409 `identity_taken` when it opens another Abode account, or another Google account is linked here."""
+    oauth_providers.ensure_configured("google")
+    data = load_json(schemas.GoogleSignInSchema())
+    return _linked(oauth_providers.verify_google_id_token(data["id_token"]))
+
+
+@api_bp.post("/profile/identities/facebook")
+@login_required
+@oauth_throttle
+@api_doc(summary="Link a Facebook account (a user access token) to the caller's", body=schemas.FacebookSignInSchema,
+         response=schemas.IdentitySchema, status=201, errors=(401, 403, 404, 409, 422, 429, 503))
+def link_facebook():
+    """As for Google: 200 when linked already, 409 `identity_taken` when it belongs elsewhere."""
+    oauth_providers.ensure_configured("facebook")
+    data = load_json(schemas.FacebookSignInSchema())
+    return _linked(oauth_providers.verify_facebook_token(data["access_token"]))
+
+
+@api_bp.delete("/profile/identities/<provider>")
+@login_required
+@api_doc(summary="Unlink a provider account", status=204, errors=(403, 404, 409))
+def unlink_identity(provider: str):
+    """409 `last_sign_in_method` when it is the account's only way to sign in (no password, no other provider)."""
+    oauth_accounts.unlink_identity(get_current_user(), provider)
+    return "", 204
+
+
 @api_bp.post("/token/refresh")
 @auth_rate_limit
 @roles_required(refresh=True)

@@ -3,26 +3,32 @@
 A returning person is found by (provider, subject) only, never by name or email. A new person becomes a guest. An
 existing password account with the same email is linked only when the provider vouches for the email; otherwise
 the person signs in with the password and links the provider from the profile. A suspended account is refused as
-a password login is.
+a password login is. A new account takes the provider's name and picture (stored as an uploaded photo would be).
+
+From the profile a signed-in person links more providers and unlinks them, but never the last way to sign in.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 
+import requests
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ...errors import Conflict, DomainError
+from ...errors import Conflict, DomainError, NotFoundError
 from ...extensions import db
+from ...locking import locked
 from ...models import OAuthIdentity, User, utcnow
 from .oauth_providers import PROVIDERS, ProviderIdentity
-from .services import NAME_MAX, ensure_active, find_user_by_email, normalise_email
+from .services import NAME_MAX, ensure_active, find_user_by_email, normalise_email, update_profile
 
 logger = logging.getLogger(__name__)
 
 ATTEMPTS = 2  # a first sign-in that lost a race to a concurrent one is run once more, and then finds its winner
+PICTURE_TIMEOUT = (2, 5)  # seconds to connect, to read the provider's picture: sign-up does not wait longer for it
 
 
 class LinkRequired(Conflict):
@@ -44,6 +50,18 @@ class EmailRequired(DomainError):
     def __init__(self, provider: str) -> None:
         super().__init__(f"{PROVIDERS[provider]} did not share an email address. Allow Abode to see it, or sign "
                          "up with an email and a password.")
+
+
+class AlreadyLinked(Conflict):
+    """409 identity_taken: this provider account belongs to another Abode account, or the user has another one."""
+
+    code = "identity_taken"
+
+
+class LastSignInMethod(Conflict):
+    """409 last_sign_in_method: unlinking would leave the account with no way to sign in."""
+
+    code = "last_sign_in_method"
 
 
 def linked_user(provider: str, subject: str) -> User | None:
@@ -83,6 +101,8 @@ def _sign_in(identity: ProviderIdentity) -> tuple[User, bool]:
     user.last_login_at = utcnow()
     db.session.commit()
     logger.info("user %s signed in with %s%s", user.id, identity.provider, " (new account)" if created else "")
+    if created and identity.picture:
+        import_picture(user, identity.picture)
     return user, created
 
 
@@ -99,7 +119,6 @@ def _first_sign_in(identity: ProviderIdentity) -> tuple[User, bool]:
     elif email is None:
         raise EmailRequired(identity.provider)
     else:
-        # The provider's picture is not kept: avatars are images in our storage (avatar_key), not outside URLs.
         name = identity.name.strip()[:NAME_MAX] or email.split("@", 1)[0][:NAME_MAX]
         user = User(email=email, name=name, role="guest", password_hash=None,
                     preferred_currency=current_app.config["DEFAULT_CURRENCY"])
@@ -117,3 +136,82 @@ def _usable_email(email: str | None) -> str | None:
         return normalise_email(email)
     except DomainError:
         return None
+
+
+def identities_of(user: User) -> list[OAuthIdentity]:
+    """The user's linked provider accounts, oldest first."""
+    return list(db.session.scalars(select(OAuthIdentity).where(OAuthIdentity.user_id == user.id)
+                                   .order_by(OAuthIdentity.created_at, OAuthIdentity.id)))
+
+
+def link_identity(user: User, identity: ProviderIdentity) -> tuple[OAuthIdentity, bool]:
+    """Link a provider account to the signed-in `user` (who proved it by signing in there just now).
+
+    The email need not match the account's: the person is signed in to both. Raises AlreadyLinked (409
+    identity_taken) when that provider account opens another Abode account, or `user` already has a different
+    account at that provider (unlink it first). Linking the same one again changes nothing. Returns (the link,
+    whether it is new).
+    """
+    try:
+        locked(User, user.id)  # one link or unlink of this user at a time
+        owner = linked_user(identity.provider, identity.subject)
+        label = PROVIDERS[identity.provider]
+        if owner is not None and owner.id != user.id:
+            raise AlreadyLinked(f"This {label} account signs in to another Abode account. Sign in there and unlink "
+                                "it first.")
+        current = db.session.scalar(select(OAuthIdentity).where(OAuthIdentity.user_id == user.id,
+                                                                 OAuthIdentity.provider == identity.provider))
+        if current is not None and current.subject != identity.subject:
+            raise AlreadyLinked(f"Another {label} account is linked to yours. Unlink it first.")
+        created = current is None
+        if created:
+            current = OAuthIdentity(user_id=user.id, provider=identity.provider, subject=identity.subject,
+                                    email=_usable_email(identity.email))
+            db.session.add(current)
+            logger.info("user %s linked %s", user.id, identity.provider)
+        db.session.commit()
+    except IntegrityError:  # the same provider account linked to someone else a moment ago
+        db.session.rollback()
+        raise AlreadyLinked(f"This {PROVIDERS[identity.provider]} account signs in to another Abode account.") \
+            from None
+    except Exception:
+        db.session.rollback()
+        raise
+    return current, created
+
+
+def unlink_identity(user: User, provider: str) -> None:
+    """Unlink `user`'s account at `provider`. Raises NotFoundError when none is linked, LastSignInMethod (409) when
+    it is the account's only way in (no password, no other provider)."""
+    try:
+        locked(User, user.id)  # two unlinks at once must not each leave the other as the last way in
+        row = db.session.scalar(select(OAuthIdentity).where(OAuthIdentity.user_id == user.id,
+                                                             OAuthIdentity.provider == provider))
+        if row is None:
+            raise NotFoundError(f"No {PROVIDERS.get(provider, provider)} account is linked to yours.")
+        others = db.session.scalar(select(func.count()).select_from(OAuthIdentity).where(
+            OAuthIdentity.user_id == user.id, OAuthIdentity.id != row.id))
+        if not user.password_hash and not others:
+            raise LastSignInMethod(f"{PROVIDERS[provider]} is the only way you sign in. Link another provider "
+                                   "first.")
+        db.session.delete(row)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    logger.info("user %s unlinked %s", user.id, provider)
+
+
+def import_picture(user: User, url: str) -> None:
+    """Make the provider's picture the new account's profile photo, stored and checked as an upload is; a picture
+    that cannot be fetched or is not an image is skipped (the person can upload one)."""
+    if not url.startswith(("https://", "http://")):
+        return
+    limit = current_app.config["AVATAR_MAX_BYTES"]
+    try:
+        with requests.get(url, timeout=PICTURE_TIMEOUT, stream=True) as response:
+            response.raise_for_status()
+            data = response.raw.read(limit + 1, decode_content=True)
+        update_profile(user, photo=io.BytesIO(data))
+    except (requests.RequestException, DomainError, OSError) as exc:
+        logger.info("user %s: provider picture not imported (%s)", user.id, type(exc).__name__)

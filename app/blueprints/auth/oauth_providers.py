@@ -196,7 +196,13 @@ def verify_google_id_token(id_token: str) -> ProviderIdentity:
             iat={"essential": True}).validate(claims)
     except (JoseError, ValueError, TypeError) as exc:
         raise invalid_token("google", type(exc).__name__) from None
-    email = claims.get("email") if isinstance(claims.get("email"), str) else None
+    return google_identity(claims)
+
+
+def google_identity(claims: dict) -> ProviderIdentity:
+    """Whom verified Google ID token claims name (the mobile token above, or the browser flow's, which Authlib
+    has checked, nonce included)."""
+    email = _text(claims.get("email"))
     verified = claims.get("email_verified") in (True, "true")  # Google sent it as a string in older tokens
     return ProviderIdentity("google", str(claims["sub"]), email, verified and email is not None,
                             str(claims.get("name") or ""), _text(claims.get("picture")))

@@ -12,6 +12,9 @@ from ...navigation import safe_next
 from ...validation import load_data
 from . import bp, schemas, services
 from .forms import EMAIL_FIELDS, PROFILE_FIELDS, ConfirmForm, LoginForm, ProfileForm, RegisterForm
+from .oauth_accounts import identities_of
+from .oauth_pages import configured_providers
+from .oauth_providers import PROVIDERS
 from .preferences import email_preferences
 from .throttle import login_throttle, mark_login_failed
 
@@ -32,7 +35,7 @@ def register():
             login_user(user)
             flash(f"Welcome to Abode, {user.name}!", "success")
             return redirect(url_for("main.index"))
-    return render_template("auth/register.html", form=form)
+    return render_template("auth/register.html", form=form, providers=configured_providers())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -54,7 +57,7 @@ def login():
             login_user(user, remember=form.remember.data)
             flash(f"Welcome back, {user.name}.", "success")
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, providers=configured_providers())
 
 
 @bp.post("/logout")
@@ -85,7 +88,8 @@ def profile():
             flash("Your profile is saved.", "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form, host_form=ConfirmForm(),
-                           email_fields=[form[name] for name in EMAIL_FIELDS.values()])
+                           email_fields=[form[name] for name in EMAIL_FIELDS.values()],
+                           sign_in_methods=sign_in_methods(current_user))
 
 
 @bp.post("/profile/become-host")
@@ -96,3 +100,14 @@ def become_host():
         services.become_host(current_user)
         flash("You are now a host: you can list your place and still book stays.", "success")
     return redirect(url_for("auth.profile"))
+
+
+def sign_in_methods(user) -> list[dict]:
+    """The profile's "Sign-in methods": each provider that is configured or linked, with whether it can be unlinked
+    (not when it is the only way in)."""
+    linked = {row.provider: row for row in identities_of(user)}
+    ways_in = len(linked) + (1 if user.password_hash else 0)
+    configured = dict(configured_providers())
+    return [{"provider": name, "label": label, "identity": linked.get(name), "can_link": name in configured,
+             "can_unlink": name in linked and ways_in > 1}
+            for name, label in PROVIDERS.items() if name in linked or name in configured]

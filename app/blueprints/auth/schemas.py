@@ -143,3 +143,11 @@ class GoogleSignInSchema(Schema):
 class FacebookSignInSchema(Schema):
     access_token = fields.String(required=True, validate=validate.Length(min=1, max=OAUTH_TOKEN_MAX),
                                  metadata={"description": "the user access token from Facebook Login"})
+
+
+class IdentitySchema(Schema):
+    """A provider account linked to the caller's: sign-in with it opens this account."""
+
+    provider = fields.String(metadata={"enum": ["google", "facebook"]})
+    email = fields.String(allow_none=True, metadata={"description": "the email the provider gave when it was linked"})
+    linked_at = Timestamp(attribute="created_at")
