@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from playwright.sync_api import expect
 
@@ -18,12 +18,15 @@ SOON = date.today() + timedelta(days=20)
 
 
 def show_month(page, day: date) -> None:
-    """Step the booking panel's month grid forward until it shows `day`'s month."""
+    """Step the booking panel's month grid (forward or back) until it shows `day`'s month."""
     title = page.locator("#booking-picker .picker-title")
-    for _ in range(3):
-        if title.inner_text() == f"{day:%B %Y}":
+    for _ in range(6):
+        shown = datetime.strptime(title.inner_text(), "%B %Y").date()
+        if (shown.year, shown.month) == (day.year, day.month):
             return
-        page.get_by_role("button", name="Next month").click()
+        forward = (shown.year, shown.month) < (day.year, day.month)
+        page.get_by_role("button", name="Next month" if forward else "Previous month").click()
+        expect(title).not_to_have_text(f"{shown:%B %Y}")
     assert title.inner_text() == f"{day:%B %Y}"
 
 
@@ -50,7 +53,7 @@ def test_guest_picks_free_nights_sees_quote_and_books(app):
 
         page.goto(f"{base}/listings/{listing.id}")
         assert "Choose your dates to see the total price." in page.locator("#booking-quote").inner_text()
-        show_month(page, taken_from)
+        show_month(page, taken_from + timedelta(days=1))
         taken = day_button(page, taken_from + timedelta(days=1))
         taken.wait_for()
         page.wait_for_function(f"""() => document.querySelector('#booking-picker button[data-date="{
@@ -62,6 +65,7 @@ def test_guest_picks_free_nights_sees_quote_and_books(app):
         expect(page.locator("#booking-quote")).to_contain_text("Choose your check-out date")
         show_month(page, taken_from + timedelta(days=1))
         assert day_button(page, taken_from + timedelta(days=1)).is_disabled()  # would span a taken night
+        show_month(page, taken_from)
         day_button(page, taken_from).click()  # leaving the morning the taken nights start is fine
         assert page.locator("#booking-check_in").input_value() == SOON.isoformat()
         assert page.locator("#booking-check_out").input_value() == taken_from.isoformat()
