@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 MICROS = 6  # normalised prices are kept in millionths of a US dollar
 
 
+RENORMALISE_BATCH = 500  # listings re-normalised per transaction after a rate change
+
+
 def current_rates() -> dict[str, Decimal]:
     """{currency: units per USD}; the table's rows over the built-in defaults."""
     rates = {code: Decimal(rate) for code, rate in DEFAULT_RATES.items()}
@@ -131,7 +134,14 @@ def _text(rate: str | Decimal | None) -> str | None:
 def set_rate(code: str, rate: str | Decimal, actor: User | None = None, *, command_line: bool = False) -> ExchangeRate:
     """Set units of `code` per USD and re-normalise every listing priced in it. With `actor` (an admin), or with
     `command_line` (`flask rates set`: the entry's actor is None), the change is audited (rate.set, before/after)
-    in the same transaction. Raises ValidationFailed."""
+    in the same transaction as the rate. Raises ValidationFailed.
+
+    The rate commits first; then the listings' search keys are re-normalised RENORMALISE_BATCH listings per
+    transaction, so bookings and edits of listings in that currency wait for one short batch at most, never for
+    the whole catalogue. A listing edit locks its row before it reads the rate, so whatever interleaves, each
+    listing ends normalised under the last committed rate. Until the last batch commits, a search may bound a
+    not yet re-normalised listing by the old rate (prices shown and charged never use these keys).
+    """
     code = (code or "").upper()
     if not money.is_supported(code) or code == "USD":
         raise ValidationFailed({"code": ["Use a supported currency other than USD."]})
@@ -147,19 +157,33 @@ def set_rate(code: str, rate: str | Decimal, actor: User | None = None, *, comma
     if actor is not None or command_line:
         audit.record(actor, "rate.set", "rate", None, {code: (_text(before), _text(value))})
     db.session.add(row)
-    db.session.flush()
-    rates = current_rates()
-    pairs = db.session.execute(select(Listing.id, Listing.price_per_night_amount).where(Listing.currency == code)
-                               .with_for_update())  # no listing edit interleaves: the copies stay true
-    changes = [{"id": listing_id, "price_usd_micros": to_usd_micros(amount, code, rates)}
-               for listing_id, amount in pairs.all()]
-    if changes:
-        db.session.execute(update(Listing), changes)  # one executemany, by primary key
-        places = ListingPlace.__table__
-        db.session.execute(places.update().where(places.c.listing_id == bindparam("listing"))
-                           .values(price_usd_micros=bindparam("micros")),
-                           [{"listing": change["id"], "micros": change["price_usd_micros"]} for change in changes])
     db.session.commit()
+    after_id = 0
+    while after_id is not None:
+        after_id = renormalise_batch(code, after_id)
     search_cache.bump()
     logger.info("exchange rate %s set to %s", code, value)
     return row
+
+
+def renormalise_batch(code: str, after_id: int) -> int | None:
+    """Re-normalise the next RENORMALISE_BATCH listings priced in `code` with ids above `after_id`, under their row
+    locks and the rate committed now, in one transaction; returns the last id done, or None when none was left."""
+    try:
+        rates = current_rates()
+        pairs = db.session.execute(
+            select(Listing.id, Listing.price_per_night_amount).where(Listing.currency == code, Listing.id > after_id)
+            .order_by(Listing.id).limit(RENORMALISE_BATCH).with_for_update()).all()
+        changes = [{"id": listing_id, "price_usd_micros": to_usd_micros(amount, code, rates)}
+                   for listing_id, amount in pairs]
+        if changes:
+            db.session.execute(update(Listing), changes)  # one executemany, by primary key
+            places = ListingPlace.__table__
+            db.session.execute(places.update().where(places.c.listing_id == bindparam("listing"))
+                               .values(price_usd_micros=bindparam("micros")),
+                               [{"listing": change["id"], "micros": change["price_usd_micros"]} for change in changes])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return pairs[-1][0] if len(pairs) == RENORMALISE_BATCH else None

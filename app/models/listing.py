@@ -204,7 +204,8 @@ class NightHold(db.Model):
 
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     night: Mapped[date] = mapped_column(Date, primary_key=True)
-    booking_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The booking that holds the night; a booking row that goes takes its nights with it.
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
 
 
 class NightPrice(db.Model):

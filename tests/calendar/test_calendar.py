@@ -7,10 +7,9 @@ from datetime import date, timedelta
 import pytest
 
 from app import clock
-from app.extensions import db
 from app.models import NightHold, NightPrice
 
-from ..support.factories import make_listing, make_user
+from ..support.factories import booking_holding, make_listing, make_user
 
 TODAY = date.today()
 
@@ -77,8 +76,7 @@ def test_price_in_other_currency_or_negative_is_422(client, app, auth_headers):
 
 def test_blocking_booked_night_is_409_and_changes_nothing(client, app, auth_headers):
     listing = make_listing()
-    db.session.add(NightHold(listing_id=listing.id, night=TODAY + timedelta(days=4), booking_id=42))
-    db.session.commit()
+    booking_holding(listing, TODAY + timedelta(days=4))
     ranges = [{"start": day(1), "end": day(3), "available": False},
               {"start": day(3), "end": day(6), "available": False}]
     response = put(client, listing, auth_headers(listing.host), ranges)
@@ -88,8 +86,7 @@ def test_blocking_booked_night_is_409_and_changes_nothing(client, app, auth_head
 
 def test_reopening_does_not_free_booked_nights(client, app, auth_headers):
     listing = make_listing()
-    db.session.add(NightHold(listing_id=listing.id, night=TODAY + timedelta(days=2), booking_id=42))
-    db.session.commit()
+    booking_holding(listing, TODAY + timedelta(days=2))
     put(client, listing, auth_headers(listing.host), [{"start": day(1), "end": day(4), "available": True}])
     assert [d["available"] for d in read(client, listing, 1, 4)] == [True, False, True]
 

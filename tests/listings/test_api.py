@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.models import Listing, NightHold
+from app.models import Listing
 
-from ..support.factories import listing_data, make_listing, make_user
+from ..support.factories import booking_holding, listing_data, make_listing, make_user
 
 
 def post_listing(client, headers, **overrides):
@@ -167,8 +167,7 @@ def test_delete_listing_with_upcoming_booked_night_is_409(client, app, auth_head
     from datetime import date, timedelta
 
     listing = make_listing()
-    db.session.add(NightHold(listing_id=listing.id, night=date.today() + timedelta(days=3), booking_id=77))
-    db.session.commit()
+    booking_holding(listing, date.today() + timedelta(days=3))
     response = client.delete(f"/api/v1/properties/{listing.id}", headers=auth_headers(listing.host))
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "has_active_bookings"
 

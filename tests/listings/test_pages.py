@@ -11,9 +11,9 @@ import pytest
 from app.blueprints.calendar import services as calendar
 from app.blueprints.listings import services
 from app.extensions import db
-from app.models import Listing, NightHold
+from app.models import Listing
 
-from ..support.factories import make_user
+from ..support.factories import booking_holding, make_user
 from ..support.images import make_jpeg, make_png
 from ..support.pages import csrf_token, submit
 
@@ -295,8 +295,7 @@ def test_calendar_past_start_shows_error_beside_field(client, login, host, listi
 
 def test_calendar_block_booked_night_flashes_conflict(client, login, host, listing):
     night = next_month_first()
-    db.session.add(NightHold(listing_id=listing.id, night=night, booking_id=99))
-    db.session.commit()
+    booking_holding(listing, night)
     login(client, host)
     url = f"/host/listings/{listing.id}/calendar?month={night:%Y-%m}"
     response = submit(client, url, {"start": night.isoformat(), "end": (night + timedelta(days=2)).isoformat(),
@@ -333,8 +332,7 @@ def test_delete_listing_removes_it_and_page_answers_404(client, login, host, lis
 
 
 def test_delete_listing_with_upcoming_booking_flashes_conflict(client, login, host, listing):
-    db.session.add(NightHold(listing_id=listing.id, night=date.today() + timedelta(days=3), booking_id=7))
-    db.session.commit()
+    booking_holding(listing, date.today() + timedelta(days=3))
     login(client, host)
     response = submit(client, f"/host/listings/{listing.id}/delete", {}, form_url="/host/listings",
                       follow_redirects=True)

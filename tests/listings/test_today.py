@@ -16,7 +16,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import NightHold
 
-from ..support.factories import make_listing
+from ..support.factories import booking_holding, make_listing
 
 AHEAD, BEHIND = "Pacific/Kiritimati", "Pacific/Pago_Pago"
 MIDNIGHT = datetime(2026, 12, 3, tzinfo=UTC)
@@ -121,11 +121,9 @@ def test_host_calendar_page_marks_the_listings_today(client, app, login, zone):
 def test_a_stay_holding_the_listings_tonight_keeps_it_from_deletion(client, app, auth_headers, zone):
     listing = make_listing(timezone=zone)
     local = clock.listing_today(listing)
-    db.session.add_all([NightHold(listing_id=listing.id, night=local - timedelta(days=1), booking_id=41),
-                        NightHold(listing_id=listing.id, night=local, booking_id=42)])
-    db.session.commit()
+    stay = booking_holding(listing, local - timedelta(days=1), local)
     response = client.delete(f"/api/v1/properties/{listing.id}", headers=auth_headers(listing.host))
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "has_active_bookings"
-    db.session.query(NightHold).filter_by(booking_id=42).delete()
+    db.session.query(NightHold).filter_by(booking_id=stay.id, night=local).delete()
     db.session.commit()
     assert client.delete(f"/api/v1/properties/{listing.id}", headers=auth_headers(listing.host)).status_code == 204
