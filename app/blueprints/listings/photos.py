@@ -40,10 +40,10 @@ def _renumber(listing: Listing) -> None:
 def add_image(listing: Listing, *, actor: User, file: IO[bytes] | None) -> ListingImage:
     """Store a photo at the end of the listing's gallery; `file` None is a request that attached none.
     Raises ValidationFailed, PermissionDenied, 413, 415."""
+    if not can_manage(actor, listing):  # before anything about the file: an outsider learns nothing more
+        raise PermissionDenied("Only the listing's host or an admin can change its photos.")
     if file is None:
         raise ValidationFailed({"image": [MISSING_IMAGE]})
-    if not can_manage(actor, listing):
-        raise PermissionDenied("Only the listing's host or an admin can change its photos.")
     info = storage.save_image(file, kind="listings", max_bytes=current_app.config["LISTING_IMAGE_MAX_BYTES"],
                               thumbnail_width=THUMBNAIL_WIDTH)
     try:
