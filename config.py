@@ -126,6 +126,13 @@ class Config:
     LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes")
     LOGIN_ADDRESS_FAILURE_LIMIT = os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "20 per 15 minutes")
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "30 per minute")
+    # Writes per account (the API and the pages share each budget) and searches per address: app/rate_limits.py.
+    BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "10 per minute; 100 per day")
+    PAYMENT_RATE_LIMIT = os.environ.get("PAYMENT_RATE_LIMIT", "10 per minute; 100 per day")
+    REVIEW_RATE_LIMIT = os.environ.get("REVIEW_RATE_LIMIT", "10 per minute")
+    UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "60 per minute")
+    LISTING_RATE_LIMIT = os.environ.get("LISTING_RATE_LIMIT", "20 per minute")
+    SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "300 per minute")
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")

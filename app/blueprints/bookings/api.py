@@ -8,6 +8,7 @@ from flask_jwt_extended import get_current_user
 from ...authz import login_required
 from ...openapi import api_doc
 from ...pagination import page_args
+from ...rate_limits import write_limit
 from ...validation import load_json, load_query
 from . import api_bp, schemas, services
 
@@ -24,6 +25,7 @@ def get_quote(listing_id: int):
 
 @api_bp.post("/bookings")
 @login_required
+@write_limit("booking")
 @api_doc(summary="Book a stay", body=schemas.BookingInputSchema, response=schemas.BookingSchema, status=201,
          errors=(403, 409, 422))
 def create_booking():

@@ -15,6 +15,7 @@ from ...forms_util import show_error
 from ...models import BOOKING_STATUSES, Booking, Listing, User, utcnow
 from ...navigation import safe_next
 from ...pagination import page_args
+from ...rate_limits import write_limit
 from ...validation import load_data
 from ..calendar import services as calendar
 from ..listings import services as listing_services
@@ -109,6 +110,7 @@ def listing_url(listing_id: int, values: dict) -> str:
 
 
 @bp.route("/listings/<int:listing_id>/book", methods=["GET", "POST"])
+@write_limit("booking")
 def new(listing_id: int):
     """Book a stay from the listing page's panel; on success, the booking's page."""
     listing_services.get_listing(listing_id)  # 404 page for a missing or deleted listing

@@ -9,12 +9,14 @@ from flask_jwt_extended import get_current_user
 from ...authz import current_account, host_required, login_required
 from ...openapi import api_doc
 from ...pagination import page_args
+from ...rate_limits import write_limit
 from ...validation import json_object, load_json
 from . import api_bp, schemas, services
 
 
 @api_bp.post("/properties")
 @host_required
+@write_limit("listing")
 @api_doc(summary="Create a listing (hosts and admins)", body=schemas.ListingInputSchema,
          response=schemas.ListingSchema, status=201, errors=(403,))
 def create_listing():
@@ -62,6 +64,7 @@ def list_host_listings():
 
 @api_bp.post("/properties/<int:listing_id>/images")
 @login_required
+@write_limit("upload")
 @api_doc(summary="Add a photo (JPEG, PNG or WebP, at most 10 MiB)", response=schemas.ImageSchema, status=201,
          multipart={"image": "the image file"}, errors=(403, 404, 413, 415, 422))
 def create_listing_image(listing_id: int):

@@ -10,6 +10,7 @@ from werkzeug.datastructures import FileStorage
 from ...authz import current_account, host_required
 from ...errors import DomainError, api_error
 from ...models import Listing
+from ...rate_limits import write_limit
 from . import bp, schemas, services
 from .forms import ConfirmForm, PhotoMoveForm
 
@@ -71,6 +72,7 @@ def add_photos_form(listing: Listing) -> None:
 
 @bp.post("/host/listings/<int:listing_id>/photos")
 @host_required
+@write_limit("upload")
 def add_photo(listing_id: int):
     """Upload photos: JSON answers for the uploader script, a redirect with messages for the plain form."""
     if wants_json():

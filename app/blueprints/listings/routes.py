@@ -14,6 +14,7 @@ from ...errors import DomainError
 from ...forms_util import show_error
 from ...models import Listing
 from ...pagination import page_args
+from ...rate_limits import write_limit
 from ...validation import load_data
 from . import bp, schemas, services
 from .forms import (
@@ -58,6 +59,7 @@ def save_listing(form: ListingForm, save: Callable[..., Listing]) -> Listing | N
 
 @bp.route("/host/listings/new", methods=["GET", "POST"])
 @host_required
+@write_limit("listing")
 def new():
     """Create a listing; then on to its photos."""
     form = ListingForm(currency=current_account().preferred_currency)

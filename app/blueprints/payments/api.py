@@ -10,6 +10,7 @@ from ...errors import BadRequest
 from ...openapi import api_doc
 from ...pagination import page_args
 from ...payment_providers import InvalidSignature
+from ...rate_limits import write_limit
 from ...schemas import PageArgsSchema
 from ...validation import load_json, load_query
 from . import api_bp, payouts, schemas, services, webhooks
@@ -17,6 +18,7 @@ from . import api_bp, payouts, schemas, services, webhooks
 
 @api_bp.post("/payments")
 @login_required
+@write_limit("payment")
 @api_doc(summary="Pay a booking's total", body=schemas.PaymentInputSchema, response=schemas.PaymentSchema,
          status=201, errors=(402, 404, 409, 422))
 def create_payment():
@@ -30,6 +32,7 @@ def create_payment():
 
 @api_bp.post("/payments/<int:payment_id>/confirm")
 @login_required
+@write_limit("payment")
 @api_doc(summary="Check a payment the guest confirmed in the browser (Stripe.js, PayPal)",
          response=schemas.PaymentSchema, errors=(402, 404, 409))
 def confirm_payment(payment_id: int):

@@ -15,6 +15,7 @@ from ...errors import DomainError, NotFoundError, PaymentFailed
 from ...forms_util import show_error
 from ...models import Booking, Payment, User, utcnow
 from ...pagination import page_args
+from ...rate_limits import write_limit
 from ..bookings import services as bookings
 from ..bookings import state
 from . import bp, services
@@ -57,6 +58,7 @@ def booking_receipts(booking: Booking) -> list[Payment]:
 
 @bp.route("/bookings/<int:booking_id>/checkout", methods=["GET", "POST"])
 @login_required
+@write_limit("payment")
 def checkout(booking_id: int):
     """The order summary and the payment form of the guest's pending booking; paid, the booking's page."""
     user = current_account()

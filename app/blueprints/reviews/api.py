@@ -8,12 +8,14 @@ from flask_jwt_extended import get_current_user
 from ...authz import current_account, login_required
 from ...openapi import api_doc
 from ...pagination import page_args
+from ...rate_limits import write_limit
 from ...validation import load_json
 from . import api_bp, schemas, services
 
 
 @api_bp.post("/reviews")
 @login_required
+@write_limit("review")
 @api_doc(summary="Review a completed stay (its guest)", body=schemas.ReviewInputSchema,
          response=schemas.ReviewSchema, status=201, errors=(403, 404, 409, 422))
 def create_review():
@@ -43,6 +45,7 @@ def get_review(review_id: int):
 
 @api_bp.post("/reviews/<int:review_id>/response")
 @login_required
+@write_limit("review")
 @api_doc(summary="Reply to a review (the listing's host), once", body=schemas.ResponseInputSchema,
          response=schemas.ReviewSchema, status=201, errors=(403, 404, 409, 422))
 def respond_to_review(review_id: int):

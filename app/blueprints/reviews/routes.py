@@ -13,6 +13,7 @@ from ...extensions import db
 from ...forms_util import show_error
 from ...models import Booking, Listing
 from ...pagination import page_args
+from ...rate_limits import write_limit
 from . import bp, services
 from .forms import SUB_RATING_LABELS, ResponseForm, ReviewForm
 
@@ -23,6 +24,7 @@ LISTING_REVIEWS_PER_PAGE, HOST_REVIEWS_PER_PAGE = 6, 20
 
 @bp.route("/bookings/<int:booking_id>/review", methods=["GET", "POST"])
 @login_required
+@write_limit("review")
 def new(booking_id: int):
     """Leave a review of a completed stay (its guest, within 14 days of check-out)."""
     user = current_account()
@@ -57,6 +59,7 @@ def host_index():
 
 @bp.post("/host/reviews/<int:review_id>/respond")
 @host_required
+@write_limit("review")
 def respond(review_id: int):
     """Post the host's reply to one review; back to the Reviews page."""
     form = ResponseForm()  # CSRFProtect has checked the token; the service checks who replies before the text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from ...openapi import api_doc
+from ...rate_limits import search_limit
 from ...validation import load_query
 from . import api_bp, schemas, services
 
@@ -12,6 +13,7 @@ ARGS = schemas.SearchArgsSchema()  # one instance: a load keeps no state on it, 
 
 
 @api_bp.get("/search")
+@search_limit
 @api_doc(summary="Search listings", query=schemas.SearchArgsSchema, response=schemas.SearchPageSchema,
          errors=(400, 422))
 def search():

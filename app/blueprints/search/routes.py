@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 
 from ...authz import current_account
 from ...errors import DomainError
+from ...rate_limits import search_limit
 from ...validation import load_query
 from ..listings.services import list_amenities
 from . import bp, schemas, services
@@ -87,6 +88,7 @@ def run(form: SearchForm) -> tuple[services.SearchQuery | None, dict | None, lis
 
 
 @bp.get("/search")
+@search_limit
 def index():
     """Search results: the bar and filters pre-filled, sort and currency menus, result cards and pagination.
 
