@@ -113,7 +113,9 @@ class OAuthIdentity(db.Model):
     """
 
     __tablename__ = "oauth_identities"
-    __table_args__ = (UniqueConstraint("provider", "subject"),)
+    # (provider, subject): one Abode account per provider account; (user_id, provider): one account per provider
+    # per Abode account, so "unlink Google" names one row and a second Google account cannot slip in.
+    __table_args__ = (UniqueConstraint("provider", "subject"), UniqueConstraint("user_id", "provider"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)

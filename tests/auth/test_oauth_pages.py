@@ -11,12 +11,12 @@ import requests
 from flask import g
 from sqlalchemy import select
 
-from app.blueprints.auth import oauth_accounts, services
+from app.blueprints.auth import oauth_accounts, oauth_providers, services
 from app.extensions import db
 from app.models import OAuthIdentity, User
 
 from ..support.factories import DEFAULT_PASSWORD, make_user
-from ..support.oidc_provider import CLIENT_ID, DEFAULT_PERSON, OIDCProvider
+from ..support.oidc_provider import CLIENT_ID, DEFAULT_PERSON, MOBILE_CLIENT_ID, OIDCProvider
 from ..support.pages import page_of, submit, text_of
 from ..support.threads import Pause, in_thread
 
@@ -98,6 +98,16 @@ def test_a_picture_that_is_not_an_image_is_skipped_not_an_error(client, oidc_pro
     assert user.avatar_key is None and client.get("/profile").status_code == 200
 
 
+@pytest.mark.parametrize("picture, limit", [("moved", None), ("ada", 100)], ids=["redirect", "too-large"])
+def test_a_picture_behind_a_redirect_or_too_large_is_skipped(make_app, oidc_provider, picture, limit):
+    app = make_app(**oidc_provider.settings(**({"AVATAR_MAX_BYTES": limit} if limit else {})))
+    oidc_provider.person["picture"] = oidc_provider.picture_url(picture)
+    client = app.test_client()
+    assert sign_in(client).status_code == 302 and client.get("/profile").status_code == 200
+    assert db.session.scalar(select(User).where(User.email == DEFAULT_PERSON["email"])).avatar_key is None
+    assert oidc_provider.hits("/pictures/ada.png") == (0 if picture == "moved" else 1)
+
+
 def test_a_returning_person_is_found_by_subject_even_after_changing_email_and_name(client, oidc_provider, app):
     assert sign_in(client).status_code == 302
     first = db.session.scalar(select(User).where(User.email == DEFAULT_PERSON["email"]))
@@ -133,6 +143,19 @@ def test_a_verified_email_links_the_existing_password_account(client):
     assert identities() == [(user.id, "google", DEFAULT_PERSON["sub"])]
     assert client.get("/profile").status_code == 200
     assert db.session.scalar(select(db.func.count()).select_from(User)) == 1
+
+
+def test_a_second_google_account_with_the_same_verified_email_is_not_linked_beside_the_first(client, oidc_provider,
+                                                                                             app):
+    """A reused mailbox (a new Google account for an address that already has one linked) proves nothing about the
+    account: the person signs in with a way in they have and links from the profile."""
+    user = make_user(email=DEFAULT_PERSON["email"])
+    assert sign_in(client).status_code == 302
+    browser = new_browser(app)
+    oidc_provider.person["sub"] = "a-new-google-account"
+    response = sign_in(browser)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+    assert identities() == [(user.id, "google", DEFAULT_PERSON["sub"])]
 
 
 def test_an_unverified_email_meeting_an_account_asks_for_the_password_first(client, oidc_provider):
@@ -181,6 +204,17 @@ def test_a_replayed_callback_is_refused_even_with_the_old_cookie(client):
     assert replay.status_code == 400 and client.get("/profile").status_code == 302
 
 
+def test_a_sign_in_finished_while_signed_in_as_someone_else_does_not_swap_accounts(client, login, app):
+    """A flow started in another tab ends while this browser is signed in to another account: nothing changes."""
+    callback = at_provider(to_provider(client))
+    bob = make_user(email="bob@example.com", name="Bob")
+    login(client, bob)
+    response = client.get(callback)
+    assert response.status_code == 302 and response.headers["Location"] == "/profile#sign-in-methods"
+    assert "You are signed in as Bob. Log out first" in text_of(client.get("/profile"))
+    assert identities() == [] and db.session.scalar(select(db.func.count()).select_from(User)) == 1
+
+
 def test_a_callback_without_state_or_from_another_browser_is_refused(client, app):
     callback = at_provider(to_provider(client))
     assert new_browser(app).get(callback).status_code == 400  # another browser's session holds no such state
@@ -205,9 +239,12 @@ def test_a_provider_error_in_the_callback_ends_on_a_clear_page(client):
 
 
 @pytest.mark.parametrize("claims", [
-    {"nonce": "another-flows-nonce"}, {"audience": "someone-else.apps.example"}, {"iss": "https://evil.example"},
-    {"signed_by": "forged"}, {"exp": 1_000_000_000, "iat": 999_996_400},
-], ids=["nonce", "audience", "issuer", "forged", "expired"])
+    {"nonce": "another-flows-nonce"}, {"nonce": None}, {"audience": "someone-else.apps.example"},
+    {"audience": "someone-else.apps.example", "azp": CLIENT_ID}, {"audience": MOBILE_CLIENT_ID},
+    {"iss": "https://evil.example"}, {"signed_by": "forged"}, {"signed_by": "unknown"},
+    {"exp": 1_000_000_000, "iat": 999_996_400},
+], ids=["nonce", "no-nonce", "audience", "audience-azp", "mobile-audience", "issuer", "forged", "unknown-key",
+        "expired"])
 def test_an_id_token_that_does_not_verify_signs_no_one_in(client, oidc_provider, claims):
     oidc_provider.token_claims = claims
     response = sign_in(client)
@@ -215,11 +252,18 @@ def test_an_id_token_that_does_not_verify_signs_no_one_in(client, oidc_provider,
     assert identities() == [] and client.get("/profile").status_code == 302
 
 
-def test_an_id_token_signed_by_a_rotated_key_is_accepted(client, oidc_provider):
+def test_an_id_token_signed_by_a_rotated_key_is_accepted(client, oidc_provider, monkeypatch):
+    monkeypatch.setattr(oauth_providers, "REFETCH_MIN_SECONDS", 0)  # the rotation comes within the same second
     assert sign_in(client).status_code == 302  # the keys are now cached
     submit(client, "/logout", {}, form_url="/profile")
     oidc_provider.rotate()
     assert sign_in(client).status_code == 302 and client.get("/profile").status_code == 200
+
+
+def test_a_discovery_document_that_is_not_one_ends_on_a_clear_page(make_app, oidc_provider):
+    broken = make_app(**oidc_provider.settings(OAUTH_GOOGLE_METADATA_URL=f"{oidc_provider.url}/jwks"))
+    response = broken.test_client().get(START)
+    assert response.status_code == 503 and "Google is not answering right now" in text_of(response)
 
 
 def test_a_provider_that_does_not_answer_ends_on_a_clear_page(make_app, oidc_provider):
@@ -229,14 +273,17 @@ def test_a_provider_that_does_not_answer_ends_on_a_clear_page(make_app, oidc_pro
     assert "Google is not answering right now" in text_of(response)
 
 
-def test_a_cache_that_is_down_ends_on_a_clear_page_not_a_500(make_app, oidc_provider):
+def test_a_cache_that_is_down_ends_on_a_clear_page_not_a_500(client, make_app, oidc_provider):
     """The flow's state lives in the cache (Redis in production): without it no flow can start or finish."""
+    callback = at_provider(to_provider(client))  # started while the cache worked
+    cookie = client.get_cookie("session").value
     down = make_app(**oidc_provider.settings(CACHE_TYPE="RedisCache", CACHE_REDIS_URL="redis://127.0.0.1:9/0"))
     browser = down.test_client()
-    for url in (START, "/auth/oauth/google/callback?code=x&state=y"):
-        response = browser.get(url)
-        assert response.status_code == 503, url
-        assert "Sign-in with Google is not available right now" in text_of(response)
+    response = browser.get(START)
+    assert response.status_code == 503 and "Sign-in with Google is not available right now" in text_of(response)
+    browser.set_cookie("session", cookie)  # the same browser, on a process whose cache is down
+    response = browser.get(callback)
+    assert response.status_code == 503 and "Sign-in with Google is not available right now" in text_of(response)
 
 
 def test_a_token_endpoint_that_fails_mid_flow_ends_on_a_clear_page(client, oidc_provider):
@@ -325,23 +372,63 @@ def test_a_link_finished_in_another_session_is_refused(client, login, app):
     assert identities() == []
 
 
-def test_linking_needs_the_forms_csrf_token(client, login):
+def test_linking_needs_the_forms_csrf_token(client, login, oidc_provider):
     login(client, make_user())
-    assert client.post("/profile/sign-in-methods/google/link").status_code in (302, 400)
+    response = client.post("/profile/sign-in-methods/google/link")
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert oidc_provider.hits("/.well-known/openid-configuration") == 0  # no flow was started
+    with client.session_transaction() as cookie:
+        assert not cookie.get("oauth_flows")
+
+
+def test_a_link_finished_while_another_person_is_signed_in_is_refused(client, login, app):
+    ada = make_user(email="ada.work@example.com")
+    login(client, ada)
+    started = submit(client, "/profile/sign-in-methods/google/link", {}, form_url="/profile")
+    callback = at_provider(started.headers["Location"])
+    submit(client, "/logout", {}, form_url="/profile")
+    g.pop("_login_user", None)
+    login(client, make_user(email="mallory@example.com"))
+    finished = client.get(callback)
+    assert finished.status_code == 302 and finished.headers["Location"].startswith("/login")
     assert identities() == []
 
 
-def test_two_unlinks_at_once_never_leave_an_account_without_a_way_in(app, oidc_provider, monkeypatch):
-    """A password-less account with Google and Facebook: unlinking both at once must leave one. The first unlink is
-    held after its lock; the second must wait for it and then see that only one way in is left."""
+def test_a_provider_without_credentials_is_not_counted_as_a_way_in(make_app, login):
+    """Google is linked, so is Facebook, but Facebook's credentials were removed: Facebook opens nothing, so Google
+    is the last way in of a password-less account."""
+    app = make_app(**{"GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_CLIENT_SECRET": "s"})
+    user = make_user()
+    user.password_hash = None
+    db.session.add_all([OAuthIdentity(user_id=user.id, provider="google", subject="g-1"),
+                        OAuthIdentity(user_id=user.id, provider="facebook", subject="f-1")])
+    db.session.commit()
+    with pytest.raises(oauth_accounts.LastSignInMethod):
+        oauth_accounts.unlink_identity(user, "google")
+    oauth_accounts.unlink_identity(user, "facebook")  # what no longer opens anything may go
+    assert [row[1] for row in identities()] == ["google"]
+    assert app
+
+
+def test_two_unlinks_at_once_never_leave_an_account_without_a_way_in(make_app, oidc_provider, monkeypatch):
+    """A password-less account with Google and Facebook (both offered): unlinking both at once must leave one. The
+    first unlink is held after its lock; the second must wait for it and then see that only one way in is left."""
+    app = make_app(**oidc_provider.settings(FACEBOOK_CLIENT_ID="fb-app", FACEBOOK_CLIENT_SECRET="fb-secret"))
     user = make_user()
     user.password_hash = None
     db.session.add_all([OAuthIdentity(user_id=user.id, provider="google", subject="g-1"),
                         OAuthIdentity(user_id=user.id, provider="facebook", subject="f-1")])
     db.session.commit()
     user_id = user.id
-    pause = Pause()
-    monkeypatch.setattr(oauth_accounts, "func", _PausedFunc(pause))
+    pause = Pause()  # holds the first unlink after it counted the other ways in, before it deletes its row
+    count, held = oauth_accounts._other_ways_in, pause.wrap(lambda: None)
+
+    def counted_then_held(user, provider):
+        result = count(user, provider)
+        held()  # the first caller waits here for release()
+        return result
+
+    monkeypatch.setattr(oauth_accounts, "_other_ways_in", counted_then_held)
 
     def unlink(provider):
         def work():
@@ -363,14 +450,3 @@ def test_two_unlinks_at_once_never_leave_an_account_without_a_way_in(app, oidc_p
     db.session.expire_all()
     assert len(identities()) == 1
 
-
-class _PausedFunc:
-    """sqlalchemy.func, whose first count() (the first unlink's, taken under the user's lock) is held by `pause`."""
-
-    def __init__(self, pause: Pause) -> None:
-        from sqlalchemy import func
-
-        self._func, self.count = func, pause.wrap(func.count)
-
-    def __getattr__(self, name):
-        return getattr(self._func, name)

@@ -115,7 +115,9 @@ class OIDCProvider:
             self.requests.append((request.method, request.path))
         try:
             endpoint, _args = URLS.bind_to_environ(request.environ).match()
-            if endpoint == "picture":
+            if endpoint == "picture":  # "moved" answers a redirect to another picture (never to be followed)
+                if _args["name"] == "moved.png":
+                    return Response(status=302, headers={"Location": f"{self.url}/pictures/ada.png"})
                 return Response(make_png(96, 96), mimetype="image/png")
         except HTTPException as exc:
             return json_response({"error": "not_found"}, exc.code or 404)

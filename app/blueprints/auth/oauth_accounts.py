@@ -13,22 +13,20 @@ from __future__ import annotations
 import io
 import logging
 
-import requests
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ...errors import Conflict, DomainError, NotFoundError
 from ...extensions import db
 from ...locking import locked
 from ...models import OAuthIdentity, User, utcnow
-from .oauth_providers import PROVIDERS, ProviderIdentity
+from .oauth_providers import PROVIDERS, ProviderIdentity, fetch_picture, is_configured
 from .services import NAME_MAX, ensure_active, find_user_by_email, normalise_email, update_profile
 
 logger = logging.getLogger(__name__)
 
 ATTEMPTS = 2  # a first sign-in that lost a race to a concurrent one is run once more, and then finds its winner
-PICTURE_TIMEOUT = (2, 5)  # seconds to connect, to read the provider's picture: sign-up does not wait longer for it
 
 
 class LinkRequired(Conflict):
@@ -114,7 +112,17 @@ def _first_sign_in(identity: ProviderIdentity) -> tuple[User, bool]:
         if not identity.email_verified:
             logger.warning("%s sign-in meets user %s with an unvouched email", identity.provider, existing.id)
             raise LinkRequired(identity.provider)
+        existing = locked(User, existing.id)  # one link of this account at a time (a profile link may race)
         ensure_active(existing)
+        current = _identity_at(existing, identity.provider)
+        if current is not None and current.subject == identity.subject:
+            return existing, False  # a simultaneous first sign-in of this person linked it a moment ago
+        if current is not None:
+            # Another account at this provider opens it already (a reused mailbox, a new Google account): the
+            # person proves the account is theirs with another way in first.
+            logger.warning("%s sign-in meets user %s, linked to another %s account", identity.provider,
+                           existing.id, identity.provider)
+            raise LinkRequired(identity.provider)
         user, created = existing, False
     elif email is None:
         raise EmailRequired(identity.provider)
@@ -138,6 +146,27 @@ def _usable_email(email: str | None) -> str | None:
         return None
 
 
+def _identity_at(user: User, provider: str) -> OAuthIdentity | None:
+    return db.session.scalar(select(OAuthIdentity).where(OAuthIdentity.user_id == user.id,
+                                                         OAuthIdentity.provider == provider))
+
+
+def _other_ways_in(user: User, provider: str) -> int:
+    """How many ways besides `provider` open the account: its password, and providers linked and offered here (a
+    provider whose credentials were removed opens nothing)."""
+    others = [row.provider for row in identities_of(user) if row.provider != provider and is_configured(row.provider)]
+    return len(others) + (1 if user.password_hash else 0)
+
+
+def sign_in_methods(user: User) -> list[dict]:
+    """The profile's "Sign-in methods": each provider that is offered or linked, with its link (or None) and whether
+    it may be linked or unlinked now (never the last way in)."""
+    linked = {row.provider: row for row in identities_of(user)}
+    return [{"provider": name, "label": label, "identity": linked.get(name), "can_link": is_configured(name),
+             "can_unlink": name in linked and _other_ways_in(user, name) > 0}
+            for name, label in PROVIDERS.items() if name in linked or is_configured(name)]
+
+
 def identities_of(user: User) -> list[OAuthIdentity]:
     """The user's linked provider accounts, oldest first."""
     return list(db.session.scalars(select(OAuthIdentity).where(OAuthIdentity.user_id == user.id)
@@ -159,8 +188,7 @@ def link_identity(user: User, identity: ProviderIdentity) -> tuple[OAuthIdentity
         if owner is not None and owner.id != user.id:
             raise AlreadyLinked(f"This {label} account signs in to another Abode account. Sign in there and unlink "
                                 "it first.")
-        current = db.session.scalar(select(OAuthIdentity).where(OAuthIdentity.user_id == user.id,
-                                                                 OAuthIdentity.provider == identity.provider))
+        current = _identity_at(user, identity.provider)
         if current is not None and current.subject != identity.subject:
             raise AlreadyLinked(f"Another {label} account is linked to yours. Unlink it first.")
         created = current is None
@@ -185,13 +213,10 @@ def unlink_identity(user: User, provider: str) -> None:
     it is the account's only way in (no password, no other provider)."""
     try:
         locked(User, user.id)  # two unlinks at once must not each leave the other as the last way in
-        row = db.session.scalar(select(OAuthIdentity).where(OAuthIdentity.user_id == user.id,
-                                                             OAuthIdentity.provider == provider))
+        row = _identity_at(user, provider)
         if row is None:
             raise NotFoundError(f"No {PROVIDERS.get(provider, provider)} account is linked to yours.")
-        others = db.session.scalar(select(func.count()).select_from(OAuthIdentity).where(
-            OAuthIdentity.user_id == user.id, OAuthIdentity.id != row.id))
-        if not user.password_hash and not others:
+        if not _other_ways_in(user, provider):
             raise LastSignInMethod(f"{PROVIDERS[provider]} is the only way you sign in. Link another provider "
                                    "first.")
         db.session.delete(row)
@@ -204,14 +229,11 @@ def unlink_identity(user: User, provider: str) -> None:
 
 def import_picture(user: User, url: str) -> None:
     """Make the provider's picture the new account's profile photo, stored and checked as an upload is; a picture
-    that cannot be fetched or is not an image is skipped (the person can upload one)."""
-    if not url.startswith(("https://", "http://")):
+    that cannot be fetched, is not an image or cannot be stored is skipped (the person can upload one)."""
+    data = fetch_picture(url, current_app.config["AVATAR_MAX_BYTES"])
+    if data is None:
         return
-    limit = current_app.config["AVATAR_MAX_BYTES"]
     try:
-        with requests.get(url, timeout=PICTURE_TIMEOUT, stream=True) as response:
-            response.raise_for_status()
-            data = response.raw.read(limit + 1, decode_content=True)
         update_profile(user, photo=io.BytesIO(data))
-    except (requests.RequestException, DomainError, OSError) as exc:
-        logger.info("user %s: provider picture not imported (%s)", user.id, type(exc).__name__)
+    except Exception as exc:  # noqa: BLE001  (not an image, storage down: the sign-in stands, without a photo)
+        logger.info("user %s: provider picture not stored (%s)", user.id, type(exc).__name__)

@@ -11,7 +11,7 @@ from ...errors import DomainError
 from ...navigation import safe_next
 from . import bp, oauth_accounts, oauth_web
 from .forms import ConfirmForm
-from .oauth_providers import PROVIDERS, ensure_configured, is_configured
+from .oauth_providers import PROVIDERS, ensure_configured
 from .services import AccountSuspended
 from .throttle import auth_rate_limit
 
@@ -30,11 +30,6 @@ PROBLEMS = {  # FlowProblem.kind -> (status, heading, what to do); {label} is th
                        "Abode needs an email address for your bookings. Allow Abode to see it at {label}, or sign "
                        "up with an email and a password."),
 }
-
-
-def configured_providers() -> list[tuple[str, str]]:
-    """(name, label) of the providers that have credentials: the only ones shown."""
-    return [(name, label) for name, label in PROVIDERS.items() if is_configured(name)]
 
 
 def _callback_url(provider: str) -> str:
@@ -79,6 +74,13 @@ def oauth_callback(provider: str):
         return _problem(provider, problem.kind)
     if flow.link_user_id is not None:
         return _finish_link(flow)
+    signed_in = current_user.id if current_user.is_authenticated else None
+    linked = oauth_accounts.linked_user(flow.identity.provider, flow.identity.subject)
+    if signed_in is not None and (linked is None or linked.id != signed_in):
+        # A flow started in another tab must not swap the account this browser is signed in to.
+        flash(f"You are signed in as {current_user.name}. Log out first to sign in with another account, or link "
+              f"{label} from your profile.", "warning")
+        return redirect(url_for("auth.profile", _anchor="sign-in-methods"))
     try:
         user, created = oauth_accounts.sign_in_with_identity(flow.identity)
     except AccountSuspended as exc:  # the message and page of a refused password login

@@ -33,6 +33,8 @@ CACHE_SECONDS = 3600  # discovery documents and key sets; an unknown key id refe
 # ... but not twice within this many seconds: tokens with made-up key ids must not turn into a stream of requests to
 # Google. Google publishes a key before it signs with it, so a refetch this recent already holds a new key.
 REFETCH_MIN_SECONDS = 5
+PICTURE_TIMEOUT = (2, 5)  # seconds to connect, and between bytes, for a person's picture at sign-up
+PICTURE_DEADLINE = 8  # seconds for the whole picture
 CLOCK_SKEW_SECONDS = 60  # exp and iat are checked with this much leeway between Google's clock and ours
 GOOGLE_BARE_ISSUER = "accounts.google.com"  # Google signs some ID tokens with its issuer without the scheme
 
@@ -71,6 +73,11 @@ def is_configured(provider: str) -> bool:
     config = current_app.config
     return provider in PROVIDERS and bool(config.get(f"{prefix}_CLIENT_ID")) and bool(
         config.get(f"{prefix}_CLIENT_SECRET"))
+
+
+def configured_providers() -> list[tuple[str, str]]:
+    """(name, label) of the providers that have credentials: the only ones offered."""
+    return [(name, label) for name, label in PROVIDERS.items() if is_configured(name)]
 
 
 def ensure_configured(provider: str) -> None:
@@ -128,8 +135,8 @@ def google_metadata() -> dict:
 
     def fetch() -> dict:
         status, body = _get_json("google", url)
-        if status != 200 or not isinstance(body, dict) or not all(
-                isinstance(body.get(name), str) for name in ("issuer", "jwks_uri")):
+        if status != 200 or not isinstance(body, dict) or not all(isinstance(body.get(name), str) for name in (
+                "issuer", "jwks_uri", "authorization_endpoint", "token_endpoint")):
             logger.warning("google discovery document unusable (status %s)", status)
             raise ProviderUnavailable("google")
         return body
@@ -173,10 +180,11 @@ def _google_key(kid: str, jwks_uri: str):
     return None
 
 
-def verify_google_id_token(id_token: str) -> ProviderIdentity:
+def verify_google_id_token(id_token: str, *, browser_nonce: str | None = None) -> ProviderIdentity:
     """Check a Google ID token's signature (RS256, a key of the discovery document's jwks_uri), issuer (the
     document's), audience (GOOGLE_CLIENT_ID or one of GOOGLE_MOBILE_CLIENT_IDS), exp and iat, and return whom it
-    names. Raises Unauthorized(invalid_credentials), ProviderUnavailable."""
+    names. With `browser_nonce` (the browser flow's), the token must carry that nonce and be the web client's own
+    (audience GOOGLE_CLIENT_ID only). Raises Unauthorized(invalid_credentials), ProviderUnavailable."""
     config = current_app.config
     header = _token_header(id_token)
     if header.get("alg") != "RS256" or not isinstance(header.get("kid"), str):
@@ -187,7 +195,9 @@ def verify_google_id_token(id_token: str) -> ProviderIdentity:
         raise invalid_token("google", "unknown key id")
     issuers = [metadata["issuer"]] + ([GOOGLE_BARE_ISSUER] if metadata["issuer"] == "https://accounts.google.com"
                                       else [])
-    audiences = [config["GOOGLE_CLIENT_ID"], *config["GOOGLE_MOBILE_CLIENT_IDS"]]
+    audiences = [config["GOOGLE_CLIENT_ID"]]
+    if browser_nonce is None:
+        audiences += config["GOOGLE_MOBILE_CLIENT_IDS"]
     try:
         claims = jwt.decode(id_token, key, algorithms=["RS256"]).claims
         jwt.JWTClaimsRegistry(
@@ -196,12 +206,13 @@ def verify_google_id_token(id_token: str) -> ProviderIdentity:
             iat={"essential": True}).validate(claims)
     except (JoseError, ValueError, TypeError) as exc:
         raise invalid_token("google", type(exc).__name__) from None
-    return google_identity(claims)
+    if browser_nonce is not None and not (isinstance(claims.get("nonce"), str) and hmac.compare_digest(
+            claims["nonce"], browser_nonce)):
+        raise invalid_token("google", "the nonce is not this sign-in's")
+    return _google_identity(claims)
 
 
-def google_identity(claims: dict) -> ProviderIdentity:
-    """Whom verified Google ID token claims name (the mobile token above, or the browser flow's, which Authlib
-    has checked, nonce included)."""
+def _google_identity(claims: dict) -> ProviderIdentity:
     email = _text(claims.get("email"))
     verified = claims.get("email_verified") in (True, "true")  # Google sent it as a string in older tokens
     return ProviderIdentity("google", str(claims["sub"]), email, verified and email is not None,
@@ -245,3 +256,26 @@ def verify_facebook_token(access_token: str) -> ProviderIdentity:
     picture_data = picture.get("data") if isinstance(picture, dict) else None
     return ProviderIdentity("facebook", str(me["id"]), _text(me.get("email")), False, str(me.get("name") or ""),
                             _text(picture_data.get("url")) if isinstance(picture_data, dict) else None)
+
+
+def fetch_picture(url: str, max_bytes: int) -> bytes | None:
+    """The bytes of a person's picture at the provider (http or https, no redirects, at most `max_bytes`, all of it
+    within PICTURE_DEADLINE seconds), or None when any of that fails: a picture is never worth a failed sign-in."""
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return None
+    deadline = time.monotonic() + PICTURE_DEADLINE
+    try:
+        with requests.get(url, timeout=PICTURE_TIMEOUT, stream=True, allow_redirects=False) as response:
+            if response.status_code != 200:
+                logger.info("picture not fetched: the provider answered %s", response.status_code)
+                return None
+            data = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                data += chunk
+                if len(data) > max_bytes or time.monotonic() > deadline:
+                    logger.info("picture not fetched: over %s bytes or %s s", max_bytes, PICTURE_DEADLINE)
+                    return None
+            return bytes(data)
+    except Exception as exc:  # noqa: BLE001  (requests' and urllib3's errors alike: no picture, nothing else)
+        logger.info("picture not fetched: %s", type(exc).__name__)
+        return None

@@ -10,11 +10,9 @@ from ...errors import DomainError
 from ...forms_util import show_error
 from ...navigation import safe_next
 from ...validation import load_data
-from . import bp, schemas, services
+from . import bp, oauth_accounts, schemas, services
 from .forms import EMAIL_FIELDS, PROFILE_FIELDS, ConfirmForm, LoginForm, ProfileForm, RegisterForm
-from .oauth_accounts import identities_of
-from .oauth_pages import configured_providers
-from .oauth_providers import PROVIDERS
+from .oauth_providers import configured_providers
 from .preferences import email_preferences
 from .throttle import login_throttle, mark_login_failed
 
@@ -89,7 +87,7 @@ def profile():
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form, host_form=ConfirmForm(),
                            email_fields=[form[name] for name in EMAIL_FIELDS.values()],
-                           sign_in_methods=sign_in_methods(current_user))
+                           sign_in_methods=oauth_accounts.sign_in_methods(current_user))
 
 
 @bp.post("/profile/become-host")
@@ -101,13 +99,3 @@ def become_host():
         flash("You are now a host: you can list your place and still book stays.", "success")
     return redirect(url_for("auth.profile"))
 
-
-def sign_in_methods(user) -> list[dict]:
-    """The profile's "Sign-in methods": each provider that is configured or linked, with whether it can be unlinked
-    (not when it is the only way in)."""
-    linked = {row.provider: row for row in identities_of(user)}
-    ways_in = len(linked) + (1 if user.password_hash else 0)
-    configured = dict(configured_providers())
-    return [{"provider": name, "label": label, "identity": linked.get(name), "can_link": name in configured,
-             "can_unlink": name in linked and ways_in > 1}
-            for name, label in PROVIDERS.items() if name in linked or name in configured]
