@@ -25,8 +25,8 @@ from joserfc.errors import JoseError
 from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
+from ...cache_backend import strict_cache
 from ...errors import DomainError
-from ...extensions import cache
 from .oauth_providers import TIMEOUT, ProviderIdentity, google_identity, verify_facebook_token
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def init_oauth(app: Flask) -> None:
 
     Registered whether or not they are configured: the routes ask oauth_providers.is_configured first.
     """
-    registry = OAuth(app, cache=cache)
+    registry = OAuth(app, cache=strict_cache)  # a lost flow state must show as "down", not a miss
     google = registry.register(
         "google", server_metadata_url=app.config["OAUTH_GOOGLE_METADATA_URL"],
         client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256", "default_timeout": TIMEOUT})
