@@ -17,6 +17,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# APP_CONFIG unset means production (which refuses the built-in keys); these targets are for a workstation, where
+# the development config generates the checkout's own keys into instance/secrets.json on first start.
+run migrate: export APP_CONFIG ?= development
+
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed

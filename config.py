@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -155,11 +157,45 @@ class Config:
         """Hook for environment-specific checks; the base class has none."""
 
 
+DEV_KEY_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY", "DATA_ENCRYPTION_KEY")
+
+
 class DevelopmentConfig(Config):
-    """Local development: embedded SQLite and in-process services by default."""
+    """Local development (`make run`, or an explicit APP_CONFIG=development): embedded SQLite and in-process
+    services by default, and signing keys of its own, generated on first start into <instance>/secrets.json."""
 
     ENV_NAME = "development"
     DEBUG = False
+    DEV_SECRETS_FILE = os.environ.get("DEV_SECRETS_FILE") or None  # None: <instance folder>/secrets.json
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        """Replace each built-in key that the environment did not set with this checkout's own: a session or token
+        forged with the committed defaults signs in nowhere. Data encrypted under the built-in data key (a
+        database seeded before the keys existed) stays readable: that key follows the generated one, and
+        `flask --app wsgi keys rotate` moves it under the new key."""
+        builtin = {"SECRET_KEY": DEV_SECRET, "JWT_SECRET_KEY": DEV_JWT_SECRET, "DATA_ENCRYPTION_KEY": DEV_DATA_KEY}
+        if all(app.config.get(name) != value for name, value in builtin.items()):
+            return
+        own = load_dev_secrets(Path(app.config.get("DEV_SECRETS_FILE") or Path(app.instance_path) / "secrets.json"))
+        for name, value in builtin.items():
+            if app.config.get(name) == value:
+                app.config[name] = f"{own[name]},{DEV_DATA_KEY}" if name == "DATA_ENCRYPTION_KEY" else own[name]
+
+
+def load_dev_secrets(path: Path) -> dict[str, str]:
+    """The keys in `path` (JSON), written first with fresh random keys, readable by its owner only (0600)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        keys = {name: secrets.token_urlsafe(48) for name in DEV_KEY_NAMES}
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process wrote it first: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as out:
+                json.dump(keys, out, indent=2)
+    return json.loads(path.read_text())
 
 
 class TestingConfig(Config):
@@ -197,15 +233,19 @@ class ProductionConfig(Config):
         if not os.environ.get("DATABASE_URL") or uri.startswith("sqlite"):
             problems.append("DATABASE_URL must point at MySQL/MariaDB, not SQLite")
         if problems:
-            raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+            hint = "" if os.environ.get("APP_CONFIG") else (
+                " (APP_CONFIG is unset, which means production; on a workstation use `make run` or"
+                " APP_CONFIG=development)")
+            raise RuntimeError("Refusing to start in production: " + "; ".join(problems) + hint)
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
 
 
 def config_from_env() -> type[Config]:
-    """Return the config class that APP_CONFIG names (development when unset)."""
-    name = os.environ.get("APP_CONFIG", "development")
+    """Return the config class that APP_CONFIG names. Unset means production: a server started without it
+    (gunicorn wsgi:app) refuses to run on the committed development keys instead of trusting them."""
+    name = os.environ.get("APP_CONFIG") or "production"
     try:
         return CONFIGS[name]
     except KeyError:
