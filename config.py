@@ -54,6 +54,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # Strict-Transport-Security's max-age, sent by ProductionConfig only (0: none); a year by default.
+    HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 86400)
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
 

@@ -37,6 +37,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .errors import register_error_handlers
 
     register_error_handlers(app)
+    from .security_headers import init_security_headers
+
+    init_security_headers(app)
     from .admin import init_admin
 
     init_admin(app)
