@@ -69,6 +69,10 @@ class Config:
     AVATAR_MAX_BYTES = 5 * 1024 * 1024
     LISTING_IMAGE_MAX_BYTES = 10 * 1024 * 1024
     IMAGE_MAX_PIXELS = 40_000_000  # larger decoded images are treated as decompression bombs
+    # The long edge an upload is kept at (larger ones are scaled down before they are stored): a listing photo is
+    # shown at most about 1300 px wide (2x for dense screens), an avatar at 72 px.
+    LISTING_IMAGE_MAX_EDGE = _int("LISTING_IMAGE_MAX_EDGE", 2560)
+    AVATAR_MAX_EDGE = _int("AVATAR_MAX_EDGE", 512)
 
     PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "fake")
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
