@@ -17,6 +17,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# These targets are for a workstation: the development config generates the checkout's own keys into
+# instance/secrets.json on first start (APP_CONFIG unset means development too; deploy with production).
+run migrate: export APP_CONFIG ?= development
+
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -52,6 +54,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # Strict-Transport-Security's max-age, sent by ProductionConfig only (0: none); a year by default.
+    HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 86400)
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
 
@@ -65,6 +69,10 @@ class Config:
     AVATAR_MAX_BYTES = 5 * 1024 * 1024
     LISTING_IMAGE_MAX_BYTES = 10 * 1024 * 1024
     IMAGE_MAX_PIXELS = 40_000_000  # larger decoded images are treated as decompression bombs
+    # The long edge an upload is kept at (larger ones are scaled down before they are stored): a listing photo is
+    # shown at most about 1300 px wide (2x for dense screens), an avatar at 72 px.
+    LISTING_IMAGE_MAX_EDGE = _int("LISTING_IMAGE_MAX_EDGE", 2560)
+    AVATAR_MAX_EDGE = _int("AVATAR_MAX_EDGE", 512)
 
     PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "fake")
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
@@ -162,11 +170,45 @@ class Config:
         """Hook for environment-specific checks; the base class has none."""
 
 
+DEV_KEY_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY", "DATA_ENCRYPTION_KEY")
+
+
 class DevelopmentConfig(Config):
-    """Local development: embedded SQLite and in-process services by default."""
+    """Local development (`make run`, or an explicit APP_CONFIG=development): embedded SQLite and in-process
+    services by default, and signing keys of its own, generated on first start into <instance>/secrets.json."""
 
     ENV_NAME = "development"
     DEBUG = False
+    DEV_SECRETS_FILE = os.environ.get("DEV_SECRETS_FILE") or None  # None: <instance folder>/secrets.json
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        """Replace each built-in key that the environment did not set with this checkout's own: a session or token
+        forged with the committed defaults signs in nowhere. Data encrypted under the built-in data key (a
+        database seeded before the keys existed) stays readable: that key follows the generated one, and
+        `flask --app wsgi keys rotate` moves it under the new key."""
+        builtin = {"SECRET_KEY": DEV_SECRET, "JWT_SECRET_KEY": DEV_JWT_SECRET, "DATA_ENCRYPTION_KEY": DEV_DATA_KEY}
+        if all(app.config.get(name) != value for name, value in builtin.items()):
+            return
+        own = load_dev_secrets(Path(app.config.get("DEV_SECRETS_FILE") or Path(app.instance_path) / "secrets.json"))
+        for name, value in builtin.items():
+            if app.config.get(name) == value:
+                app.config[name] = f"{own[name]},{DEV_DATA_KEY}" if name == "DATA_ENCRYPTION_KEY" else own[name]
+
+
+def load_dev_secrets(path: Path) -> dict[str, str]:
+    """The keys in `path` (JSON), written first with fresh random keys, readable by its owner only (0600)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        keys = {name: secrets.token_urlsafe(48) for name in DEV_KEY_NAMES}
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process wrote it first: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as out:
+                json.dump(keys, out, indent=2)
+    return json.loads(path.read_text())
 
 
 class TestingConfig(Config):
@@ -204,15 +246,20 @@ class ProductionConfig(Config):
         if not os.environ.get("DATABASE_URL") or uri.startswith("sqlite"):
             problems.append("DATABASE_URL must point at MySQL/MariaDB, not SQLite")
         if problems:
-            raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+            hint = "" if os.environ.get("APP_CONFIG") else (
+                " (APP_CONFIG is unset, which means production; on a workstation use `make run` or"
+                " APP_CONFIG=development)")
+            raise RuntimeError("Refusing to start in production: " + "; ".join(problems) + hint)
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
 
 
 def config_from_env() -> type[Config]:
-    """Return the config class that APP_CONFIG names (development when unset)."""
-    name = os.environ.get("APP_CONFIG", "development")
+    """Return the config class that APP_CONFIG names (development when unset, as the operations contract says).
+    Development never signs with the committed keys: it generates its own into the instance folder, so a server
+    started without APP_CONFIG (gunicorn wsgi:app) trusts no key anyone could read in config.py."""
+    name = os.environ.get("APP_CONFIG") or "development"
     try:
         return CONFIGS[name]
     except KeyError:

@@ -37,6 +37,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .errors import register_error_handlers
 
     register_error_handlers(app)
+    from .security_headers import init_security_headers
+
+    init_security_headers(app)
     from .admin import init_admin
 
     init_admin(app)
@@ -67,12 +70,18 @@ def register_config(app: Flask, config_class: type[Config], overrides: dict) -> 
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"isolation_level": "READ COMMITTED",
                                                    **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     redis_url = app.config.get("REDIS_URL")
-    app.config.setdefault("CACHE_TYPE", "RedisCache" if redis_url else "SimpleCache")
+    # With Redis down the cache misses (logged), rate limits count in process memory until it is back, the token
+    # blocklist is read from the database and the OAuth flow state says "down" (docs/operations.md#redis-down).
+    app.config.setdefault("CACHE_TYPE", "app.cache_backend.SafeRedisCache" if redis_url else "SimpleCache")
     app.config.setdefault("CACHE_REDIS_URL", redis_url)
     app.config.setdefault("CACHE_KEY_PREFIX", "abode:cache:")
     app.config.setdefault("CACHE_DEFAULT_TIMEOUT", 300)
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "abode:limits")
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if redis_url:  # a Redis that does not answer costs a request 2 seconds at most, then the fallback
+        app.config.setdefault("CACHE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2})
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2})
     from .mail_transport import configure_mail
 
     configure_mail(app)

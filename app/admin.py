@@ -109,9 +109,10 @@ class DashboardIndex(AdminOnly, AdminIndexView):
 def init_admin(app: Flask) -> Admin:
     """A new Admin for this app (a module-level one breaks a second create_app), with every area's views."""
     from .admin_views import AREAS
+    from .security_headers import csp_nonce
 
     admin = Admin(app, name="Abode admin", theme=Bootstrap4Theme(swatch="default", fluid=True),
-                  index_view=DashboardIndex(name="Dashboard", url="/admin"))
+                  index_view=DashboardIndex(name="Dashboard", url="/admin"), csp_nonce_generator=csp_nonce)
     for area in AREAS:
         area.register(admin, db)
     return admin

@@ -1,4 +1,5 @@
-"""Flask commands (docs/operations.md): seed, users create-admin, jobs run-due, mail failed, rates, payments."""
+"""Flask commands (docs/operations.md): seed, users create-admin, jobs run-due, mail failed, rates, payments,
+keys rotate."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ jobs_cli = AppGroup("jobs", help="Scheduled work.")
 rates_cli = AppGroup("rates", help="Exchange rates (units of a currency per 1 USD).")
 payments_cli = AppGroup("payments", help="Money: the ledger an admin reconciles.")
 mail_cli = AppGroup("mail", help="Email: what the outbox could not deliver.")
+keys_cli = AppGroup("keys", help="Encryption keys of the data at rest (DATA_ENCRYPTION_KEY).")
 
 
 @rates_cli.command("set")
@@ -139,6 +141,23 @@ def mail_failed(limit: int) -> None:
     click.echo(f"{len(rows)} failed email(s)")
 
 
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every encrypted column under DATA_ENCRYPTION_KEY's first key (put the new key first, keep the
+    old ones after it, run this, then drop the old ones). Exits 1 when some value no configured key opens."""
+    from .crypto import rotate_keys
+
+    report = rotate_keys()
+    for name in report.rotated:
+        unreadable = report.unreadable.get(name, [])
+        click.echo(f"{name}: {report.rotated[name]} re-encrypted, {report.current[name]} already under the first "
+                   f"key" + (f", {len(unreadable)} unreadable (ids {', '.join(map(str, unreadable[:20]))})"
+                             if unreadable else ""))
+    if report.unreadable:
+        click.echo("Some values open with none of the configured keys: add the key they were written with.")
+        raise SystemExit(1)
+
+
 def register_cli(app: Flask) -> None:
     """Add Abode's commands to `flask`."""
     app.cli.add_command(users_cli)
@@ -146,4 +165,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(rates_cli)
     app.cli.add_command(payments_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(seed)

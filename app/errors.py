@@ -7,11 +7,14 @@ from collections.abc import Mapping
 
 from flask import Flask, g, jsonify, render_template, request
 from jinja2 import TemplateNotFound
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
 
 logger = logging.getLogger(__name__)
+
+REDIS_RETRY_AFTER_SECONDS = 30  # what a 503 for an unreachable Redis asks the client to wait
 
 # Werkzeug's status codes mapped to the contract's error codes.
 HTTP_CODES = {
@@ -176,6 +179,18 @@ def register_error_handlers(app: Flask) -> None:
         if is_api_request():
             return api_error(status, HTTP_CODES.get(status, "error"), message, headers=headers)
         return _page(status, message, headers)
+
+    @app.errorhandler(RedisError)
+    def handle_redis_down(exc: RedisError):
+        # The parts that can do without Redis fall back (cache, rate limits, token blocklist, notifications); what
+        # reaches here cannot work without it, and says when to come back rather than failing with a 500.
+        logger.error("Redis unreachable: %s %s", type(exc).__name__, exc)
+        db.session.rollback()
+        message = "A service this request needs is unavailable; try again shortly."
+        headers = {"Retry-After": str(REDIS_RETRY_AFTER_SECONDS)}
+        if is_api_request():
+            return api_error(503, "service_unavailable", message, headers=headers)
+        return _page(503, message, headers)
 
     @app.errorhandler(InternalServerError)
     def handle_internal_error(exc: InternalServerError):

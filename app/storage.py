@@ -24,7 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
-from .errors import PayloadTooLarge, UnsupportedMediaType
+from .errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -191,15 +191,17 @@ def _read_limited(stream: IO[bytes], max_bytes: int) -> bytes:
 
 
 @contextmanager
-def _image_errors() -> Iterator[None]:
-    """Turn Pillow's failures into 415 (not an image, damaged) or 413 (decompression bomb)."""
+def _image_errors(field: str) -> Iterator[None]:
+    """Turn Pillow's failures into 415 (not an image, damaged) or 422 on `field` (a decompression bomb: a file
+    within the byte limit whose pixels are not)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             yield
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             logger.warning("upload refused: decompression bomb")
-            raise PayloadTooLarge("The image is too large to process.") from None
+            limit = current_app.config["IMAGE_MAX_PIXELS"]
+            raise ValidationFailed({field: [f"The image has too many pixels (at most {limit:,})."]}) from None
         except UnidentifiedImageError:
             logger.warning("upload refused: not a JPEG, PNG or WebP image")
             raise UnsupportedMediaType("The file is not a JPEG, PNG or WebP image.") from None
@@ -230,6 +232,15 @@ def _prepare(image: Image.Image, fmt: str) -> Image.Image:
     return image
 
 
+def _fit(image: Image.Image, max_edge: int | None) -> Image.Image:
+    """Return the image with its long edge at most `max_edge` pixels (aspect kept, never enlarged)."""
+    if not max_edge or max(image.size) <= max_edge:
+        return image
+    scale = max_edge / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
 def _encode(image: Image.Image, fmt: str, width: int | None = None) -> bytes:
     """Return the image encoded as `fmt`, first narrowed to `width` pixels (aspect kept, never enlarged)."""
     if width and image.width > width:
@@ -241,19 +252,22 @@ def _encode(image: Image.Image, fmt: str, width: int | None = None) -> bytes:
 
 
 def save_image(
-    file: IO[bytes] | FileStorage, *, kind: str, max_bytes: int, thumbnail_width: int | None = None
+    file: IO[bytes] | FileStorage, *, kind: str, max_bytes: int, thumbnail_width: int | None = None,
+    max_edge: int | None = None, field: str = "image",
 ) -> ImageInfo:
-    """Store a real JPEG/PNG/WebP re-encoded without metadata, plus a thumbnail, and return its ImageInfo.
+    """Store a real JPEG/PNG/WebP re-encoded without metadata, its long edge brought down to `max_edge` pixels,
+    plus a thumbnail, and return its ImageInfo.
 
-    Raises PayloadTooLarge (over max_bytes, or over IMAGE_MAX_PIXELS pixels: a decompression bomb) and
-    UnsupportedMediaType (empty, damaged, or by content not one of those formats). Bad `kind` -> ValueError.
+    Raises PayloadTooLarge (over max_bytes), ValidationFailed on `field` (over IMAGE_MAX_PIXELS pixels: a
+    decompression bomb) and UnsupportedMediaType (empty, damaged, or by content not one of those formats).
+    Bad `kind` -> ValueError.
     """
     if not isinstance(kind, str) or not re.fullmatch(r"[a-z]+", kind):
         raise ValueError(f"storage kind must be lowercase letters, not {kind!r}")
     data = _read_limited(file.stream if isinstance(file, FileStorage) else file, max_bytes)
-    with _image_errors():
+    with _image_errors(field):
         image, fmt = _decode(data, current_app.config["IMAGE_MAX_PIXELS"])
-        image = _prepare(image, fmt)
+        image = _fit(_prepare(image, fmt), max_edge)
         body = _encode(image, fmt)
         thumb = _encode(image, fmt, thumbnail_width) if thumbnail_width else None
     ext, content_type = FORMATS[fmt]

@@ -15,6 +15,8 @@ from flask.testing import FlaskClient
 if not os.environ.get("TEST_DATABASE_URL"):
     os.environ["TEST_DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='abode-test-')}/test.db"
 os.environ["APP_CONFIG"] = "testing"
+# A development app a test builds keeps the keys it generates out of the checkout's instance/ folder.
+os.environ.setdefault("DEV_SECRETS_FILE", f"{tempfile.mkdtemp(prefix='abode-dev-keys-')}/secrets.json")
 from .support.workers import ensure_database, use_test_resources  # noqa: E402
 
 use_test_resources()  # before config.py reads the environment

@@ -24,7 +24,8 @@ def test_photo_upload_sets_avatar_url_and_strips_exif(client, app, auth_headers)
     served = client.get(url)
     assert served.status_code == 200 and served.content_type == "image/jpeg"
     image = Image.open(io.BytesIO(served.data))
-    assert image.size == (800, 600) and not image.getexif() and "exif" not in image.info
+    assert image.size == (512, 384)  # kept at AVATAR_MAX_EDGE
+    assert not image.getexif() and "exif" not in image.info
 
 
 def test_photo_png_keeps_png(client, app, auth_headers):

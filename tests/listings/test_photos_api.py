@@ -62,7 +62,8 @@ def test_upload_over_10_mib_is_413(client, app, auth_headers):
 def test_upload_decompression_bomb_is_refused(client, app, auth_headers):
     listing = make_listing()
     response = upload(client, listing, auth_headers(listing.host), make_bomb(), "bomb.png")
-    assert response.status_code == 413
+    assert response.status_code == 422
+    assert list(response.get_json()["error"]["fields"]) == ["image"]
     assert client.get(f"/api/v1/properties/{listing.id}").get_json()["images"] == []
 
 

@@ -67,10 +67,11 @@ def test_log_lines_carry_request_id_as_json(make_app, capsys):
     assert access and access[-1]["request_id"] == "trace-me-42" and access[-1]["status"] == 200
 
 
-def test_health_ok(client):
+def test_health_ok(client, app):
     response = client.get("/api/v1/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    redis = "ok" if app.config["REDIS_URL"] else "not_configured"
+    assert response.get_json() == {"status": "ok", "database": "ok", "cache": "ok", "redis": redis}
 
 
 def test_health_503_when_database_down(app):

@@ -15,7 +15,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from app import storage
-from app.errors import DomainError, PayloadTooLarge, UnsupportedMediaType
+from app.errors import DomainError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 from ..support.images import (
     CAMERA_MAKE,
@@ -221,14 +221,15 @@ def test_save_image_exactly_max_bytes_accepted(local_app):
     [(20_000, 40_000_000), (10_000, 40_000_000), (7_000, 40_000_000), (1_200, 1_000_000)],
     ids=["pillow-error", "pillow-warning", "over-config-limit", "small-config-limit"],
 )
-def test_save_image_decompression_bomb_refused_413(tmp_path, side, limit):
+def test_save_image_decompression_bomb_refused_422(tmp_path, side, limit):
     app = build_app(str(tmp_path / "uploads"), IMAGE_MAX_PIXELS=limit)
     bomb = make_bomb(side)
     assert len(bomb) < 100_000
     started = time.monotonic()
-    with app.test_request_context(), pytest.raises(PayloadTooLarge):
+    with app.test_request_context(), pytest.raises(ValidationFailed) as refused:
         save(bomb)
     assert time.monotonic() - started < 2  # refused from the header, never decoded
+    assert refused.value.status_code == 422 and list(refused.value.fields) == ["image"]
 
 
 def test_save_image_under_pixel_limit_accepted(tmp_path):

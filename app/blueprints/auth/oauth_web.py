@@ -27,8 +27,8 @@ from flask import Flask, current_app, request, session
 from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
+from ...cache_backend import strict_cache
 from ...errors import DomainError
-from ...extensions import cache
 from .oauth_providers import (
     TIMEOUT,
     ProviderIdentity,
@@ -110,7 +110,7 @@ def start(provider: str, callback_url: str, *, next_url: str | None, link_user_i
     flow = {"provider": provider, "redirect_uri": callback_url, "code_verifier": answer.get("code_verifier"),
             "nonce": answer.get("nonce"), "next": next_url, "link_user": link_user_id}
     try:
-        cache.set(_cache_key(answer["state"]), json.dumps(flow), timeout=STATE_SECONDS)
+        strict_cache.set(_cache_key(answer["state"]), json.dumps(flow), timeout=STATE_SECONDS)
     except RedisError as exc:
         logger.error("%s sign-in cannot keep its state: the cache is down (%s)", provider, type(exc).__name__)
         raise FlowProblem(provider, "down") from None
@@ -129,8 +129,8 @@ def _claim_flow(provider: str) -> dict:
         raise FlowProblem(provider, "state")
     session[SESSION_KEY] = [other for other in mine if other != state]
     try:
-        raw = cache.get(_cache_key(state))
-        claimed = bool(cache.delete(_cache_key(state)))  # the one delete that finds the entry wins
+        raw = strict_cache.get(_cache_key(state))
+        claimed = bool(strict_cache.delete(_cache_key(state)))  # the one delete that finds the entry wins
     except RedisError as exc:
         logger.error("%s sign-in cannot read its state: the cache is down (%s)", provider, type(exc).__name__)
         raise FlowProblem(provider, "down") from None

@@ -168,7 +168,8 @@ def update_profile(user: User, *, photo: IO[bytes] | None = None, name: str | ob
             set_email_preferences(user, notification_emails)
         if photo is not None:
             new_key = storage.save_image(photo, kind="avatars", thumbnail_width=AVATAR_THUMB_WIDTH,
-                                         max_bytes=current_app.config["AVATAR_MAX_BYTES"]).key
+                                         max_bytes=current_app.config["AVATAR_MAX_BYTES"],
+                                         max_edge=current_app.config["AVATAR_MAX_EDGE"], field="photo").key
             user.avatar_key = new_key
         db.session.commit()
     except Exception:

@@ -1,4 +1,5 @@
-"""JWT issuing, refresh-token rotation with reuse detection, and revocation (Redis or database blocklist)."""
+"""JWT issuing, refresh-token rotation with reuse detection, and revocation (a database blocklist, mirrored in
+Redis when configured)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
+from redis.exceptions import RedisError
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -30,14 +32,8 @@ def _family_key(family: str) -> str:
 
 
 def revoke_keys(keys_ttl: dict[str, int]) -> None:
-    """Blocklist each key for its TTL in seconds: in Redis when configured, else in revoked_tokens."""
-    client = get_redis()
-    if client is not None:
-        with client.pipeline(transaction=False) as pipe:
-            for key, ttl in keys_ttl.items():
-                pipe.set(BLOCKLIST_PREFIX + key, "1", ex=max(int(ttl), 1))
-            pipe.execute()
-        return
+    """Blocklist each key for its TTL in seconds: always in revoked_tokens (the truth, read while Redis is down),
+    and in Redis too when configured (the fast path of every authenticated request)."""
     now = utcnow()
     for key, ttl in keys_ttl.items():
         expires = now + timedelta(seconds=max(int(ttl), 1))
@@ -50,16 +46,29 @@ def revoke_keys(keys_ttl: dict[str, int]) -> None:
                 db.session.add(RevokedToken(key=key, expires_at=expires))
         except IntegrityError:
             pass
+    client = get_redis()
+    if client is None:
+        return
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            for key, ttl in keys_ttl.items():
+                pipe.set(BLOCKLIST_PREFIX + key, "1", ex=max(int(ttl), 1))
+            pipe.execute()
+    except RedisError as exc:  # the database row still refuses the token, on every process
+        logger.warning("token blocklist: Redis unreachable, revocation kept in the database only: %s", exc)
 
 
 def is_revoked(payload: dict) -> bool:
-    """True when the token's jti or its family is on the blocklist."""
+    """True when the token's jti or its family is on the blocklist (Redis, or the database without it)."""
     keys = [_jti_key(payload["jti"])]
     if payload.get("fam"):
         keys.append(_family_key(payload["fam"]))
     client = get_redis()
     if client is not None:
-        return any(client.mget([BLOCKLIST_PREFIX + k for k in keys]))
+        try:
+            return any(client.mget([BLOCKLIST_PREFIX + k for k in keys]))
+        except RedisError as exc:
+            logger.warning("token blocklist: Redis unreachable, reading the database: %s", exc)
     found = db.session.scalar(
         select(RevokedToken.key).where(RevokedToken.key.in_(keys), RevokedToken.expires_at > utcnow()).limit(1)
     )

@@ -45,7 +45,7 @@ def add_image(listing: Listing, *, actor: User, file: IO[bytes] | None) -> Listi
     if file is None:
         raise ValidationFailed({"image": [MISSING_IMAGE]})
     info = storage.save_image(file, kind="listings", max_bytes=current_app.config["LISTING_IMAGE_MAX_BYTES"],
-                              thumbnail_width=THUMBNAIL_WIDTH)
+                              thumbnail_width=THUMBNAIL_WIDTH, max_edge=current_app.config["LISTING_IMAGE_MAX_EDGE"])
     try:
         _lock(listing)
         count, last = db.session.execute(

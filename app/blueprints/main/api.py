@@ -15,6 +15,7 @@ class HealthSchema(Schema):
     status = fields.String()
     database = fields.String()
     cache = fields.String()
+    redis = fields.String(metadata={"description": "ok, error, or not_configured (no REDIS_URL)"})
 
 
 class AmenitySchema(Schema):
@@ -31,10 +32,12 @@ class CurrencySchema(Schema):
 @limiter.exempt
 @api_doc(summary="Health of the app, its database and its cache", response=HealthSchema, errors=(503,))
 def health():
-    """200 when the database answers, 503 when it does not; the cache is reported, not required."""
-    database, cache = services.check_database(), services.check_cache()
-    body = {"status": "ok" if database and cache else ("degraded" if database else "down"),
-            "database": "ok" if database else "error", "cache": "ok" if cache else "error"}
+    """200 when the database answers, 503 when it does not; the cache and Redis are reported, not required."""
+    database, cache, redis = services.check_database(), services.check_cache(), services.check_redis()
+    healthy = cache and redis in (None, "ok")
+    body = {"status": "ok" if database and healthy else ("degraded" if database else "down"),
+            "database": "ok" if database else "error", "cache": "ok" if cache else "error",
+            "redis": redis or "not_configured"}
     return body, 200 if database else 503
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from ...extensions import cache, db
+from ...redis_client import get_redis
 
 logger = logging.getLogger(__name__)
 
@@ -30,3 +32,17 @@ def check_cache() -> bool:
     except Exception:
         logger.warning("health: cache check failed", exc_info=True)
         return False
+
+
+def check_redis() -> str | None:
+    """"ok" or "error" for REDIS_URL's server (rate limits, token blocklist, queue, live streams); None when the
+    app runs without Redis."""
+    client = get_redis()
+    if client is None:
+        return None
+    try:
+        client.ping()
+        return "ok"
+    except RedisError as exc:
+        logger.warning("health: Redis check failed: %s", exc)
+        return "error"
