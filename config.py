@@ -52,6 +52,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
 
@@ -126,6 +127,14 @@ class Config:
     LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes")
     LOGIN_ADDRESS_FAILURE_LIMIT = os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "20 per 15 minutes")
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "30 per minute")
+    # Once an email has used up LOGIN_FAILURE_LIMIT, its sign-in is held for the limit's period, twice that after the
+    # next exhausted budget, and so on up to this many hours (a client that signed in to it before is not held).
+    LOGIN_HOLD_MAX_HOURS = _int("LOGIN_HOLD_MAX_HOURS", 24)
+    KNOWN_DEVICE_DAYS = _int("KNOWN_DEVICE_DAYS", 365)  # lifetime of the signed "signed in here before" cookie
+    PASSWORD_RESET_MINUTES = _int("PASSWORD_RESET_MINUTES", 60)  # a reset link works once, this long
+    # Reset emails asked for, per email and per client address.
+    PASSWORD_RESET_EMAIL_LIMIT = os.environ.get("PASSWORD_RESET_EMAIL_LIMIT", "3 per hour")
+    PASSWORD_RESET_ADDRESS_LIMIT = os.environ.get("PASSWORD_RESET_ADDRESS_LIMIT", "10 per hour")
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")

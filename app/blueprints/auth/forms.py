@@ -70,6 +70,28 @@ for _type, _name in EMAIL_FIELDS.items():
     setattr(ProfileForm, _name, BooleanField(EMAIL_LABELS[_type]))
 
 
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)],
+                                 description=f"At least {PASSWORD_MIN} characters.")
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("new_password", "The passwords differ.")])
+    submit = SubmitField("Change password")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    submit = SubmitField("Email me a reset link")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)],
+                             description=f"At least {PASSWORD_MIN} characters.")
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+    submit = SubmitField("Set my new password")
+
+
 class ConfirmForm(FlaskForm):
     """A bare form for POST-only buttons (log out, become a host): just the CSRF token."""
 

@@ -4,16 +4,17 @@ unlinking providers from the profile. The account rules are oauth_accounts.py's,
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from ...authz import login_required
 from ...errors import DomainError
 from ...navigation import safe_next
 from . import bp, oauth_accounts, oauth_web
 from .forms import ConfirmForm
+from .identity import begin_browser_session
 from .oauth_providers import PROVIDERS, ensure_configured, is_configured
 from .services import AccountSuspended
-from .throttle import auth_rate_limit
+from .throttle import auth_rate_limit, remember_device
 
 PROBLEMS = {  # FlowProblem.kind -> (status, heading, what to do); {label} is the provider's name
     "state": (400, "This sign-in has expired or was already used",
@@ -89,7 +90,8 @@ def oauth_callback(provider: str):
         return redirect(url_for("auth.login", next=url_for("auth.profile", _anchor="sign-in-methods")))
     except oauth_accounts.EmailRequired:
         return _problem(provider, "email_required")
-    login_user(user)
+    begin_browser_session(user)
+    remember_device(user)
     flash(f"Welcome to Abode, {user.name}!" if created else f"Welcome back, {user.name}.", "success")
     return redirect(safe_next(flow.next_url, url_for("main.index")))
 

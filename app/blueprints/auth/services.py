@@ -16,6 +16,7 @@ from ...errors import Conflict, DomainError, Unauthorized, ValidationFailed
 from ...extensions import db
 from ...models import ROLES, User, utcnow
 from . import tokens
+from .login_limits import charge_password_check
 from .passwords import hash_password, needs_rehash, verify_password
 from .preferences import set_email_preferences
 
@@ -91,10 +92,41 @@ def register_user(*, email: str, password: str, name: str, role: str = "guest") 
     return user
 
 
-def authenticate(*, email: str, password: str) -> User:
-    """Return the user these credentials belong to. Raises Unauthorized(invalid_credentials), AccountSuspended."""
+def email_key(email: object) -> str:
+    """The key under which sign-in attempts at `email` are counted: normalised like accounts are, so every spelling
+    of one address shares a budget (ASCII, for the limiter's storage)."""
+    if not isinstance(email, str):
+        return ""
+    email = email.strip()[:EMAIL_MAX]
+    try:
+        email = normalise_email(email)
+    except ValidationFailed:
+        email = email.lower()
+    return email.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+
+
+def _check_password(user: User | None, email: object, password: str, *, address: str | None,
+                    device: tuple[str, set[int]] | None) -> bool:
+    """Verify `password` for `user` (None: an unknown email, checked against a dummy hash), after charging the
+    sign-in budgets of the email and the client `address` (None: not throttled, e.g. a command). `device` is the
+    client's known-device cookie (device id, ids of the accounts it signed in to). Raises RateLimited (429)."""
+    charge = None
+    if address is not None:
+        known = device[0] if device and user is not None and user.id in device[1] else None
+        charge = charge_password_check(email=email_key(email), address=address, known_device=known)
+    ok = verify_password(user.password_hash if user else None, password)
+    if ok and charge is not None:
+        charge.refund()
+    return ok
+
+
+def authenticate(*, email: str, password: str, address: str | None = None,
+                 device: tuple[str, set[int]] | None = None) -> User:
+    """Return the user these credentials belong to. The attempt is charged before the password is checked (see
+    login_limits.py), so the API and the log-in page share one budget per email and per client address.
+    Raises Unauthorized(invalid_credentials), AccountSuspended, RateLimited."""
     user = find_user_by_email(email) if isinstance(email, str) else None
-    if not verify_password(user.password_hash if user else None, password):
+    if not _check_password(user, email, password, address=address, device=device):
         logger.warning("failed login for user %s", user.id if user else "unknown")
         raise Unauthorized("Email or password is incorrect.", code="invalid_credentials")
     ensure_active(user)
@@ -142,6 +174,55 @@ def logout(payload: dict) -> None:
         tokens.revoke_family(payload["fam"])
     db.session.commit()
     logger.info("user %s logged out", payload.get("sub"))
+
+
+def end_sessions(user: User) -> None:
+    """Void every access and refresh token and browser session of `user` issued until now (tokens_valid_after,
+    checked on each request by identity.py); the caller commits and signs the current client in again if it
+    should stay signed in."""
+    user.tokens_valid_after = utcnow()
+    tokens.revoke_user_refresh_tokens(user)
+
+
+def sign_out_everywhere(user: User) -> None:
+    """End every session and token of `user`, this one's included."""
+    end_sessions(user)
+    db.session.commit()
+    logger.info("user %s signed out everywhere", user.id)
+
+
+NO_PASSWORD = ("This account has no password yet (you sign in with Google or Facebook): ask for a password reset "
+               "email to set one.")
+
+
+def change_password(user: User, *, current_password: str, new_password: str, address: str | None = None,
+                    device: tuple[str, set[int]] | None = None) -> dict[str, str]:
+    """Replace the password of `user`, who proves it with `current_password` (charged on the sign-in budgets like
+    a login); every older token and session ends, and a fresh token pair is returned. Raises
+    Unauthorized(invalid_credentials), ValidationFailed (a weak new password, or an account without a password:
+    it sets one through a reset email), RateLimited."""
+    if not user.password_hash:
+        raise ValidationFailed({"current_password": [NO_PASSWORD]}, NO_PASSWORD)
+    if not _check_password(user, user.email, current_password, address=address, device=device):
+        logger.warning("wrong current password for user %s", user.id)
+        raise Unauthorized("The current password is incorrect.", code="invalid_credentials",
+                           fields={"current_password": ["The current password is incorrect."]})
+    set_password(user, new_password, field="new_password")
+    pair = tokens.issue_tokens(user)
+    db.session.commit()
+    logger.info("user %s changed their password", user.id)
+    return pair
+
+
+def set_password(user: User, password: str, *, field: str = "password") -> None:
+    """Give `user` this password and end every older session and token; the caller commits. Raises
+    ValidationFailed (naming `field`) for a weak password."""
+    try:
+        validate_password(password)
+    except ValidationFailed as exc:
+        raise ValidationFailed({field: exc.fields["password"]}) from None
+    user.password_hash = hash_password(password)
+    end_sessions(user)
 
 
 KEEP = object()  # update_profile: leave this value as it is
@@ -227,8 +308,7 @@ def set_active(user: User, active: bool, *, actor: User | None = None) -> User:
         before = user.is_active
         user.is_active = active
         if not active:
-            user.tokens_valid_after = utcnow()
-            tokens.revoke_user_refresh_tokens(user)
+            end_sessions(user)
         if actor is not None and before != active:
             audit.record(actor, "user.reactivate" if active else "user.suspend", "user", user.id,
                          {"is_active": (before, active)})
@@ -260,7 +340,8 @@ def set_role(user: User, role: str, *, actor: User) -> User:
 
 
 def create_admin(*, email: str, password: str, name: str = "Administrator") -> User:
-    """Create an admin account, or promote the existing account with that email. Returns the user."""
+    """Create an admin account, or promote the existing account with that email and give it this password (every
+    older session and token of it ends). Returns the user. Raises ValidationFailed."""
     user = find_user_by_email(email)
     validate_password(password)
     if user is None:
@@ -268,7 +349,7 @@ def create_admin(*, email: str, password: str, name: str = "Administrator") -> U
         db.session.add(user)
     user.role = "admin"
     user.is_active = True
-    user.password_hash = hash_password(password)
+    set_password(user, password)
     db.session.commit()
     logger.info("user %s is an admin", user.id)
     return user
