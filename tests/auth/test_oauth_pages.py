@@ -374,3 +374,18 @@ class _PausedFunc:
 
     def __getattr__(self, name):
         return getattr(self._func, name)
+
+
+def test_signing_in_with_google_starts_a_new_session_and_ends_with_a_password_reset(client, app):
+    client.get("/login")
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"  # e.g. a fixation attempt
+    assert sign_in(client).status_code == 302
+    with client.session_transaction() as session:
+        assert "planted" not in session and session.get("_user_id")
+    user = db.session.scalar(select(User).where(User.email == DEFAULT_PERSON["email"]))
+    assert "has no password yet" in text_of(client.get("/profile/password"))
+    services.set_password(user, "a-brand-new-passphrase")  # what the reset link does
+    db.session.commit()
+    g.pop("_login_user", None)
+    assert client.get("/profile").status_code == 302  # the Google session ended with it

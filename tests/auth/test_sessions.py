@@ -80,13 +80,13 @@ def test_the_password_page_changes_it_keeps_this_browser_in_and_signs_the_others
     other = another_client(client, login, user)
     assert "Change password" in text_of(client.get("/profile"))
     wrong = submit(client, "/profile/password", {"current_password": "not-my-password",
-                                                 "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+                                                 "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert wrong.status_code == 200 and "The current password is incorrect." in text_of(wrong)
     differ = submit(client, "/profile/password", {"current_password": DEFAULT_PASSWORD,
-                                                  "new_password": NEW_PASSWORD, "confirm": "something-else"})
+                                                  "password": NEW_PASSWORD, "confirm": "something-else"})
     assert "The passwords differ." in text_of(differ)
     done = submit(client, "/profile/password", {"current_password": DEFAULT_PASSWORD,
-                                                "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+                                                "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert done.status_code == 302
     g.pop("_login_user", None)
     assert client.get("/profile").status_code == 200  # this browser stays signed in
@@ -97,7 +97,7 @@ def test_the_password_page_changes_it_keeps_this_browser_in_and_signs_the_others
 def test_the_password_page_refuses_a_post_without_its_csrf_token(client, login):
     user = make_user()
     login(client, user)
-    client.post("/profile/password", data={"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD,
+    client.post("/profile/password", data={"current_password": DEFAULT_PASSWORD, "password": NEW_PASSWORD,
                                            "confirm": NEW_PASSWORD})
     assert client.post("/api/v1/login", json={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 200
 

@@ -70,26 +70,24 @@ for _type, _name in EMAIL_FIELDS.items():
     setattr(ProfileForm, _name, BooleanField(EMAIL_LABELS[_type]))
 
 
-class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
-    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)],
-                                 description=f"At least {PASSWORD_MIN} characters.")
+class ResetPasswordForm(FlaskForm):
+    """A new password, typed twice (the reset link's page; the change page adds the current one)."""
+
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)],
+                             description=f"At least {PASSWORD_MIN} characters.")
     confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("new_password", "The passwords differ.")])
+                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+    submit = SubmitField("Set my new password")
+
+
+class PasswordChangeForm(ResetPasswordForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
     submit = SubmitField("Change password")
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
     submit = SubmitField("Email me a reset link")
-
-
-class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)],
-                             description=f"At least {PASSWORD_MIN} characters.")
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
-    submit = SubmitField("Set my new password")
 
 
 class ConfirmForm(FlaskForm):

@@ -26,10 +26,10 @@ def change_password():
         user = current_user._get_current_object()
         try:
             services.change_password(user, current_password=form.current_password.data,
-                                     new_password=form.new_password.data, address=client_address(),
+                                     new_password=form.password.data, address=client_address(),
                                      device=known_device())
         except DomainError as exc:
-            show_error(form, exc)
+            show_error(form, exc, {"new_password": "password"})
             if exc.status_code == 429:
                 status, headers = 429, exc.headers
         else:
