@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
 from ...authz import login_required
@@ -33,7 +33,8 @@ def change_password():
             if exc.status_code == 429:
                 status, headers = 429, exc.headers
         else:
-            begin_browser_session(user)
+            kept_signed_in = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            begin_browser_session(user, remember=kept_signed_in)  # "keep me signed in" stays as it was
             flash("Your password is changed. Every other device and app is signed out.", "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/password_change.html", form=form), status, headers
