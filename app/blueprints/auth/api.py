@@ -9,7 +9,7 @@ from flask_jwt_extended import get_current_user
 from ...authz import login_required, roles_required, token_payload
 from ...openapi import api_doc
 from ...validation import load_json
-from . import api_bp, oauth_accounts, oauth_providers, password_reset, schemas, services
+from . import api_bp, oauth_accounts, oauth_providers, password_change, password_reset, profiles, schemas, services
 from .throttle import auth_rate_limit, client_address, known_device, oauth_throttle, remember_device
 
 
@@ -47,7 +47,7 @@ def change_password():
     `invalid_credentials` for a wrong current password (counted like a failed login), 422 for a weak new one or an
     account without a password (it sets one through `POST /password/forgot`)."""
     data = load_json(schemas.PasswordChangeSchema())
-    return services.change_password(get_current_user(), **data, address=client_address(), device=known_device())
+    return password_change.change_password(get_current_user(), **data, address=client_address(), device=known_device())
 
 
 @api_bp.post("/logout-all")
@@ -56,7 +56,7 @@ def change_password():
          errors=(403,))
 def logout_all():
     """Every access and refresh token and browser session of the account, this token's included, is refused."""
-    services.sign_out_everywhere(get_current_user())
+    password_change.sign_out_everywhere(get_current_user())
     return "", 204
 
 
@@ -193,7 +193,7 @@ def update_profile():
     """Email, role and password are not changed here. `notification_preferences` {type: {"email": bool}} turns
     a type's email on or off, in the same transaction as the rest."""
     data = load_json(schemas.ProfileUpdateSchema(), partial=True)
-    return schemas.dump_profile(services.update_profile(get_current_user(), **data))
+    return schemas.dump_profile(profiles.update_profile(get_current_user(), **data))
 
 
 @api_bp.post("/profile/photo")
@@ -203,7 +203,7 @@ def update_profile():
 def upload_profile_photo():
     """The image is checked, re-encoded without EXIF and stored; avatar_url points at it."""
     photo = request.files.get("photo")
-    return schemas.dump_user(services.set_avatar(get_current_user(), photo.stream if photo is not None else None))
+    return schemas.dump_user(profiles.set_avatar(get_current_user(), photo.stream if photo is not None else None))
 
 
 @api_bp.post("/profile/become-host")
@@ -211,4 +211,4 @@ def upload_profile_photo():
 @api_doc(summary="Become a host (hosts can still book)", response=schemas.UserSchema, errors=(403,))
 def become_host():
     """Guests become hosts; hosts and admins are unchanged."""
-    return schemas.dump_user(services.become_host(get_current_user()))
+    return schemas.dump_user(profiles.become_host(get_current_user()))

@@ -8,7 +8,7 @@ from flask_login import current_user, logout_user
 from ...authz import login_required
 from ...errors import DomainError
 from ...forms_util import show_error
-from . import bp, password_reset, services
+from . import bp, password_change, password_reset
 from .forms import ConfirmForm, ForgotPasswordForm, PasswordChangeForm, ResetPasswordForm
 from .identity import begin_browser_session
 from .throttle import auth_rate_limit, client_address, known_device
@@ -25,7 +25,7 @@ def change_password():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            services.change_password(user, current_password=form.current_password.data,
+            password_change.change_password(user, current_password=form.current_password.data,
                                      new_password=form.password.data, address=client_address(),
                                      device=known_device())
         except DomainError as exc:
@@ -45,7 +45,7 @@ def change_password():
 def sign_out_everywhere():
     """End every session and token of the account, this browser's too."""
     if ConfirmForm().validate_on_submit():
-        services.sign_out_everywhere(current_user._get_current_object())
+        password_change.sign_out_everywhere(current_user._get_current_object())
         logout_user()
         flash("You are signed out on every device and app. Log in again to continue.", "info")
         return redirect(url_for("auth.login"))

@@ -10,7 +10,7 @@ from ...errors import DomainError
 from ...forms_util import show_error
 from ...navigation import safe_next
 from ...validation import load_data
-from . import bp, schemas, services
+from . import bp, profiles, schemas, services
 from .forms import EMAIL_FIELDS, PROFILE_FIELDS, ConfirmForm, LoginForm, ProfileForm, RegisterForm
 from .identity import begin_browser_session
 from .oauth_accounts import identities_of
@@ -83,7 +83,7 @@ def profile():
         try:
             values = load_data(schemas.ProfileUpdateSchema(), {name: form[name].data for name in PROFILE_FIELDS})
             choices = {type_: bool(form[name].data) for type_, name in EMAIL_FIELDS.items()}
-            services.update_profile(current_user, **values, notification_emails=choices,
+            profiles.update_profile(current_user, **values, notification_emails=choices,
                                     photo=form.photo.data.stream if form.photo.data else None)
         except DomainError as exc:
             show_error(form, exc)
@@ -100,7 +100,7 @@ def profile():
 def become_host():
     """Turn a guest account into a host account."""
     if ConfirmForm().validate_on_submit():
-        services.become_host(current_user)
+        profiles.become_host(current_user)
         flash("You are now a host: you can list your place and still book stays.", "success")
     return redirect(url_for("auth.profile"))
 

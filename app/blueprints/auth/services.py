@@ -1,24 +1,23 @@
-"""Account rules: registration, sign-in, token refresh and logout, profiles, roles."""
+"""Account rules: registration, sign-in (charged on the sign-in budgets), tokens and logout, ending sessions,
+setting passwords, suspension and roles."""
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import IO
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ... import audit, storage
+from ... import audit
 from ...errors import Conflict, DomainError, Unauthorized, ValidationFailed
 from ...extensions import db
 from ...models import ROLES, User, utcnow
 from . import tokens
 from .login_limits import charge_password_check
 from .passwords import hash_password, needs_rehash, verify_password
-from .preferences import set_email_preferences
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +25,6 @@ PASSWORD_MIN, PASSWORD_MAX = 10, 128
 NAME_MAX, BIO_MAX, EMAIL_MAX, PHONE_MAX = 100, 2000, 254, 32
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ().-]{5,24}$")
 SELF_SERVICE_ROLES = ("guest", "host")
-AVATAR_THUMB_WIDTH = 256
 
 
 class AccountSuspended(DomainError):
@@ -105,7 +103,7 @@ def email_key(email: object) -> str:
     return email.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
 
 
-def _check_password(user: User | None, email: object, password: str, *, address: str | None,
+def check_password(user: User | None, email: object, password: str, *, address: str | None,
                     device: tuple[str, set[int]] | None) -> bool:
     """Verify `password` for `user` (None: an unknown email, checked against a dummy hash), after charging the
     sign-in budgets of the email and the client `address` (None: not throttled, e.g. a command). `device` is the
@@ -126,7 +124,7 @@ def authenticate(*, email: str, password: str, address: str | None = None,
     login_limits.py), so the API and the log-in page share one budget per email and per client address.
     Raises Unauthorized(invalid_credentials), AccountSuspended, RateLimited."""
     user = find_user_by_email(email) if isinstance(email, str) else None
-    if not _check_password(user, email, password, address=address, device=device):
+    if not check_password(user, email, password, address=address, device=device):
         logger.warning("failed login for user %s", user.id if user else "unknown")
         raise Unauthorized("Email or password is incorrect.", code="invalid_credentials")
     ensure_active(user)
@@ -184,36 +182,6 @@ def end_sessions(user: User) -> None:
     tokens.revoke_user_refresh_tokens(user)
 
 
-def sign_out_everywhere(user: User) -> None:
-    """End every session and token of `user`, this one's included."""
-    end_sessions(user)
-    db.session.commit()
-    logger.info("user %s signed out everywhere", user.id)
-
-
-NO_PASSWORD = ("This account has no password yet (you sign in with Google or Facebook): ask for a password reset "
-               "email to set one.")
-
-
-def change_password(user: User, *, current_password: str, new_password: str, address: str | None = None,
-                    device: tuple[str, set[int]] | None = None) -> dict[str, str]:
-    """Replace the password of `user`, who proves it with `current_password` (charged on the sign-in budgets like
-    a login); every older token and session ends, and a fresh token pair is returned. Raises
-    Unauthorized(invalid_credentials), ValidationFailed (a weak new password, or an account without a password:
-    it sets one through a reset email), RateLimited."""
-    if not user.password_hash:
-        raise ValidationFailed({"current_password": [NO_PASSWORD]}, NO_PASSWORD)
-    if not _check_password(user, user.email, current_password, address=address, device=device):
-        logger.warning("wrong current password for user %s", user.id)
-        raise Unauthorized("The current password is incorrect.", code="invalid_credentials",
-                           fields={"current_password": ["The current password is incorrect."]})
-    set_password(user, new_password, field="new_password")
-    pair = tokens.issue_tokens(user)
-    db.session.commit()
-    logger.info("user %s changed their password", user.id)
-    return pair
-
-
 def set_password(user: User, password: str, *, field: str = "password") -> None:
     """Give `user` this password and end every older session and token; the caller commits. Raises
     ValidationFailed (naming `field`) for a weak password."""
@@ -223,60 +191,6 @@ def set_password(user: User, password: str, *, field: str = "password") -> None:
         raise ValidationFailed({field: exc.fields["password"]}) from None
     user.password_hash = hash_password(password)
     end_sessions(user)
-
-
-KEEP = object()  # update_profile: leave this value as it is
-
-
-def update_profile(user: User, *, photo: IO[bytes] | None = None, name: str | object = KEEP,
-                   phone: str | None | object = KEEP, bio: str | None | object = KEEP,
-                   preferred_currency: str | object = KEEP, preferred_language: str | object = KEEP,
-                   notification_emails: dict[str, bool] | object = KEEP) -> User:
-    """Apply name, phone, bio, preferred_currency, preferred_language, email notification choices ({type: on?})
-    and an optional photo, all or nothing.
-
-    Takes values as auth.schemas.ProfileUpdateSchema loads them (trimmed and checked; None clears phone or bio);
-    a value left out is kept. Returns the user. Raises PayloadTooLarge, UnsupportedMediaType.
-    """
-    changes = {"name": name, "phone": phone, "bio": bio, "preferred_currency": preferred_currency,
-               "preferred_language": preferred_language}
-    for key, value in changes.items():
-        if value is not KEEP:
-            setattr(user, key, value)
-    old_key, new_key = user.avatar_key, None
-    try:
-        if notification_emails is not KEEP:
-            set_email_preferences(user, notification_emails)
-        if photo is not None:
-            new_key = storage.save_image(photo, kind="avatars", thumbnail_width=AVATAR_THUMB_WIDTH,
-                                         max_bytes=current_app.config["AVATAR_MAX_BYTES"]).key
-            user.avatar_key = new_key
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        storage.delete_image(new_key)  # nothing of a failed change is kept
-        raise
-    if new_key is not None:
-        storage.delete_image(old_key)
-    logger.info("user %s updated their profile", user.id)
-    return user
-
-
-def set_avatar(user: User, file: IO[bytes] | None) -> User:
-    """Store `file` as the user's profile photo and return the user; `file` None is a request that attached none.
-    Raises ValidationFailed, PayloadTooLarge, UnsupportedMediaType."""
-    if file is None:
-        raise ValidationFailed({"photo": ["Attach an image in the multipart field 'photo'."]})
-    return update_profile(user, photo=file)
-
-
-def become_host(user: User) -> User:
-    """Make a guest a host (hosts can still book); admins keep their role. Returns the user."""
-    if user.role == "guest":
-        user.role = "host"
-        db.session.commit()
-        logger.info("user %s became a host", user.id)
-    return user
 
 
 class LastAdmin(Conflict):
