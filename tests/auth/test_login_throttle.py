@@ -69,7 +69,7 @@ def test_the_api_and_the_login_page_share_one_budget_per_email(make_app):
 
 def let_the_hold_pass(email: str) -> None:
     """What the clock does when a hold and its spent budget run out (both keys expire)."""
-    limiter.storage.clear(f"abode:limits/login-hold/{email}")
+    limiter.limiter.storage.clear(f"abode:limits/login-hold/{email}")
     limiter.limiter.clear(parse("2 per 10 minutes"), "login-email", email)
 
 

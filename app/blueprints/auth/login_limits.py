@@ -55,7 +55,7 @@ def _take(charge: Charge, item: RateLimitItem, *identifiers: str) -> bool:
 
 def _hold_seconds(email: str) -> int | None:
     """Seconds left on the email's hold, or None when it is not held."""
-    storage, key = limiter.storage, _key("login-hold", email)
+    storage, key = limiter.limiter.storage, _key("login-hold", email)
     if storage.get(key) <= 0:
         return None
     return max(math.ceil(storage.get_expiry(key) - time.time()), 1)
@@ -64,7 +64,7 @@ def _hold_seconds(email: str) -> int | None:
 def _start_hold(email: str, window: int) -> int:
     """Hold the email for window × 2^(holds in the last day), capped; returns the hold's length in seconds. The
     hold outlasts the spent budget's window, so the budget is fresh when the hold ends."""
-    storage = limiter.storage
+    storage = limiter.limiter.storage
     cap = current_app.config["LOGIN_HOLD_MAX_HOURS"] * 3600
     holds = storage.incr(_key("login-holds", email), cap + 86400)
     seconds = min(window * 2 ** min(holds - 1, 20), cap)
@@ -79,7 +79,7 @@ def _charge_email(charge: Charge, email: str) -> None:
         raise RateLimited(TOO_MANY, retry_after=held)
     # The count itself (not just "over or not"), so that of many requests at once only the first one past the
     # budget starts a hold: the others must not lengthen it.
-    count = limiter.storage.incr(item.key_for("login-email", email), item.get_expiry())
+    count = limiter.limiter.storage.incr(item.key_for("login-email", email), item.get_expiry())
     charge.taken.append((item, ("login-email", email)))
     if count <= item.amount:
         return
