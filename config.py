@@ -56,6 +56,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     # Strict-Transport-Security's max-age, sent by ProductionConfig only (0: none); a year by default.
     HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 86400)
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
 
@@ -141,6 +142,14 @@ class Config:
     UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "60 per minute")
     LISTING_RATE_LIMIT = os.environ.get("LISTING_RATE_LIMIT", "20 per minute")
     SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "300 per minute")
+    # Once an email has used up LOGIN_FAILURE_LIMIT, its sign-in is held for the limit's period, twice that after the
+    # next exhausted budget, and so on up to this many hours (a client that signed in to it before is not held).
+    LOGIN_HOLD_MAX_HOURS = _int("LOGIN_HOLD_MAX_HOURS", 24)
+    KNOWN_DEVICE_DAYS = _int("KNOWN_DEVICE_DAYS", 365)  # lifetime of the signed "signed in here before" cookie
+    PASSWORD_RESET_MINUTES = _int("PASSWORD_RESET_MINUTES", 60)  # a reset link works once, this long
+    # Reset emails asked for, per email and per client address.
+    PASSWORD_RESET_EMAIL_LIMIT = os.environ.get("PASSWORD_RESET_EMAIL_LIMIT", "3 per hour")
+    PASSWORD_RESET_ADDRESS_LIMIT = os.environ.get("PASSWORD_RESET_ADDRESS_LIMIT", "10 per hour")
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")

@@ -136,7 +136,7 @@ def mail_failed(limit: int) -> None:
 
     rows = failed_emails(limit)
     for row in rows:
-        click.echo(f"{row.id:>8}  {row.to_address}  {row.notification.type}  tries {row.attempts}  "
+        click.echo(f"{row.id:>8}  {row.to_address}  {row.kind}  tries {row.attempts}  "
                    f"last {row.next_try_at:%Y-%m-%d %H:%M}  {row.last_error or ''}")
     click.echo(f"{len(rows)} failed email(s)")
 

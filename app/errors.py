@@ -63,6 +63,15 @@ class ServiceUnavailable(DomainError):
     status_code, code = 503, "service_unavailable"
 
 
+class RateLimited(DomainError):
+    """Too many attempts from this client or at this account; carries a Retry-After header."""
+
+    status_code, code = 429, "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message, headers={"Retry-After": str(max(int(retry_after), 1))})
+
+
 class PaymentFailed(DomainError):
     """The payment provider refused the charge: 402 `card_declined` or `payment_failed`."""
 

@@ -215,9 +215,9 @@ class PayoutView(AdminModelView):
 class OutboxView(AdminModelView):
     """The email outbox, failed rows first; a failed email can be sent again."""
 
-    column_list = ("id", "to_address", "notification.type", "status", "attempts", "last_error", "next_try_at",
+    column_list = ("id", "to_address", "kind", "status", "attempts", "last_error", "next_try_at",
                    "sent_at")
-    column_labels = {"notification.type": "Type", "to_address": "To"}
+    column_labels = {"kind": "Type", "to_address": "To"}
     column_filters = ("status",)
     column_default_sort = [("status", False), ("next_try_at", True)]  # failed < pending < sent
     column_extra_row_actions = [RowAction("resend", "Resend", shown=lambda row: row.status == "failed")]

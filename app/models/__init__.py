@@ -19,13 +19,13 @@ from .notification import NOTIFICATION_LABELS, NOTIFICATION_TYPES, Notification,
 from .payment import PAYMENT_STATUSES, PAYOUT_STATUSES, Payment, PaymentRefund, Payout, RevenueDay, WebhookEvent
 from .review import SUB_RATINGS, Review
 from .stats import SearchDay
-from .user import ROLES, OAuthIdentity, RefreshToken, RevokedToken, User
+from .user import ROLES, OAuthIdentity, PasswordReset, RefreshToken, RevokedToken, User
 
 __all__ = [
     "AuditEntry", "BOOKING_STATUSES", "CANCELERS", "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity",
     "Booking",
     "ExchangeRate", "IdempotencyKey", "NOTIFICATION_LABELS", "NOTIFICATION_TYPES", "Notification",
-    "NotificationPreference", "OAuthIdentity", "OutboxEmail",
+    "NotificationPreference", "OAuthIdentity", "OutboxEmail", "PasswordReset",
     "Review", "SUB_RATINGS", "NightHold", "NightPrice", "PAYMENT_STATUSES",
     "PAYOUT_STATUSES", "Payment", "PaymentRefund", "Payout", "RevenueDay", "Listing", "ListingImage", "ListingPlace",
     "RefreshToken", "RevokedToken", "SearchDay", "TimestampMixin", "User", "WebhookEvent", "listing_amenities",

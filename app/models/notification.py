@@ -51,7 +51,8 @@ class Notification(db.Model):
 
 
 class OutboxEmail(db.Model):
-    """An email owed for a notification: written with it, delivered by the worker or `jobs run-due`.
+    """An email owed for a notification, or for a password reset link (password_reset_id, no notification): written
+    with it, delivered by the worker or `jobs run-due`.
 
     A deliverer claims a row under its row lock (FOR UPDATE SKIP LOCKED on MariaDB), so two never send one row;
     the Message-ID is made from the row's id, so a resend after a crash is recognisable as the same email.
@@ -62,8 +63,10 @@ class OutboxEmail(db.Model):
     __table_args__ = (Index("ix_outbox_status_next_try", "status", "next_try_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), nullable=False,
-                                                 index=True)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"),
+                                                        index=True)
+    password_reset_id: Mapped[int | None] = mapped_column(ForeignKey("password_resets.id", ondelete="CASCADE"),
+                                                          index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     to_address: Mapped[str] = mapped_column(String(254), nullable=False)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
@@ -73,7 +76,12 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
 
-    notification: Mapped[Notification] = relationship()
+    notification: Mapped[Notification | None] = relationship()
+
+    @property
+    def kind(self) -> str:
+        """What the email is: its notification's type, or "password_reset"."""
+        return self.notification.type if self.notification is not None else "password_reset"
 
 
 class NotificationPreference(db.Model):

@@ -47,7 +47,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     preferred_currency: Mapped[str] = mapped_column(String(3), nullable=False, default="USD")
     preferred_language: Mapped[str] = mapped_column(String(10), nullable=False, default="en")
     last_login_at: Mapped[datetime | None] = mapped_column()
-    # Tokens issued before this instant are refused (set on suspension, so reinstating revives none of them).
+    # Tokens and browser sessions issued before this instant are refused: set on suspension (so reinstating revives
+    # none of them), on every password change or reset, and by "sign out everywhere" (auth.services.end_sessions).
     tokens_valid_after: Mapped[datetime | None] = mapped_column(
         DateTime().with_variant(DATETIME(fsp=6), "mysql", "mariadb"))  # microseconds: tokens carry them too
 
@@ -66,8 +67,8 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def get_id(self) -> str:
         """The browser session's id for Flask-Login: the user's id and the instant before which their sessions are
-        void (tokens_valid_after, set on suspension), so a session from before a suspension stays dead after a
-        reinstatement (identity.load_session_user compares them)."""
+        void (tokens_valid_after, set on suspension, a password change or reset, "sign out everywhere"), so such a
+        session stays dead, even after a reinstatement (identity.load_session_user compares them)."""
         return f"{self.id}:{session_stamp(self.tokens_valid_after)}"
 
     def has_role(self, *roles: str) -> bool:
@@ -127,3 +128,24 @@ class OAuthIdentity(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
 
     user: Mapped[User] = relationship(back_populates="oauth_identities")
+
+
+class PasswordReset(db.Model):
+    """A password reset link sent by email: works once, for PASSWORD_RESET_MINUTES (an hour).
+
+    The database never holds the link's token: only `token_hash` (SHA-256 of the token) to check it, and `nonce`,
+    from which the email, written later by a deliverer, derives the token with the app's SECRET_KEY (an HMAC), so
+    a copy of the database alone cannot reset anyone's password (auth/password_reset.py).
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    nonce: Mapped[str] = mapped_column(String(64), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    used_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship()

@@ -1,7 +1,7 @@
 """night_holds.booking_id becomes a foreign key to bookings (ON DELETE CASCADE).
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-08 01:20:54.636130
 
 A night held by a booking that does not exist could never be freed by the booking's cancellation and would block
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

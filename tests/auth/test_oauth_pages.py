@@ -204,14 +204,15 @@ def test_a_replayed_callback_is_refused_even_with_the_old_cookie(client):
     assert replay.status_code == 400 and client.get("/profile").status_code == 302
 
 
-def test_a_sign_in_finished_while_signed_in_as_someone_else_does_not_swap_accounts(client, login, app):
-    """A flow started in another tab ends while this browser is signed in to another account: nothing changes."""
+def test_a_sign_in_finished_after_signing_in_as_someone_else_does_not_swap_accounts(client, login):
+    """A flow started before this browser signed in to another account (another tab): the sign-in started a new
+    session, which holds none of the old flows, so the callback is refused and Bob stays signed in."""
     callback = at_provider(to_provider(client))
     bob = make_user(email="bob@example.com", name="Bob")
     login(client, bob)
     response = client.get(callback)
-    assert response.status_code == 302 and response.headers["Location"] == "/profile#sign-in-methods"
-    assert "You are signed in as Bob. Log out first" in text_of(client.get("/profile"))
+    assert response.status_code == 400 and "expired or was already used" in text_of(response)
+    assert "Bob" in text_of(client.get("/profile"))
     assert identities() == [] and db.session.scalar(select(db.func.count()).select_from(User)) == 1
 
 
@@ -389,8 +390,8 @@ def test_a_link_finished_while_another_person_is_signed_in_is_refused(client, lo
     submit(client, "/logout", {}, form_url="/profile")
     g.pop("_login_user", None)
     login(client, make_user(email="mallory@example.com"))
-    finished = client.get(callback)
-    assert finished.status_code == 302 and finished.headers["Location"].startswith("/login")
+    finished = client.get(callback)  # Mallory's new session holds none of Ada's flows
+    assert finished.status_code == 400
     assert identities() == []
 
 
@@ -450,3 +451,17 @@ def test_two_unlinks_at_once_never_leave_an_account_without_a_way_in(make_app, o
     db.session.expire_all()
     assert len(identities()) == 1
 
+
+def test_signing_in_with_google_starts_a_new_session_and_ends_with_a_password_reset(client, app):
+    client.get("/login")
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"  # e.g. a fixation attempt
+    assert sign_in(client).status_code == 302
+    with client.session_transaction() as session:
+        assert "planted" not in session and session.get("_user_id")
+    user = db.session.scalar(select(User).where(User.email == DEFAULT_PERSON["email"]))
+    assert "has no password yet" in text_of(client.get("/profile/password"))
+    services.set_password(user, "a-brand-new-passphrase")  # what the reset link does
+    db.session.commit()
+    g.pop("_login_user", None)
+    assert client.get("/profile").status_code == 302  # the Google session ended with it

@@ -24,7 +24,7 @@ def test_every_api_operation_answers_fuzzed_input_without_5xx(app, auth_headers)
     assert len(operations) >= 10
 
     for operation in operations:
-        if operation.path == "/api/v1/logout":
+        if operation.path in ("/api/v1/logout", "/api/v1/logout-all"):
             continue  # it would revoke the token the other operations use
 
         @given(case=operation.as_strategy())

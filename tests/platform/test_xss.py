@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from flask import g
 
-from app.blueprints.auth import services as accounts
+from app.blueprints.auth import profiles as accounts
 from app.blueprints.bookings import services as bookings
 from app.blueprints.reviews import services as reviews
 from app.extensions import db

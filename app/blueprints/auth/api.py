@@ -1,4 +1,5 @@
-"""JSON API for accounts: /api/v1/register, login, sign-in with Google and Facebook, token refresh, logout, profile."""
+"""JSON API for accounts: /api/v1/register, login, sign-in with Google and Facebook, token refresh, logout,
+sign out everywhere, profile, password change and reset."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from flask_jwt_extended import get_current_user
 from ...authz import login_required, roles_required, token_payload
 from ...openapi import api_doc
 from ...validation import load_json
-from . import api_bp, oauth_accounts, oauth_providers, schemas, services
-from .throttle import auth_rate_limit, login_throttle, oauth_throttle
+from . import api_bp, oauth_accounts, oauth_providers, password_change, password_reset, profiles, schemas, services
+from .throttle import auth_rate_limit, client_address, known_device, oauth_throttle, remember_device
 
 
 @api_bp.post("/register")
@@ -24,14 +25,62 @@ def register():
 
 
 @api_bp.post("/login")
-@login_throttle
 @api_doc(summary="Sign in with email and password", body=schemas.LoginSchema,
          response=schemas.AuthResponseSchema, errors=(401, 403, 429))
 def login():
-    """Exchange credentials for a new token pair."""
+    """Exchange credentials for a new token pair. Failures are counted per email and per client address together
+    with the log-in page's (429 with Retry-After once a budget is spent); a client that signed in to the account
+    before (the `abode_device` cookie set here) is not held back by other clients' failures."""
     data = load_json(schemas.LoginSchema())
-    user = services.authenticate(email=data["email"], password=data["password"])
+    user = services.authenticate(email=data["email"], password=data["password"], address=client_address(),
+                                 device=known_device())
+    remember_device(user)
     return {"user": schemas.dump_user(user), **services.start_session(user)}
+
+
+@api_bp.post("/profile/password")
+@login_required
+@api_doc(summary="Change the caller's password", body=schemas.PasswordChangeSchema,
+         response=schemas.TokenPairSchema, errors=(401, 403, 422, 429))
+def change_password():
+    """Every token and browser session issued before is refused afterwards; the answer is a fresh pair. 401
+    `invalid_credentials` for a wrong current password (counted like a failed login), 422 for a weak new one or an
+    account without a password (it sets one through `POST /password/forgot`)."""
+    data = load_json(schemas.PasswordChangeSchema())
+    return password_change.change_password(get_current_user(), **data, address=client_address(), device=known_device())
+
+
+@api_bp.post("/logout-all")
+@login_required
+@api_doc(summary="Sign out everywhere: end every token and browser session of the caller", status=204,
+         errors=(403,))
+def logout_all():
+    """Every access and refresh token and browser session of the account, this token's included, is refused."""
+    password_change.sign_out_everywhere(get_current_user())
+    return "", 204
+
+
+@api_bp.post("/password/forgot")
+@auth_rate_limit
+@api_doc(summary="Email a password reset link", body=schemas.PasswordForgotSchema, status=202, errors=(429,))
+def forgot_password():
+    """202 whatever the email: a link is emailed when an active account has it. Limited per email and per
+    client address (429)."""
+    data = load_json(schemas.PasswordForgotSchema())
+    password_reset.request_password_reset(data["email"], address=client_address())
+    return "", 202
+
+
+@api_bp.post("/password/reset")
+@auth_rate_limit
+@api_doc(summary="Set a new password with the token of a reset link", body=schemas.PasswordResetSchema,
+         status=204, errors=(422, 429))
+def reset_password():
+    """The token works once and for an hour (422 otherwise, as for a weak password); every older access and
+    refresh token and browser session of the account is refused afterwards."""
+    data = load_json(schemas.PasswordResetSchema())
+    password_reset.reset_password(data["token"], data["password"])
+    return "", 204
 
 
 def _provider_session(identity: oauth_providers.ProviderIdentity) -> tuple[dict, int]:
@@ -144,7 +193,7 @@ def update_profile():
     """Email, role and password are not changed here. `notification_preferences` {type: {"email": bool}} turns
     a type's email on or off, in the same transaction as the rest."""
     data = load_json(schemas.ProfileUpdateSchema(), partial=True)
-    return schemas.dump_profile(services.update_profile(get_current_user(), **data))
+    return schemas.dump_profile(profiles.update_profile(get_current_user(), **data))
 
 
 @api_bp.post("/profile/photo")
@@ -154,7 +203,7 @@ def update_profile():
 def upload_profile_photo():
     """The image is checked, re-encoded without EXIF and stored; avatar_url points at it."""
     photo = request.files.get("photo")
-    return schemas.dump_user(services.set_avatar(get_current_user(), photo.stream if photo is not None else None))
+    return schemas.dump_user(profiles.set_avatar(get_current_user(), photo.stream if photo is not None else None))
 
 
 @api_bp.post("/profile/become-host")
@@ -162,4 +211,4 @@ def upload_profile_photo():
 @api_doc(summary="Become a host (hosts can still book)", response=schemas.UserSchema, errors=(403,))
 def become_host():
     """Guests become hosts; hosts and admins are unchanged."""
-    return schemas.dump_user(services.become_host(get_current_user()))
+    return schemas.dump_user(profiles.become_host(get_current_user()))

@@ -70,6 +70,26 @@ for _type, _name in EMAIL_FIELDS.items():
     setattr(ProfileForm, _name, BooleanField(EMAIL_LABELS[_type]))
 
 
+class ResetPasswordForm(FlaskForm):
+    """A new password, typed twice (the reset link's page; the change page adds the current one)."""
+
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)],
+                             description=f"At least {PASSWORD_MIN} characters.")
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+    submit = SubmitField("Set my new password")
+
+
+class PasswordChangeForm(ResetPasswordForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    submit = SubmitField("Change password")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    submit = SubmitField("Email me a reset link")
+
+
 class ConfirmForm(FlaskForm):
     """A bare form for POST-only buttons (log out, become a host): just the CSRF token."""
 

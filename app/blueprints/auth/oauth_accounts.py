@@ -22,7 +22,8 @@ from ...extensions import db
 from ...locking import locked
 from ...models import OAuthIdentity, User, utcnow
 from .oauth_providers import PROVIDERS, ProviderIdentity, fetch_picture, is_configured
-from .services import NAME_MAX, ensure_active, find_user_by_email, normalise_email, update_profile
+from .profiles import update_profile
+from .services import NAME_MAX, ensure_active, find_user_by_email, normalise_email
 
 logger = logging.getLogger(__name__)
 

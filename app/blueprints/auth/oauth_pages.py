@@ -4,16 +4,17 @@ unlinking providers from the profile. The account rules are oauth_accounts.py's,
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from ...authz import login_required
 from ...errors import DomainError
 from ...navigation import safe_next
 from . import bp, oauth_accounts, oauth_web
 from .forms import ConfirmForm
+from .identity import begin_browser_session
 from .oauth_providers import PROVIDERS, ensure_configured
 from .services import AccountSuspended
-from .throttle import auth_rate_limit
+from .throttle import auth_rate_limit, remember_device
 
 PROBLEMS = {  # FlowProblem.kind -> (status, heading, what to do); {label} is the provider's name
     "state": (400, "This sign-in has expired or was already used",
@@ -74,13 +75,6 @@ def oauth_callback(provider: str):
         return _problem(provider, problem.kind)
     if flow.link_user_id is not None:
         return _finish_link(flow)
-    signed_in = current_user.id if current_user.is_authenticated else None
-    linked = oauth_accounts.linked_user(flow.identity.provider, flow.identity.subject)
-    if signed_in is not None and (linked is None or linked.id != signed_in):
-        # A flow started in another tab must not swap the account this browser is signed in to.
-        flash(f"You are signed in as {current_user.name}. Log out first to sign in with another account, or link "
-              f"{label} from your profile.", "warning")
-        return redirect(url_for("auth.profile", _anchor="sign-in-methods"))
     try:
         user, created = oauth_accounts.sign_in_with_identity(flow.identity)
     except AccountSuspended as exc:  # the message and page of a refused password login
@@ -91,7 +85,8 @@ def oauth_callback(provider: str):
         return redirect(url_for("auth.login", next=url_for("auth.profile", _anchor="sign-in-methods")))
     except oauth_accounts.EmailRequired:
         return _problem(provider, "email_required")
-    login_user(user)
+    begin_browser_session(user)
+    remember_device(user)
     flash(f"Welcome to Abode, {user.name}!" if created else f"Welcome back, {user.name}.", "success")
     return redirect(safe_next(flow.next_url, url_for("main.index")))
 

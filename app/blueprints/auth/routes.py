@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from ...authz import login_required
 from ...errors import DomainError
 from ...forms_util import show_error
 from ...navigation import safe_next
 from ...validation import load_data
-from . import bp, oauth_accounts, schemas, services
+from . import bp, oauth_accounts, profiles, schemas, services
 from .forms import EMAIL_FIELDS, PROFILE_FIELDS, ConfirmForm, LoginForm, ProfileForm, RegisterForm
+from .identity import begin_browser_session
 from .oauth_providers import configured_providers
 from .preferences import email_preferences
-from .throttle import login_throttle, mark_login_failed
+from .throttle import client_address, known_device, remember_device
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -30,32 +31,34 @@ def register():
         except DomainError as exc:
             show_error(form, exc)
         else:
-            login_user(user)
+            begin_browser_session(user)
             flash(f"Welcome to Abode, {user.name}!", "success")
             return redirect(url_for("main.index"))
     return render_template("auth/register.html", form=form, providers=configured_providers())
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@login_throttle
 def login():
-    """Log-in page."""
+    """Log-in page; failures share the API's budgets per email and per client address (429 once spent)."""
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     form = LoginForm()
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
-            user = services.authenticate(email=form.email.data, password=form.password.data)
+            user = services.authenticate(email=form.email.data, password=form.password.data,
+                                         address=client_address(), device=known_device())
         except DomainError as exc:
-            if exc.status_code == 401:
-                mark_login_failed()
             form.password.data = ""
             flash(exc.message, "danger")
+            if exc.status_code == 429:
+                status, headers = 429, exc.headers
         else:
-            login_user(user, remember=form.remember.data)
+            begin_browser_session(user, remember=form.remember.data)
+            remember_device(user)
             flash(f"Welcome back, {user.name}.", "success")
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
-    return render_template("auth/login.html", form=form, providers=configured_providers())
+    return render_template("auth/login.html", form=form, providers=configured_providers()), status, headers
 
 
 @bp.post("/logout")
@@ -78,7 +81,7 @@ def profile():
         try:
             values = load_data(schemas.ProfileUpdateSchema(), {name: form[name].data for name in PROFILE_FIELDS})
             choices = {type_: bool(form[name].data) for type_, name in EMAIL_FIELDS.items()}
-            services.update_profile(current_user, **values, notification_emails=choices,
+            profiles.update_profile(current_user, **values, notification_emails=choices,
                                     photo=form.photo.data.stream if form.photo.data else None)
         except DomainError as exc:
             show_error(form, exc)
@@ -95,7 +98,7 @@ def profile():
 def become_host():
     """Turn a guest account into a host account."""
     if ConfirmForm().validate_on_submit():
-        services.become_host(current_user)
+        profiles.become_host(current_user)
         flash("You are now a host: you can list your place and still book stays.", "success")
     return redirect(url_for("auth.profile"))
 

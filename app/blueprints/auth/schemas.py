@@ -30,6 +30,20 @@ class LoginSchema(Schema):
     password = fields.String(required=True, validate=validate.Length(max=PASSWORD_MAX))
 
 
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(max=PASSWORD_MAX))
+    new_password = fields.String(required=True, validate=validate.Length(max=PASSWORD_MAX))
+
+
+class PasswordForgotSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(max=EMAIL_MAX))
+
+
+class PasswordResetSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = fields.String(required=True, validate=validate.Length(max=PASSWORD_MAX))
+
+
 def _app_language(code: str) -> None:
     """One of the app's LANGUAGES (a setting, so checked when loading)."""
     if code not in current_app.config["LANGUAGES"]:

@@ -1,23 +1,23 @@
-"""Account rules: registration, sign-in, token refresh and logout, profiles, roles."""
+"""Account rules: registration, sign-in (charged on the sign-in budgets), tokens and logout, ending sessions,
+setting passwords, suspension and roles."""
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import IO
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ... import audit, storage
+from ... import audit
 from ...errors import Conflict, DomainError, Unauthorized, ValidationFailed
 from ...extensions import db
 from ...models import ROLES, User, utcnow
 from . import tokens
+from .login_limits import charge_password_check
 from .passwords import hash_password, needs_rehash, verify_password
-from .preferences import set_email_preferences
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,6 @@ PASSWORD_MIN, PASSWORD_MAX = 10, 128
 NAME_MAX, BIO_MAX, EMAIL_MAX, PHONE_MAX = 100, 2000, 254, 32
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ().-]{5,24}$")
 SELF_SERVICE_ROLES = ("guest", "host")
-AVATAR_THUMB_WIDTH = 256
 
 
 class AccountSuspended(DomainError):
@@ -91,10 +90,41 @@ def register_user(*, email: str, password: str, name: str, role: str = "guest") 
     return user
 
 
-def authenticate(*, email: str, password: str) -> User:
-    """Return the user these credentials belong to. Raises Unauthorized(invalid_credentials), AccountSuspended."""
+def email_key(email: object) -> str:
+    """The key under which sign-in attempts at `email` are counted: normalised like accounts are, so every spelling
+    of one address shares a budget (ASCII, for the limiter's storage)."""
+    if not isinstance(email, str):
+        return ""
+    email = email.strip()[:EMAIL_MAX]
+    try:
+        email = normalise_email(email)
+    except ValidationFailed:
+        email = email.lower()
+    return email.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+
+
+def check_password(user: User | None, email: object, password: str, *, address: str | None,
+                    device: tuple[str, set[int]] | None) -> bool:
+    """Verify `password` for `user` (None: an unknown email, checked against a dummy hash), after charging the
+    sign-in budgets of the email and the client `address` (None: not throttled, e.g. a command). `device` is the
+    client's known-device cookie (device id, ids of the accounts it signed in to). Raises RateLimited (429)."""
+    charge = None
+    if address is not None:
+        known = device[0] if device and user is not None and user.id in device[1] else None
+        charge = charge_password_check(email=email_key(email), address=address, known_device=known)
+    ok = verify_password(user.password_hash if user else None, password)
+    if ok and charge is not None:
+        charge.refund()
+    return ok
+
+
+def authenticate(*, email: str, password: str, address: str | None = None,
+                 device: tuple[str, set[int]] | None = None) -> User:
+    """Return the user these credentials belong to. The attempt is charged before the password is checked (see
+    login_limits.py), so the API and the log-in page share one budget per email and per client address.
+    Raises Unauthorized(invalid_credentials), AccountSuspended, RateLimited."""
     user = find_user_by_email(email) if isinstance(email, str) else None
-    if not verify_password(user.password_hash if user else None, password):
+    if not check_password(user, email, password, address=address, device=device):
         logger.warning("failed login for user %s", user.id if user else "unknown")
         raise Unauthorized("Email or password is incorrect.", code="invalid_credentials")
     ensure_active(user)
@@ -144,59 +174,23 @@ def logout(payload: dict) -> None:
     logger.info("user %s logged out", payload.get("sub"))
 
 
-KEEP = object()  # update_profile: leave this value as it is
+def end_sessions(user: User) -> None:
+    """Void every access and refresh token and browser session of `user` issued until now (tokens_valid_after,
+    checked on each request by identity.py); the caller commits and signs the current client in again if it
+    should stay signed in."""
+    user.tokens_valid_after = utcnow()
+    tokens.revoke_user_refresh_tokens(user)
 
 
-def update_profile(user: User, *, photo: IO[bytes] | None = None, name: str | object = KEEP,
-                   phone: str | None | object = KEEP, bio: str | None | object = KEEP,
-                   preferred_currency: str | object = KEEP, preferred_language: str | object = KEEP,
-                   notification_emails: dict[str, bool] | object = KEEP) -> User:
-    """Apply name, phone, bio, preferred_currency, preferred_language, email notification choices ({type: on?})
-    and an optional photo, all or nothing.
-
-    Takes values as auth.schemas.ProfileUpdateSchema loads them (trimmed and checked; None clears phone or bio);
-    a value left out is kept. Returns the user. Raises PayloadTooLarge, UnsupportedMediaType.
-    """
-    changes = {"name": name, "phone": phone, "bio": bio, "preferred_currency": preferred_currency,
-               "preferred_language": preferred_language}
-    for key, value in changes.items():
-        if value is not KEEP:
-            setattr(user, key, value)
-    old_key, new_key = user.avatar_key, None
+def set_password(user: User, password: str, *, field: str = "password") -> None:
+    """Give `user` this password and end every older session and token; the caller commits. Raises
+    ValidationFailed (naming `field`) for a weak password."""
     try:
-        if notification_emails is not KEEP:
-            set_email_preferences(user, notification_emails)
-        if photo is not None:
-            new_key = storage.save_image(photo, kind="avatars", thumbnail_width=AVATAR_THUMB_WIDTH,
-                                         max_bytes=current_app.config["AVATAR_MAX_BYTES"],
-                                         max_edge=current_app.config["AVATAR_MAX_EDGE"], field="photo").key
-            user.avatar_key = new_key
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        storage.delete_image(new_key)  # nothing of a failed change is kept
-        raise
-    if new_key is not None:
-        storage.delete_image(old_key)
-    logger.info("user %s updated their profile", user.id)
-    return user
-
-
-def set_avatar(user: User, file: IO[bytes] | None) -> User:
-    """Store `file` as the user's profile photo and return the user; `file` None is a request that attached none.
-    Raises ValidationFailed, PayloadTooLarge, UnsupportedMediaType."""
-    if file is None:
-        raise ValidationFailed({"photo": ["Attach an image in the multipart field 'photo'."]})
-    return update_profile(user, photo=file)
-
-
-def become_host(user: User) -> User:
-    """Make a guest a host (hosts can still book); admins keep their role. Returns the user."""
-    if user.role == "guest":
-        user.role = "host"
-        db.session.commit()
-        logger.info("user %s became a host", user.id)
-    return user
+        validate_password(password)
+    except ValidationFailed as exc:
+        raise ValidationFailed({field: exc.fields["password"]}) from None
+    user.password_hash = hash_password(password)
+    end_sessions(user)
 
 
 class LastAdmin(Conflict):
@@ -228,8 +222,7 @@ def set_active(user: User, active: bool, *, actor: User | None = None) -> User:
         before = user.is_active
         user.is_active = active
         if not active:
-            user.tokens_valid_after = utcnow()
-            tokens.revoke_user_refresh_tokens(user)
+            end_sessions(user)
         if actor is not None and before != active:
             audit.record(actor, "user.reactivate" if active else "user.suspend", "user", user.id,
                          {"is_active": (before, active)})
@@ -261,7 +254,8 @@ def set_role(user: User, role: str, *, actor: User) -> User:
 
 
 def create_admin(*, email: str, password: str, name: str = "Administrator") -> User:
-    """Create an admin account, or promote the existing account with that email. Returns the user."""
+    """Create an admin account, or promote the existing account with that email and give it this password (every
+    older session and token of it ends). Returns the user. Raises ValidationFailed."""
     user = find_user_by_email(email)
     validate_password(password)
     if user is None:
@@ -269,7 +263,7 @@ def create_admin(*, email: str, password: str, name: str = "Administrator") -> U
         db.session.add(user)
     user.role = "admin"
     user.is_active = True
-    user.password_hash = hash_password(password)
+    set_password(user, password)
     db.session.commit()
     logger.info("user %s is an admin", user.id)
     return user

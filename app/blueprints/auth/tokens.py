@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
-from ...models import RefreshToken, RevokedToken, User, utcnow
+from ...models import PasswordReset, RefreshToken, RevokedToken, User, utcnow
 from ...redis_client import get_redis
 
 logger = logging.getLogger(__name__)
@@ -139,9 +139,11 @@ def issued_before_cutoff(user: User, payload: dict) -> bool:
 
 
 def purge_expired(now: datetime | None = None) -> int:
-    """Delete refresh tokens and blocklist rows expired at `now` (naive UTC); returns how many rows went."""
+    """Delete refresh tokens, blocklist rows and password reset links expired at `now` (naive UTC); returns how many
+    rows went."""
     now = now or utcnow()
     gone = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now)).rowcount
     gone += db.session.execute(delete(RefreshToken).where(RefreshToken.expires_at <= now)).rowcount
+    gone += db.session.execute(delete(PasswordReset).where(PasswordReset.expires_at <= now)).rowcount
     db.session.commit()
     return gone

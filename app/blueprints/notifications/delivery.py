@@ -17,16 +17,19 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from flask import Flask, current_app
+from flask_mail import Message
 from sqlalchemy import select
 
 from ...extensions import db
 from ...mail_transport import open_transport
-from ...models import Notification, NotificationPreference, OutboxEmail, User, utcnow
-from .emails import build_message
+from ...models import Notification, NotificationPreference, OutboxEmail, PasswordReset, User, utcnow
+from .emails import build_message, build_password_reset_message
 
 logger = logging.getLogger(__name__)
 
@@ -165,20 +168,29 @@ def _deliver_batch(transport, now: datetime, ids: list[int] | None) -> list[str]
         users = {user.id: user for user in db.session.scalars(
             select(User).where(User.id.in_({row.user_id for row in rows})))}
         notifications = {note.id: note for note in db.session.scalars(
-            select(Notification).where(Notification.id.in_({row.notification_id for row in rows})))}
+            select(Notification).where(Notification.id.in_({row.notification_id for row in rows} - {None})))}
+        resets = {reset.id: reset for reset in db.session.scalars(
+            select(PasswordReset).where(PasswordReset.id.in_({row.password_reset_id for row in rows} - {None})))}
         unwanted = _unwanted(rows)
         outcomes = []
         for row in rows:
             if transport.unreachable:
                 break  # the rest keep their place and time: no try was made
-            user, notification = users.get(row.user_id), notifications[row.notification_id]
-            skip = _skip_reason(notification.type, user, unwanted)
+            user = users.get(row.user_id)
+            if row.password_reset_id is not None:
+                reset = resets[row.password_reset_id]
+                skip = _reset_skip_reason(reset, user, now)
+                compose = partial(build_password_reset_message, row, reset, user)
+            else:
+                notification = notifications[row.notification_id]
+                skip = _skip_reason(notification.type, user, unwanted)
+                compose = partial(build_message, row, notification, user)
             if skip:
                 row.status, row.last_error = skip
                 logger.info("outbox %s not sent (%s)", row.id, skip[1])
                 outcomes.append("skipped")
             else:
-                outcomes.append(_send(transport, row, notification, user, now))
+                outcomes.append(_send(transport, row, compose, user, now))
         db.session.commit()
         return outcomes
     except BaseException:
@@ -186,19 +198,29 @@ def _deliver_batch(transport, now: datetime, ids: list[int] | None) -> list[str]
         raise
 
 
-def _send(transport, row: OutboxEmail, notification: Notification, user: User, now: datetime) -> str:
-    """Send the row's email (to the account's address now) and record the outcome on the row."""
+def _reset_skip_reason(reset: PasswordReset, user: User | None, now: datetime) -> tuple[str, str] | None:
+    """(status, reason) when a reset link's email must not be sent any more (its account, or the link, is done)."""
+    if user is None or not user.is_active:
+        return "failed", "skipped: the account is suspended or gone"
+    if reset.used_at is not None or reset.expires_at <= now:
+        return "sent", "skipped: the reset link was used or has expired"
+    return None
+
+
+def _send(transport, row: OutboxEmail, compose: Callable[[], Message], user: User, now: datetime) -> str:
+    """Send the row's email (composed to the account's address now) and record the outcome on the row."""
     row.to_address = user.email
     row.attempts += 1
     try:
-        transport.send(build_message(row, notification, user))
+        transport.send(compose())
     except (smtplib.SMTPException, OSError) as exc:
         return _try_later(row, now, _describe(exc))
     except Exception as exc:  # a message that cannot be written: keep it for a fix, don't block the others
         logger.exception("outbox %s: the email could not be composed", row.id)
         return _try_later(row, now, f"compose: {type(exc).__name__}: {exc}")
     row.status, row.sent_at, row.last_error = "sent", utcnow(), None
-    logger.info("outbox %s sent (notification %s, try %s)", row.id, row.notification_id, row.attempts)
+    logger.info("outbox %s sent (notification %s, reset %s, try %s)", row.id, row.notification_id,
+                row.password_reset_id, row.attempts)
     return "sent"
 
 

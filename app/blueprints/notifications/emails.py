@@ -1,5 +1,6 @@
-"""The email of a notification: its message (templates/notifications/email/<type>.html and .txt, the subject, the
-Message-ID made from the outbox row, List-Unsubscribe headers) and the signed one-click unsubscribe link it carries.
+"""The email of a notification (and of a password reset link): its message (templates/notifications/email/<type>.html
+and .txt, the subject, the Message-ID made from the outbox row, List-Unsubscribe headers) and the signed one-click
+unsubscribe link it carries.
 
 Emails are written without a request, so every link is SITE_URL + a path built from the URL map.
 """
@@ -16,7 +17,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ...errors import BadRequest, NotFoundError
 from ...extensions import db
-from ...models import NOTIFICATION_LABELS, NOTIFICATION_TYPES, Notification, OutboxEmail, User
+from ...models import NOTIFICATION_LABELS, NOTIFICATION_TYPES, Notification, OutboxEmail, PasswordReset, User
+from ..auth import password_reset
 from . import types
 
 logger = logging.getLogger(__name__)
@@ -87,6 +89,16 @@ def _money_text(locale: str):
     return lambda value: types.money_text(value, locale)
 
 
+def _compose(row: OutboxEmail, subject: str, template: str, context: dict, headers: dict | None = None) -> Message:
+    """The message of `row` from templates/notifications/email/<template>.html and .txt."""
+    message = _Message(subject=" ".join(subject.split()), recipients=[row.to_address],
+                       body=render_template(f"notifications/email/{template}.txt", **context),
+                       html=render_template(f"notifications/email/{template}.html", **context),
+                       date=time.time(), extra_headers=headers)
+    message.msgId = message_id(row.id)
+    return message
+
+
 def build_message(row: OutboxEmail, notification: Notification, user: User) -> Message:
     """The email owed by `row`: subject = the notification's title, an HTML and a text part, the link back to the
     page it is about, and one-click unsubscribe (RFC 8058) for its type."""
@@ -96,11 +108,17 @@ def build_message(row: OutboxEmail, notification: Notification, user: User) -> M
                "link": site_url(notification.data.get("url") or "/"), "unsubscribe_url": unsubscribe_link,
                "preferences_url": site_url(_path("auth.profile")), "home_url": site_url("/"),
                "type_label": TYPE_LABELS[type_], "money": _money_text(user.preferred_language or "en")}
-    message = _Message(subject=" ".join(notification.title.split()), recipients=[row.to_address],
-                       body=render_template(f"notifications/email/{type_}.txt", **context),
-                       html=render_template(f"notifications/email/{type_}.html", **context),
-                       date=time.time(),
-                       extra_headers={"List-Unsubscribe": f"<{unsubscribe_link}>",
-                                      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
-    message.msgId = message_id(row.id)
-    return message
+    headers = {"List-Unsubscribe": f"<{unsubscribe_link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    return _compose(row, notification.title, type_, context, headers)
+
+
+def build_password_reset_message(row: OutboxEmail, reset: PasswordReset, user: User) -> Message:
+    """The email of a password reset link: the link (its token derived again from the reset row), how long it
+    works, and what to do when the reader did not ask for it. No unsubscribe: it is not a notification."""
+    title = "Reset your Abode password"
+    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+    body = (f"Someone (we hope you) asked to set a new password for your Abode account. The link works once, for "
+            f"{minutes} minutes; using it signs you out everywhere else.")
+    context = {"title": title, "body": body, "user": user, "home_url": site_url("/"), "minutes": minutes,
+               "link": site_url(_path("auth.reset_password", token=password_reset.token_for(reset)))}
+    return _compose(row, title, "password_reset", context)

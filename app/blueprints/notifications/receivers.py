@@ -9,13 +9,14 @@ the notifications to that same transaction (services.notify), so a change that r
 from __future__ import annotations
 
 from ...extensions import db
-from ...models import Booking, Listing, Payment, Payout, Review, User
+from ...models import Booking, Listing, PasswordReset, Payment, Payout, Review, User
 from ...money import money
+from ..auth import signals as auth_signals
 from ..bookings import signals as booking_signals
 from ..listings import signals as listing_signals
 from ..payments import signals as payment_signals
 from ..reviews import signals as review_signals
-from .services import notify
+from .services import notify, queue_password_reset_email
 
 
 def booking_data(booking: Booking, role: str) -> dict:
@@ -106,3 +107,8 @@ def _review_responded(review: Review, **_kw) -> None:
 @listing_signals.listing_unpublished.connect
 def _listing_unpublished(listing: Listing, **_kw) -> None:
     notify(listing.host, "listing_unpublished", {"listing_id": listing.id, "listing_title": listing.title})
+
+
+@auth_signals.password_reset_requested.connect
+def _password_reset_requested(reset: PasswordReset, *, user: User, **_kw) -> None:
+    queue_password_reset_email(reset, user)

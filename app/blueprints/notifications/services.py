@@ -18,7 +18,7 @@ from ... import audit, transactions
 from ...errors import Conflict, NotFoundError
 from ...extensions import db
 from ...locking import locked
-from ...models import NOTIFICATION_TYPES, Notification, OutboxEmail, User, utcnow
+from ...models import NOTIFICATION_TYPES, Notification, OutboxEmail, PasswordReset, User, utcnow
 from ..auth.preferences import set_email_preferences, wants_email
 from . import emails, types
 from .schemas import dump_notification
@@ -54,6 +54,18 @@ def notify(user: User, type_: str, data: dict) -> Notification:
     return notification
 
 
+def queue_password_reset_email(reset: PasswordReset, user: User) -> OutboxEmail:
+    """Add the email of a password reset link to the current transaction's outbox (sent whatever the user's
+    notification choices: it is not a notification). Never commits; returns the row."""
+    outbox = OutboxEmail(password_reset_id=reset.id, user_id=user.id, to_address=user.email,
+                         next_try_at=reset.created_at, created_at=reset.created_at)
+    db.session.add(outbox)
+    db.session.flush()
+    db.session().info.setdefault(_PENDING, []).append((user.id, None, outbox.id))
+    logger.info("password reset %s for user %s, email %s", reset.id, user.id, outbox.id)
+    return outbox
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     """Publish what the committed transaction notified and hand its emails to the worker. No SQL may run here:
@@ -64,7 +76,7 @@ def _after_commit(session: Session) -> None:
     from . import delivery, live
 
     try:
-        live.publish([(user_id, payload) for user_id, payload, _outbox_id in pending])
+        live.publish([(user_id, payload) for user_id, payload, _outbox_id in pending if payload is not None])
     except Exception:  # a stream that misses it still finds it in the list; the commit stands
         logger.exception("publishing %s notification(s) failed", len(pending))
     emails = [outbox_id for _user_id, _payload, outbox_id in pending if outbox_id]
