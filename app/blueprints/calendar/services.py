@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ... import clock, search_cache
 from ...errors import Conflict, PermissionDenied, ValidationFailed
 from ...extensions import db
-from ...models import Booking, Listing, NightHold, NightPrice, User
+from ...models import ACTIVE_BOOKING_STATUSES, Booking, Listing, NightHold, NightPrice, User
 from ..listings import services as listings
 from ..listings.services import MAX_AMOUNT, can_manage
 from . import holds
@@ -83,11 +83,13 @@ def is_free(listing: Listing, start: date, end: date) -> bool:
 
 def has_upcoming_bookings(listing: Listing, today: date | None = None) -> bool:
     """True while a pending or confirmed booking holds any night from the listing's today on (its own date,
-    clock.listing_today)."""
+    clock.listing_today). The status decides: a stay completed early (jobs run-due --now) keeps its nights
+    but no longer blocks anything."""
     today = today or clock.listing_today(listing)
     return db.session.scalar(
-        select(NightHold.night).where(NightHold.listing_id == listing.id, NightHold.booking_id.is_not(None),
-                                      NightHold.night >= today).limit(1)
+        select(NightHold.night).join(Booking, Booking.id == NightHold.booking_id)
+        .where(NightHold.listing_id == listing.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES),
+               NightHold.night >= today).limit(1)
     ) is not None
 
 
