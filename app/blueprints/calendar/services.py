@@ -9,11 +9,11 @@ search reads (holds.py) in the same transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ... import clock, search_cache
@@ -73,6 +73,24 @@ def night_prices(listing: Listing, start: date, end: date) -> dict[date, int]:
         select(NightPrice.night, NightPrice.amount)
         .where(NightPrice.listing_id == listing.id, NightPrice.night >= start, NightPrice.night < end)).all())
     return {night: custom.get(night, listing.price_per_night_amount) for night in nights(start, end)}
+
+
+def stay_amount(start: date, end: date) -> ColumnElement[int]:
+    """SQL: what the nights of [start, end) cost on each listing row, in its minor units: night_prices' rule (the
+    host's price for a night that has one, else the base price) summed in the database, for search."""
+    custom = (select(func.coalesce(func.sum(NightPrice.amount - Listing.price_per_night_amount), 0))
+              .where(NightPrice.listing_id == Listing.id, NightPrice.night >= start, NightPrice.night < end)
+              .scalar_subquery())
+    return Listing.price_per_night_amount * (end - start).days + custom
+
+
+def stay_amounts(listing_ids: Iterable[int], start: date, end: date) -> dict[int, int]:
+    """{listing id: what the nights of [start, end) cost it, in its minor units} (stay_amount) for these listings."""
+    ids = list(listing_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Listing.id, stay_amount(start, end)).where(Listing.id.in_(ids)))
+    return {listing_id: int(amount) for listing_id, amount in rows}  # MariaDB sums into a DECIMAL
 
 
 def is_free(listing: Listing, start: date, end: date) -> bool:
