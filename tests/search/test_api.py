@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Listing
 
 from ..support.factories import make_listing, make_user
-from ..support.search import search, search_query, titles
+from ..support.search import haversine_km, search, search_query, titles
 
 
 def place(title: str, city: str, country: str, state: str = "", **overrides):
@@ -29,8 +29,22 @@ def test_search_item_has_contract_shape(client, app):
         "id": listing.id, "title": "Sunny loft by the canal", "city": "Amsterdam", "country": "NL",
         "property_type": "apartment", "max_guests": 4, "price_per_night": {"amount": 12500, "currency": "EUR"},
         "display_price": item["display_price"], "rating": {"average": None, "count": 0}, "thumbnail_url": None,
-        "latitude": 52.3731, "longitude": 4.8922}
+        "latitude": item["latitude"], "longitude": item["longitude"]}
     assert item["display_price"]["currency"] == "USD"
+    assert 0.2 < haversine_km(52.3731, 4.8922, item["latitude"], item["longitude"]) <= 1.0  # about where it is
+
+
+def test_search_shows_each_listing_at_one_approximate_point_and_measures_the_true_one(client, app):
+    listing = make_listing(latitude=48.8566, longitude=2.3522)
+    queries = ("", "location=ams", "lat=48.8566&lng=2.3522", "lat=48.8566&lng=2.3522&radius_km=0.1&sort=price_asc")
+    found = [item for query in queries for item in search(client, query)["items"]]
+    assert len(found) == 4  # a 100 m circle around the true point finds it...
+    shown = {(item["latitude"], item["longitude"]) for item in found}
+    assert len(shown) == 1  # ...shown at one point, a few hundred metres off
+    point = shown.pop()
+    assert 0.2 < haversine_km(48.8566, 2.3522, *point) <= 1.0
+    body = client.get(f"/api/v1/properties/{listing.id}").get_json()
+    assert (body["latitude"], body["longitude"]) == point
 
 
 @pytest.mark.parametrize("term", ["par", "PARIS", "île", "Fra", "fr", "FR"])

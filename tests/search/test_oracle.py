@@ -9,7 +9,6 @@ per-night prices and held nights inside the searched stays, in four currencies.
 
 from __future__ import annotations
 
-import math
 import random
 from datetime import date, timedelta
 from fractions import Fraction
@@ -26,6 +25,7 @@ from app.extensions import db
 from app.models.money import DEFAULT_RATES
 
 from ..support.factories import make_listing, make_user
+from ..support.search import haversine_km
 
 QUERIES = 300
 DIGITS = {"USD": 2, "EUR": 2, "GBP": 2, "JPY": 0}
@@ -120,13 +120,6 @@ def _raw_tables() -> dict:
 
 def _day(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    inner = (math.sin((p2 - p1) / 2) ** 2
-             + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2)
-    return 2 * 6371.0 * math.asin(math.sqrt(min(inner, 1.0)))
 
 
 def _matches_location(listing: dict, term: str) -> bool:

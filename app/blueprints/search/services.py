@@ -134,8 +134,10 @@ def _item(row, covers: dict[int, str], stays: dict[int, int], query: SearchQuery
         "price_per_night": money.money(row.price_per_night_amount, row.currency),
         "display_price": money.money(rates.convert(nightly, row.currency, query.currency, table), query.currency),
         "rating": {"average": average, "count": row.rating_count},
-        "thumbnail_url": image_url(covers.get(row.id)), "latitude": row.latitude, "longitude": row.longitude,
+        "thumbnail_url": image_url(covers.get(row.id)),
     }
+    # One cached answer serves everyone: the approximate point (docs/api.md), while the search measured the true one.
+    item["latitude"], item["longitude"] = geo.approximate_point(row.id, row.latitude, row.longitude)
     return item
 
 
