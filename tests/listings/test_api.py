@@ -10,7 +10,7 @@ from app.blueprints.bookings.state import check_out_at
 from app.extensions import db
 from app.models import Listing
 
-from ..support.factories import listing_data, make_listing, make_user
+from ..support.factories import booking_holding, listing_data, make_listing, make_user
 from ..support.stays import paid_booking
 
 
@@ -174,8 +174,11 @@ def test_delete_listing_permission_matrix(client, app, auth_headers, role, statu
 
 
 def test_delete_listing_with_upcoming_booked_night_is_409(client, app, auth_headers):
-    booking = paid_booking()  # confirmed, a month ahead
-    response = client.delete(f"/api/v1/properties/{booking.listing_id}", headers=auth_headers(booking.listing.host))
+    from datetime import date, timedelta
+
+    listing = make_listing()
+    booking_holding(listing, date.today() + timedelta(days=3))
+    response = client.delete(f"/api/v1/properties/{listing.id}", headers=auth_headers(listing.host))
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "has_active_bookings"
 
 

@@ -12,9 +12,9 @@ from app.blueprints.bookings.state import check_out_at
 from app.blueprints.calendar import services as calendar
 from app.blueprints.listings import services
 from app.extensions import db
-from app.models import Booking, Listing, NightHold
+from app.models import Booking, Listing
 
-from ..support.factories import make_user
+from ..support.factories import booking_holding, make_user
 from ..support.images import make_jpeg, make_png
 from ..support.pages import csrf_token, submit
 from ..support.stays import paid_booking
@@ -305,8 +305,7 @@ def test_calendar_past_start_shows_error_beside_field(client, login, host, listi
 
 def test_calendar_block_booked_night_flashes_conflict(client, login, host, listing):
     night = next_month_first()
-    db.session.add(NightHold(listing_id=listing.id, night=night, booking_id=99))
-    db.session.commit()
+    booking_holding(listing, night)
     login(client, host)
     url = f"/host/listings/{listing.id}/calendar?month={night:%Y-%m}"
     response = submit(client, url, {"start": night.isoformat(), "end": (night + timedelta(days=2)).isoformat(),
@@ -342,12 +341,12 @@ def test_delete_listing_removes_it_and_page_answers_404(client, login, host, lis
     assert client.get(f"/listings/{listing.id}").status_code == 404
 
 
-def test_delete_listing_with_upcoming_booking_flashes_conflict(client, login, host):
-    booking = paid_booking(host=host)
+def test_delete_listing_with_upcoming_booking_flashes_conflict(client, login, host, listing):
+    booking_holding(listing, date.today() + timedelta(days=3))
     login(client, host)
-    response = submit(client, f"/host/listings/{booking.listing_id}/delete", {}, form_url="/host/listings",
+    response = submit(client, f"/host/listings/{listing.id}/delete", {}, form_url="/host/listings",
                       follow_redirects=True)
-    assert "upcoming bookings" in page_of(response) and client.get(f"/listings/{booking.listing_id}").status_code == 200
+    assert "upcoming bookings" in page_of(response) and client.get(f"/listings/{listing.id}").status_code == 200
 
 
 def test_delete_listing_whose_future_stay_was_completed_early_works(app, client, login, host):
