@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Numeric, case, func, literal
 
-from ... import rates
+from ... import money, rates
 from ...models import Listing
 from ..calendar import services as calendar
 
@@ -46,6 +46,7 @@ def price_filter(query, table: dict) -> list[ColumnElement]:
 def sort_key(query, table: dict) -> ColumnElement:
     """SQL: the normalised average nightly price of the stay (millionths of a dollar, as price_usd_micros is of
     the nightly price), the price sorts' key on a dated search."""
-    factors = {code: literal(rates.micros_per_minor_unit(code, table), Numeric(40, 24)) for code in table}
+    factors = {code: literal(rates.micros_per_minor_unit(code, table), Numeric(40, 24))
+               for code in table if money.is_supported(code)}
     total = calendar.stay_amount(query.check_in, query.check_out)
     return func.round(total * _per_currency(factors) / query.nights).label("stay_micros")
