@@ -1,7 +1,9 @@
-"""Places: ISO 3166 countries (names from Babel's CLDR data) and IANA time zones."""
+"""Places: ISO 3166 countries (names from Babel's CLDR data), IANA time zones, and approximate points."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import sqlite3
 import unicodedata
@@ -9,6 +11,7 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from babel import Locale
+from flask import current_app
 
 # CLDR territories that are not countries a listing can be in.
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
@@ -60,6 +63,29 @@ def timezones() -> frozenset[str]:
 def is_timezone(name: object) -> bool:
     """True for a valid IANA time zone name such as Europe/Paris."""
     return isinstance(name, str) and name in timezones()
+
+
+EARTH_RADIUS_KM = 6371.0
+APPROXIMATE_KM = (0.3, 1.0)  # how far an approximate point lies from the true one
+
+
+def approximate_point(key: int, latitude: float | None, longitude: float | None) -> tuple[float | None, float | None]:
+    """A point 0.3 to 1 km from (latitude, longitude) in a direction and at a distance drawn from an HMAC of `key`
+    (a listing id) under the app's SECRET_KEY: the same for one key on every request, so repeated requests cannot
+    be averaged back to the true point, and unguessable without the secret. (None, None) without a point."""
+    if latitude is None or longitude is None:
+        return None, None
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(secret, f"approximate-point:{key}".encode(), hashlib.sha256).digest()
+    bearing = 2 * math.pi * int.from_bytes(digest[:8]) / 2**64
+    near, far = APPROXIMATE_KM
+    angle = (near + (far - near) * int.from_bytes(digest[8:16]) / 2**64) / EARTH_RADIUS_KM
+    lat1, lng1 = math.radians(latitude), math.radians(longitude)
+    lat2 = math.asin(math.sin(lat1) * math.cos(angle) + math.cos(lat1) * math.sin(angle) * math.cos(bearing))
+    lng2 = lng1 + math.atan2(math.sin(bearing) * math.sin(angle) * math.cos(lat1),
+                             math.cos(angle) - math.sin(lat1) * math.sin(lat2))
+    wrapped = (math.degrees(lng2) + 180) % 360 - 180  # back into -180..180 across the antimeridian
+    return round(math.degrees(lat2), 6), round(wrapped, 6)
 
 
 def _nullable(function):

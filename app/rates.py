@@ -56,12 +56,31 @@ def convert(amount: int | Fraction, source: str, target: str, rates: dict[str, D
     return money.round_half_even(Fraction(amount) * factor(source, target, rates))
 
 
-def least_amount(shown: int, source: str, target: str, rates: dict[str, Decimal]) -> int:
+def least_amount(shown: int, source: str, target: str, rates: dict[str, Decimal], nights: int = 1) -> int:
     """The least amount of `source` minor units that convert() shows as at least `shown` minor units of `target`
-    (0 when every amount is). convert() never decreases as the amount grows, so the amounts shown at least
-    `shown` are exactly those from this one on."""
-    exact = max(0, math.ceil((shown - Fraction(1, 2)) / factor(source, target, rates)))
-    return exact if convert(exact, source, target, rates) >= shown else exact + 1  # a tie that rounds down
+    (0 when every amount is); with `nights`, the least total of that many nights whose average (total / nights,
+    exactly) convert() shows as at least `shown`. convert() never decreases as the amount grows, so the amounts
+    shown at least `shown` are exactly those from this one on."""
+    exact = max(0, math.ceil((shown - Fraction(1, 2)) * nights / factor(source, target, rates)))
+    shows = convert(Fraction(exact, nights), source, target, rates)
+    return exact if shows >= shown else exact + 1  # a tie that rounds down
+
+
+def stay_bounds(low: int | None, high: int | None, currency: str, nights: int,
+                rates: dict[str, Decimal]) -> dict[str, tuple[int | None, int | None]]:
+    """{listing currency: (least, greatest) total of a stay of `nights` nights, in its minor units, whose average
+    nightly price convert() shows within [low, high] minor units of `currency`} (None: unbounded): search's
+    price filter on a dated search, exact as price_window is."""
+    codes = sorted(code for code in rates if money.is_supported(code))
+    return {code: (None if low is None else least_amount(low, code, currency, rates, nights),
+                   None if high is None else least_amount(high + 1, code, currency, rates, nights) - 1)
+            for code in codes}
+
+
+def micros_per_minor_unit(currency: str, rates: dict[str, Decimal]) -> Decimal:
+    """Millionths of a dollar per minor unit of `currency` (to_usd_micros before its rounding): the factor that
+    turns a dated search's average price into the normalised key it sorts by."""
+    return Decimal(10) ** (MICROS - money.minor_units(currency)) / rates[currency]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from .audit import AuditEntry
 from .base import TimestampMixin, utcnow
-from .booking import BOOKING_STATUSES, CANCELERS, Booking, IdempotencyKey
+from .booking import ACTIVE_BOOKING_STATUSES, BOOKING_STATUSES, CANCELERS, Booking, IdempotencyKey
 from .listing import (
                       CANCELLATION_POLICIES,
                       PROPERTY_TYPES,
@@ -22,8 +22,8 @@ from .stats import SearchDay
 from .user import ROLES, OAuthIdentity, PasswordReset, RefreshToken, RevokedToken, User
 
 __all__ = [
-    "AuditEntry", "BOOKING_STATUSES", "CANCELERS", "CANCELLATION_POLICIES", "PROPERTY_TYPES", "ROLES", "Amenity",
-    "Booking",
+    "ACTIVE_BOOKING_STATUSES", "AuditEntry", "BOOKING_STATUSES", "CANCELERS", "CANCELLATION_POLICIES",
+    "PROPERTY_TYPES", "ROLES", "Amenity", "Booking",
     "ExchangeRate", "IdempotencyKey", "NOTIFICATION_LABELS", "NOTIFICATION_TYPES", "Notification",
     "NotificationPreference", "OAuthIdentity", "OutboxEmail", "PasswordReset",
     "Review", "SUB_RATINGS", "NightHold", "NightPrice", "PAYMENT_STATUSES",

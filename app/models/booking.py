@@ -11,6 +11,7 @@ from ..extensions import db
 from .base import TimestampMixin
 
 BOOKING_STATUSES = ("pending", "confirmed", "completed", "canceled")
+ACTIVE_BOOKING_STATUSES = ("pending", "confirmed")  # a listing with such a booking ahead cannot be deleted
 # Who or what canceled a booking: it decides the refund (docs/api.md "Bookings").
 CANCELERS = ("guest", "host", "admin", "declined", "expired")
 

@@ -165,7 +165,10 @@ def test_calendar_write_anonymous_is_401(client, app):
 
 @pytest.mark.parametrize("query, status", [("from=2026-13-01&to=2027-01-01", 400), ("from=abc", 400),
                                            (f"from={day(5)}&to={day(1)}", 422),
-                                           (f"from={day(1)}&to={day(500)}", 422)])
+                                           (f"from={day(1)}&to={day(500)}", 422),
+                                           ("from=9999-12-20", 422), ("from=9999-12-31", 422),
+                                           ("from=9999-12-30&to=9999-12-31", 422), ("from=0001-01-01", 422),
+                                           ("to=0001-01-01", 422), ("from=0001-01-01&to=0001-01-02", 422)])
 def test_availability_bad_query_is_4xx(client, app, query, status):
     listing = make_listing()
     assert client.get(f"/api/v1/properties/{listing.id}/availability?{query}").status_code == status

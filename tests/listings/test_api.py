@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 import pytest
 
+from app.blueprints.bookings.state import check_out_at
 from app.extensions import db
 from app.models import Listing
 
 from ..support.factories import booking_holding, listing_data, make_listing, make_user
+from ..support.stays import paid_booking
+
+
+def run_due(app, now: datetime) -> None:
+    """`flask jobs run-due --now NOW`, as the scheduler runs it (NOW naive UTC)."""
+    result = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", now.isoformat() + "Z"])
+    assert result.exit_code == 0, result.output
 
 
 def post_listing(client, headers, **overrides):
@@ -170,6 +180,15 @@ def test_delete_listing_with_upcoming_booked_night_is_409(client, app, auth_head
     booking_holding(listing, date.today() + timedelta(days=3))
     response = client.delete(f"/api/v1/properties/{listing.id}", headers=auth_headers(listing.host))
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "has_active_bookings"
+
+
+def test_delete_listing_whose_future_stay_was_completed_early_is_204(client, app, auth_headers):
+    booking = paid_booking()  # its nights are still ahead when the scheduler runs with a later --now
+    run_due(app, check_out_at(booking) + timedelta(hours=1))
+    db.session.refresh(booking)
+    assert booking.status == "completed" and booking.check_in > date.today()
+    response = client.delete(f"/api/v1/properties/{booking.listing_id}", headers=auth_headers(booking.listing.host))
+    assert response.status_code == 204 and client.get(f"/api/v1/properties/{booking.listing_id}").status_code == 404
 
 
 def test_host_listings_lists_only_own_active_listings(client, app, auth_headers):

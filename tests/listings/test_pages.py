@@ -8,14 +8,16 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.blueprints.bookings.state import check_out_at
 from app.blueprints.calendar import services as calendar
 from app.blueprints.listings import services
 from app.extensions import db
-from app.models import Listing
+from app.models import Booking, Listing
 
 from ..support.factories import booking_holding, make_user
 from ..support.images import make_jpeg, make_png
 from ..support.pages import csrf_token, submit
+from ..support.stays import paid_booking
 
 VALID = {
     "title": "Sunny loft by the canal", "description": "Bright and quiet, two minutes from the tram.",
@@ -257,6 +259,14 @@ def test_calendar_page_shows_month_grid_with_prices(client, login, host, listing
     assert cells[first.isoformat()] == "free" and len(cells) >= 28
 
 
+@pytest.mark.parametrize("month", ["9999-12", "9999-11", "0001-01", "2000-02"])
+def test_calendar_month_out_of_reach_shows_this_month_with_a_message(client, login, host, listing, month):
+    login(client, host)
+    page = page_of(client.get(f"/host/listings/{listing.id}/calendar?month={month}"))
+    assert "The calendar covers one year back to three years ahead." in page
+    assert f"{date.today():%B %Y}" in page or f"{next_month_first():%B %Y}" in page  # the listing's this month
+
+
 def test_calendar_block_range_marks_cells_blocked(client, login, host, listing):
     login(client, host)
     first = next_month_first()
@@ -337,6 +347,17 @@ def test_delete_listing_with_upcoming_booking_flashes_conflict(client, login, ho
     response = submit(client, f"/host/listings/{listing.id}/delete", {}, form_url="/host/listings",
                       follow_redirects=True)
     assert "upcoming bookings" in page_of(response) and client.get(f"/listings/{listing.id}").status_code == 200
+
+
+def test_delete_listing_whose_future_stay_was_completed_early_works(app, client, login, host):
+    booking = paid_booking(host=host)
+    result = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now",
+                                                (check_out_at(booking) + timedelta(hours=1)).isoformat() + "Z"])
+    assert result.exit_code == 0 and db.session.get(Booking, booking.id).status == "completed"
+    login(client, host)
+    response = submit(client, f"/host/listings/{booking.listing_id}/delete", {}, form_url="/host/listings",
+                      follow_redirects=True)
+    assert "was deleted" in page_of(response) and client.get(f"/listings/{booking.listing_id}").status_code == 404
 
 
 def test_nav_host_sees_my_listings_link(client, login, host):

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Listing
 
 from ..support.factories import make_listing, make_user
-from ..support.search import search, search_query, titles
+from ..support.search import haversine_km, search, search_query, titles
 
 
 def place(title: str, city: str, country: str, state: str = "", **overrides):
@@ -29,8 +29,22 @@ def test_search_item_has_contract_shape(client, app):
         "id": listing.id, "title": "Sunny loft by the canal", "city": "Amsterdam", "country": "NL",
         "property_type": "apartment", "max_guests": 4, "price_per_night": {"amount": 12500, "currency": "EUR"},
         "display_price": item["display_price"], "rating": {"average": None, "count": 0}, "thumbnail_url": None,
-        "latitude": 52.3731, "longitude": 4.8922}
+        "latitude": item["latitude"], "longitude": item["longitude"]}
     assert item["display_price"]["currency"] == "USD"
+    assert 0.2 < haversine_km(52.3731, 4.8922, item["latitude"], item["longitude"]) <= 1.0  # about where it is
+
+
+def test_search_shows_each_listing_at_one_approximate_point_and_measures_the_true_one(client, app):
+    listing = make_listing(latitude=48.8566, longitude=2.3522)
+    queries = ("", "location=ams", "lat=48.8566&lng=2.3522", "lat=48.8566&lng=2.3522&radius_km=0.1&sort=price_asc")
+    found = [item for query in queries for item in search(client, query)["items"]]
+    assert len(found) == 4  # a 100 m circle around the true point finds it...
+    shown = {(item["latitude"], item["longitude"]) for item in found}
+    assert len(shown) == 1  # ...shown at one point, a few hundred metres off
+    point = shown.pop()
+    assert 0.2 < haversine_km(48.8566, 2.3522, *point) <= 1.0
+    body = client.get(f"/api/v1/properties/{listing.id}").get_json()
+    assert (body["latitude"], body["longitude"]) == point
 
 
 @pytest.mark.parametrize("term", ["par", "PARIS", "île", "Fra", "fr", "FR"])
@@ -53,6 +67,34 @@ def test_radius_keeps_listings_inside_the_circle_only(client, app):
     found = titles(client, "lat=48.8566&lng=2.3522&radius_km=5")
     assert found == ["Centre", "Near"]  # relevance with coordinates: nearest first
     assert "Far" not in titles(client, "lat=48.8566&lng=2.3522&radius_km=10")
+
+
+def test_radius_near_a_pole_keeps_every_listing_inside_the_circle(client, app):
+    place("Wide", "Longyearbyen", "NO", latitude=85.0, longitude=52.0)      # 487 km east: the circle widens here
+    place("South edge", "Longyearbyen", "NO", latitude=80.505, longitude=0)  # 499.8 km: R = 6371 km, not 111.32/deg
+    place("Beyond", "Longyearbyen", "NO", latitude=85.0, longitude=56.0)    # 526 km
+    assert titles(client, "lat=85&lng=0&radius_km=500") == ["Wide", "South edge"]
+    place("Over the pole", "Longyearbyen", "NO", latitude=88.0, longitude=180.0)  # 778 km, the other side
+    assert titles(client, "lat=85&lng=0&radius_km=800&sort=newest") == ["Over the pole", "Beyond", "South edge",
+                                                                         "Wide"]
+
+
+def test_radius_across_the_antimeridian_wraps_round(client, app):
+    place("East of the line", "Suva", "FJ", latitude=-17.0, longitude=179.95)
+    place("West of the line", "Suva", "FJ", latitude=-17.0, longitude=-179.95)  # 10.6 km from the point
+    place("Far west", "Suva", "FJ", latitude=-17.0, longitude=-179.0)           # 117 km
+    assert titles(client, "lat=-17&lng=179.95&radius_km=20") == ["East of the line", "West of the line"]
+    assert titles(client, "lat=-17&lng=-179.95&radius_km=20") == ["West of the line", "East of the line"]
+
+
+def test_radius_reaches_the_whole_earth_and_no_further(client, app):
+    place("Near the antipode", "Auckland", "NZ", latitude=-40.0, longitude=174.0)  # 19,904 km away
+    assert titles(client, "lat=41&lng=-6&radius_km=20000") == ["Near the antipode"]
+    assert search(client, "lat=41&lng=-6&radius_km=20000.5", status=422)["error"]["fields"] == {
+        "radius_km": ["must be between 0.1 and 20000"]}
+    schema = client.get("/api/openapi.json").get_json()
+    radius = next(p for p in schema["paths"]["/api/v1/search"]["get"]["parameters"] if p["name"] == "radius_km")
+    assert (radius["schema"]["minimum"], radius["schema"]["maximum"]) == (0.1, 20000)
 
 
 def test_dates_exclude_listings_with_a_held_night(client, app):
@@ -102,6 +144,32 @@ def test_price_filter_and_display_price_in_requested_currency(client, app):
     assert titles(client, "currency=EUR&max_price=9000") == ["Dollar place"]  # 100 USD shows as 90.00 EUR
     euro = search(client, "currency=EUR&location=ams&min_price=10000&max_price=10000")["items"]
     assert [i["display_price"] for i in euro] == [{"amount": 10000, "currency": "EUR"}]
+
+
+def test_dated_search_prices_the_stay_by_its_average_nightly_price(client, app, auth_headers):
+    start = date.today() + timedelta(days=20)
+    dates = f"check_in={start}&check_out={start + timedelta(days=3)}&currency=EUR"
+    peak = make_listing(title="Peak", price_per_night={"amount": 10000, "currency": "EUR"}, min_nights=1)
+    make_listing(title="Steady", price_per_night={"amount": 12000, "currency": "EUR"}, min_nights=1)
+    response = client.put(f"/api/v1/properties/{peak.id}/availability", headers=auth_headers(peak.host), json={
+        "ranges": [{"start": start.isoformat(), "end": (start + timedelta(days=1)).isoformat(),
+                    "price": {"amount": 15001, "currency": "EUR"}}]})
+    assert response.status_code == 200
+    shown = {i["title"]: (i["display_price"]["amount"], i["price_per_night"]["amount"])
+             for i in search(client, dates)["items"]}
+    assert shown == {"Peak": (11667, 10000), "Steady": (12000, 12000)}  # (150.01 + 2 x 100) / 3 = 116.67
+    assert titles(client, f"{dates}&sort=price_asc") == ["Peak", "Steady"]
+    assert titles(client, f"{dates}&max_price=11667") == ["Peak"]
+    assert titles(client, f"{dates}&max_price=11666") == []
+    assert titles(client, f"{dates}&min_price=11668&sort=price_desc") == ["Steady"]
+    assert titles(client, "currency=EUR&max_price=10000") == ["Peak"]  # without dates: the nightly price
+    assert titles(client, f"location=amsterdam&{dates}&max_price=11667") == ["Peak"]  # through the place rows too
+    # A per-night price change shows on the next search: the cached answer is stale at once.
+    client.put(f"/api/v1/properties/{peak.id}/availability", headers=auth_headers(peak.host), json={
+        "ranges": [{"start": start.isoformat(), "end": (start + timedelta(days=3)).isoformat(),
+                    "price": {"amount": 13000, "currency": "EUR"}}]})
+    assert titles(client, f"{dates}&sort=price_asc") == ["Steady", "Peak"]
+    assert search(client, f"{dates}&sort=price_asc")["items"][1]["display_price"]["amount"] == 13000
 
 
 def test_jpy_has_no_minor_unit_in_display(client, app):

@@ -18,6 +18,7 @@ from ...pagination import page_args
 from ...rate_limits import write_limit
 from ...validation import load_data
 from ..calendar import services as calendar
+from ..listings import privacy
 from ..listings import services as listing_services
 from . import bp, services
 from .forms import AnswerForm, BookingForm, CancelForm
@@ -161,7 +162,8 @@ def detail(booking_id: int):
     booking = services.visible_booking(booking_id, user)
     return render_template("bookings/detail.html", booking=booking,
                            preview=services.cancellation_preview(booking, user), canceled_by=CANCELED_BY,
-                           answer_form=AnswerForm(), now=utcnow())
+                           answer_form=AnswerForm(), now=utcnow(),
+                           address_shown=privacy.shows_address(booking.listing, user))
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask_jwt_extended import get_current_user
 
@@ -26,7 +26,7 @@ def get_listing_availability(listing_id: int):
     listing = listings.get_listing(listing_id, current_account())  # unpublished: its host and admins only
     args = load_query(schemas.AvailabilityQuerySchema())  # 400 bad_request naming `from` or `to`
     start = args.get("from_") or clock.listing_today(listing)
-    end = args.get("to") or start + timedelta(days=DEFAULT_CALENDAR_DAYS)
+    end = args.get("to") or start + timedelta(days=min(DEFAULT_CALENDAR_DAYS, (date.max - start).days))  # 9999-12-31
     return _days_payload(services.get_calendar(listing, start, end))
 
 

@@ -25,7 +25,9 @@ def month_arg(today: date) -> date:
 
 
 def next_month(first: date) -> date:
-    """The first day of the month after `first`'s."""
+    """The first day of the month after `first`'s. Raises ValidationFailed after December 9999 (there is none)."""
+    if (first.year, first.month) == (date.max.year, 12):
+        raise ValidationFailed({"month": ["The calendar covers one year back to three years ahead."]})
     return (first.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 

@@ -9,17 +9,17 @@ search reads (holds.py) in the same transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ... import clock, search_cache
 from ...errors import Conflict, PermissionDenied, ValidationFailed
 from ...extensions import db
-from ...models import Booking, Listing, NightHold, NightPrice, User
+from ...models import ACTIVE_BOOKING_STATUSES, Booking, Listing, NightHold, NightPrice, User
 from ..listings import services as listings
 from ..listings.services import MAX_AMOUNT, can_manage
 from . import holds
@@ -75,6 +75,24 @@ def night_prices(listing: Listing, start: date, end: date) -> dict[date, int]:
     return {night: custom.get(night, listing.price_per_night_amount) for night in nights(start, end)}
 
 
+def stay_amount(start: date, end: date) -> ColumnElement[int]:
+    """SQL: what the nights of [start, end) cost on each listing row, in its minor units: night_prices' rule (the
+    host's price for a night that has one, else the base price) summed in the database, for search."""
+    custom = (select(func.coalesce(func.sum(NightPrice.amount - Listing.price_per_night_amount), 0))
+              .where(NightPrice.listing_id == Listing.id, NightPrice.night >= start, NightPrice.night < end)
+              .scalar_subquery())
+    return Listing.price_per_night_amount * (end - start).days + custom
+
+
+def stay_amounts(listing_ids: Iterable[int], start: date, end: date) -> dict[int, int]:
+    """{listing id: what the nights of [start, end) cost it, in its minor units} (stay_amount) for these listings."""
+    ids = list(listing_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Listing.id, stay_amount(start, end)).where(Listing.id.in_(ids)))
+    return {listing_id: int(amount) for listing_id, amount in rows}  # MariaDB sums into a DECIMAL
+
+
 def is_free(listing: Listing, start: date, end: date) -> bool:
     """True when no night of [start, end) is held (booked or blocked) on the listing."""
     return db.session.scalar(select(NightHold.night).where(
@@ -83,11 +101,13 @@ def is_free(listing: Listing, start: date, end: date) -> bool:
 
 def has_upcoming_bookings(listing: Listing, today: date | None = None) -> bool:
     """True while a pending or confirmed booking holds any night from the listing's today on (its own date,
-    clock.listing_today)."""
+    clock.listing_today). The status decides: a stay completed early (jobs run-due --now) keeps its nights
+    but no longer blocks anything."""
     today = today or clock.listing_today(listing)
     return db.session.scalar(
-        select(NightHold.night).where(NightHold.listing_id == listing.id, NightHold.booking_id.is_not(None),
-                                      NightHold.night >= today).limit(1)
+        select(NightHold.night).join(Booking, Booking.id == NightHold.booking_id)
+        .where(NightHold.listing_id == listing.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES),
+               NightHold.night >= today).limit(1)
     ) is not None
 
 

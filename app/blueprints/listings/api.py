@@ -11,7 +11,7 @@ from ...openapi import api_doc
 from ...pagination import page_args
 from ...rate_limits import write_limit
 from ...validation import json_object, load_json
-from . import api_bp, schemas, services
+from . import api_bp, privacy, schemas, services
 
 
 @api_bp.post("/properties")
@@ -28,8 +28,11 @@ def create_listing():
 @api_bp.get("/properties/<int:listing_id>")
 @api_doc(summary="A listing with photos, amenities, host and rating", response=schemas.ListingSchema, errors=(404,))
 def get_listing(listing_id: int):
-    """Deleted listings answer 404, and unpublished ones (taken down by Abode) to anyone but their host and admins."""
-    return schemas.ListingSchema().dump(services.get_listing(listing_id, current_account()))
+    """Deleted listings answer 404, and unpublished ones (taken down by Abode) to anyone but their host and admins.
+    The street, postal code and exact point only for those privacy.shows_address admits."""
+    viewer = current_account()
+    listing = services.get_listing(listing_id, viewer)
+    return privacy.as_seen_by(schemas.ListingSchema().dump(listing), listing, viewer)
 
 
 @api_bp.patch("/properties/<int:listing_id>")

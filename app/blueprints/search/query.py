@@ -18,9 +18,11 @@ from ...geo import PLACE_NAME_KINDS
 from ...models import Listing, ListingImage, ListingPlace, listing_amenities
 from ...models.listing import MASKED_AMENITY_IDS, amenity_mask
 from ..calendar import holds
+from . import stay_prices
 
-EARTH_DIAMETER_KM = 12742.0
-KM_PER_DEGREE = 111.32
+EARTH_RADIUS_KM = 6371.0  # the sphere of distance_km and bounding_box
+EARTH_DIAMETER_KM = 2 * EARTH_RADIUS_KM
+BOX_MARGIN_DEGREES = 1e-6  # the stored coordinates' precision: a point on the circle stays inside the box
 
 
 def _like_prefix(term: str) -> str:
@@ -63,14 +65,26 @@ def distance_km(lat: float, lng: float) -> ColumnElement:
 
 
 def bounding_box(lat: float, lng: float, radius_km: float) -> list[ColumnElement]:
-    """An indexed pre-filter: the latitude/longitude box around the circle."""
-    dlat = radius_km / KM_PER_DEGREE
+    """An indexed pre-filter: the latitude/longitude box around the circle (on the sphere distance_km measures
+    on), never narrower than the circle. Its half-height is radius/R radians; its half-width asin(sin(r/R) / cos
+    lat), the widest the circle gets, which is every longitude once the circle reaches a pole. A box across the
+    antimeridian wraps round to the other side."""
+    angle = radius_km / EARTH_RADIUS_KM  # radians of arc
+    dlat = math.degrees(angle) + BOX_MARGIN_DEGREES
+    if lat - dlat <= -90 and lat + dlat >= 90:
+        return []  # the circle covers the globe from pole to pole
     conditions = [Listing.latitude.between(lat - dlat, lat + dlat)]
-    cos_lat = math.cos(math.radians(lat))
-    if cos_lat > 0.01:
-        dlng = radius_km / (KM_PER_DEGREE * cos_lat)
-        if lng - dlng >= -180 and lng + dlng <= 180:  # boxes across the antimeridian keep only the latitude band
-            conditions.append(Listing.longitude.between(lng - dlng, lng + dlng))
+    spread = math.sin(angle) / math.cos(math.radians(lat)) if abs(lat) < 90 else 2.0
+    if lat + dlat >= 90 or lat - dlat <= -90 or angle >= math.pi / 2 or spread >= 1:
+        return conditions  # a pole is inside: every longitude
+    dlng = math.degrees(math.asin(spread)) + BOX_MARGIN_DEGREES
+    west, east = lng - dlng, lng + dlng
+    if west < -180:
+        conditions.append(or_(Listing.longitude >= west + 360, Listing.longitude <= east))
+    elif east > 180:
+        conditions.append(or_(Listing.longitude >= west, Listing.longitude <= east - 360))
+    else:
+        conditions.append(Listing.longitude.between(west, east))
     return conditions
 
 
@@ -83,7 +97,8 @@ class Filters:
     place: list[ColumnElement]
     place_kinds: tuple[str, ...] = ()  # the kinds of place the location finds listings by (see place_kinds_statement)
     place_complete: bool = True  # the place conditions are all of them but the status (no amenity beyond the mask,
-    # no time zone rule)
+    # no time zone rule, no price of a stay)
+    price_key: ColumnElement | None = None  # what the price sorts order by, when not the nightly price (stay_prices)
 
 
 def filters(query, table: dict, amenity_ids: Sequence[int], place_kinds: Sequence[str] = ()) -> Filters:
@@ -100,11 +115,17 @@ def filters(query, table: dict, amenity_ids: Sequence[int], place_kinds: Sequenc
     if query.zones is not None:  # place rows carry no time zone: such a search is answered on the listing rows
         zone = Listing.timezone
         conditions.append(zone.in_(query.zones.names) if query.zones.inside else zone.not_in(query.zones.names))
-    prices = rates.price_window(query.min_price, query.max_price, query.currency, table)
+    if query.check_in:  # a dated search's price is the stay's average, tested on the listing row
+        prices = rates.PriceWindow(None, None)
+        conditions += stay_prices.price_filter(query, table)
+    else:
+        prices = rates.price_window(query.min_price, query.max_price, query.currency, table)
+    by_stay = stay_prices.is_priced_by_stay(query)
     return Filters(listing=conditions + _copied_filters(Listing, query, prices, amenity_ids),
                    place=_copied_filters(ListingPlace, query, prices, amenity_ids), place_kinds=tuple(place_kinds),
-                   place_complete=query.zones is None and all(amenity_id in MASKED_AMENITY_IDS
-                                                              for amenity_id in amenity_ids))
+                   place_complete=query.zones is None and not by_stay and all(amenity_id in MASKED_AMENITY_IDS
+                                                                              for amenity_id in amenity_ids),
+                   price_key=stay_prices.sort_key(query, table) if by_stay else None)
 
 
 def _copied_filters(row, query, prices: rates.PriceWindow, amenity_ids: Sequence[int]) -> list[ColumnElement]:
@@ -160,13 +181,14 @@ def _use_index(statement: Select, name: str) -> Select:
     return statement.with_hint(Listing, hint, dialect_name="mysql").with_hint(Listing, hint, dialect_name="mariadb")
 
 
-def sort_keys(query) -> list[tuple[ColumnElement, bool]]:
+def sort_keys(query, conditions: Filters) -> list[tuple[ColumnElement, bool]]:
     """(column, descending) pairs of the chosen sort, most significant first; every sort ends on id so pages
-    never overlap."""
+    never overlap. The price sorts order by the normalised nightly price, or a dated search's average."""
+    price = Listing.price_usd_micros if conditions.price_key is None else conditions.price_key
     if query.sort == "price_asc":
-        return [(Listing.price_usd_micros, False), (Listing.id, False)]
+        return [(price, False), (Listing.id, False)]
     if query.sort == "price_desc":
-        return [(Listing.price_usd_micros, True), (Listing.id, True)]
+        return [(price, True), (Listing.id, True)]
     if query.sort == "rating":
         return [(Listing.rating_score, True), (Listing.rating_count, True), (Listing.id, True)]
     if query.sort == "newest":
@@ -217,7 +239,7 @@ def counted_page_statement(query, conditions: Filters) -> Select | None:
     are all found (through the place rows, or the bounding box), counted and sorted in one statement, and only
     the page's listings are read. None for a search without a place (see page_statement, count_statement).
     """
-    keys = sort_keys(query)
+    keys = sort_keys(query, conditions)
     if _counted_by_place(query, conditions):
         located = _located(query, conditions, [key for key, _descending in keys])
         key_columns = [located.c.listing_id if key.key == "id" else located.c[key.key] for key, _d in keys]
@@ -241,8 +263,8 @@ def counted_page_statement(query, conditions: Filters) -> Select | None:
 
 def page_statement(query, conditions: Filters) -> Select:
     """One page of a search without a place: read in the order of the sort's index until the page is full."""
-    statement = select(*RESULT_COLUMNS).where(*conditions.listing).order_by(*_order([k for k, _d in sort_keys(query)],
-                                                                                   sort_keys(query)))
+    keys = sort_keys(query, conditions)
+    statement = select(*RESULT_COLUMNS).where(*conditions.listing).order_by(*_order([k for k, _d in keys], keys))
     return _use_index(_page(query, statement), SORT_INDEXES[query.sort])
 
 

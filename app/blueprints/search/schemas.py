@@ -17,7 +17,7 @@ from ...pagination import MAX_PAGE
 from ...schemas import MoneySchema, PageSchema, RatingSchema, Text
 
 SORTS = ("relevance", "price_asc", "price_desc", "rating", "newest")
-MAX_RADIUS_KM, MAX_PRICE, MAX_LOCATION, MAX_GUESTS = 500.0, 10**9, 100, 100
+MAX_RADIUS_KM, MAX_PRICE, MAX_LOCATION, MAX_GUESTS = 20000.0, 10**9, 100, 100  # 20000 km: the whole Earth
 MAX_AMENITIES, MAX_AMENITY_CODE = 30, 40
 NOT_A_NUMBER = {"invalid": "must be a number", "too_large": "must be a number", "special": "must be a finite number"}
 

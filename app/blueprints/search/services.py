@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from ...extensions import db
 from ...models import Amenity
 from ...pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from ...storage import image_url
+from ..calendar import services as calendar
 from ..calendar.ranges import MAX_FUTURE_DAYS, stay_date_errors
 from . import query as sql
 
@@ -122,17 +124,20 @@ def search_query(*, location: str | None = None, lat: float | None = None, lng: 
                        zones=_zone_rule(check_in, check_out, now))
 
 
-def _item(row, covers: dict[int, str], query: SearchQuery, table: dict) -> dict:
+def _item(row, covers: dict[int, str], stays: dict[int, int], query: SearchQuery, table: dict) -> dict:
+    """One result; `stays` holds each listing's price of the stay with dates (display_price shows its average)."""
     average = round(row.rating_sum / row.rating_count, 2) if row.rating_count else None
+    nightly = Fraction(stays[row.id], query.nights) if query.check_in else row.price_per_night_amount
     item = {
         "id": row.id, "title": row.title, "city": row.city, "country": row.country,
         "property_type": row.property_type, "max_guests": row.max_guests,
         "price_per_night": money.money(row.price_per_night_amount, row.currency),
-        "display_price": money.money(rates.convert(row.price_per_night_amount, row.currency, query.currency, table),
-                                     query.currency),
+        "display_price": money.money(rates.convert(nightly, row.currency, query.currency, table), query.currency),
         "rating": {"average": average, "count": row.rating_count},
-        "thumbnail_url": image_url(covers.get(row.id)), "latitude": row.latitude, "longitude": row.longitude,
+        "thumbnail_url": image_url(covers.get(row.id)),
     }
+    # One cached answer serves everyone: the approximate point (docs/api.md), while the search measured the true one.
+    item["latitude"], item["longitude"] = geo.approximate_point(row.id, row.latitude, row.longitude)
     return item
 
 
@@ -185,7 +190,8 @@ def run_search(query: SearchQuery) -> dict:
         wanted = total > (query.page - 1) * query.per_page
         rows = db.session.execute(sql.page_statement(query, conditions)).all() if wanted else []
     covers = sql.cover_keys([row.id for row in rows])
-    return {"items": [_item(row, covers, query, table) for row in rows], "page": query.page,
+    stays = calendar.stay_amounts([row.id for row in rows], query.check_in, query.check_out) if query.check_in else {}
+    return {"items": [_item(row, covers, stays, query, table) for row in rows], "page": query.page,
             "per_page": query.per_page, "total": total,
             "pages": (total + query.per_page - 1) // query.per_page, "currency": query.currency}
 
