@@ -9,7 +9,7 @@ from flask_jwt_extended import get_current_user
 from ...authz import current_account, host_required, login_required
 from ...openapi import api_doc
 from ...pagination import page_args
-from ...validation import json_object, load_json
+from ...validation import json_object, load_json, reject_unknown
 from . import api_bp, schemas, services
 
 
@@ -79,7 +79,9 @@ def create_listing_image(listing_id: int):
 def update_listing_image(listing_id: int, image_id: int):
     """Other photos shift to make room."""
     listing = services.get_listing(listing_id, get_current_user())
-    position = json_object().get("position")
+    body = json_object()
+    reject_unknown(schemas.ImageMoveSchema(), body)
+    position = body.get("position")
     image = services.move_image(listing, actor=get_current_user(), image_id=image_id, position=position)
     return schemas.image_to_dict(image)
 
