@@ -7,7 +7,7 @@ from flask import request
 from flask_jwt_extended import get_current_user
 
 from ...authz import current_account, host_required, login_required
-from ...openapi import api_doc
+from ...openapi import api_doc, first_item_links
 from ...pagination import page_args
 from ...validation import json_object, load_json, reject_unknown
 from . import api_bp, schemas, services
@@ -16,7 +16,9 @@ from . import api_bp, schemas, services
 @api_bp.post("/properties")
 @host_required
 @api_doc(summary="Create a listing (hosts and admins)", body=schemas.ListingInputSchema,
-         response=schemas.ListingSchema, status=201, errors=(403,))
+         response=schemas.ListingSchema, status=201, errors=(403,),
+         links={"BookListing": {"operationId": "bookings_api.create_booking",
+                                "requestBody": {"property_id": "$response.body#/id"}}})
 def create_listing():
     """Validation errors name each field."""
     listing = services.create_listing(host=get_current_user(), **load_json(schemas.ListingInputSchema()))
@@ -53,7 +55,10 @@ def delete_listing(listing_id: int):
 
 @api_bp.get("/host/properties")
 @host_required
-@api_doc(summary="The caller's own listings", response=schemas.ListingPageSchema, errors=(403,))
+@api_doc(summary="The caller's own listings", response=schemas.ListingPageSchema, errors=(403,),
+         links=first_item_links("listing_id", "listings_api.get_listing", "listings_api.update_listing",
+                                "calendar_api.get_listing_availability", "calendar_api.update_listing_availability",
+                                "listings_api.create_listing_image", "bookings_api.get_quote"))
 def list_host_listings():
     """Paginated, newest first."""
     page, per_page = page_args(request.args)
