@@ -2,7 +2,7 @@
 
 An integer that no row can have (0, negative, above the INT column's 2,147,483,647, or beyond 64 bits) is
 `404 not_found`; anything else (`abc`, `1.5`, `+3`) is `422 validation_error` naming the id on /api/ routes,
-and matches no route on pages (404). Werkzeug's own `int` converter refused both while matching, so the request
+and 404 on pages. Werkzeug's own `int` converter refused both while matching, so the request
 fell through to a sibling rule of another method and answered an undocumented 405.
 """
 
@@ -12,7 +12,7 @@ import re
 
 from flask import has_request_context
 from werkzeug.exceptions import NotFound
-from werkzeug.routing import BaseConverter, Rule, ValidationError
+from werkzeug.routing import BaseConverter, Rule
 
 from .errors import InvalidPathValue, is_api_request
 
@@ -41,7 +41,7 @@ class IdConverter(BaseConverter):
         if not _INTEGER.fullmatch(value):
             if has_request_context() and is_api_request():
                 raise InvalidPathValue(self.argument, "Not a valid integer.")
-            raise ValidationError()  # a page: no route matches (404)
+            raise NotFound()  # a page (not ValidationError: that would try a sibling rule's method, a 405)
         number = int(value)
         if not 1 <= number <= MAX_ID:
             raise NotFound(f"No {self.argument} {value} exists.")
