@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
-from marshmallow import Schema, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from .errors import HTTP_CODES
 
@@ -96,6 +96,7 @@ def build_spec(app: Flask) -> dict:
     paths: dict[str, dict] = {}
     links: dict[str, tuple[str, str, str, dict]] = {}  # operationId: (path, method, success status, declared links)
     pages: set[str] = set()  # operationIds of list routes (a page of `items`)
+    queries: dict[str, type[Schema] | None] = {}  # operationId: its query schema
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith("/api/"):
             continue
@@ -119,12 +120,15 @@ def build_spec(app: Flask) -> dict:
             op["operationId"] = rule.endpoint if len(methods) == 1 else f"{rule.endpoint}_{method.lower()}"
             entry["operations"][method.lower()] = op
             links[op["operationId"]] = (path, method.lower(), str(doc["status"]), doc["links"])
+            queries[op["operationId"]] = doc["query"]
             if method == "GET" and {"items", "total"} <= set(getattr(doc["response"], "_declared_fields", {})):
                 pages.add(op["operationId"])
     _add_links(paths, links, pages)
     for path, entry in paths.items():
         spec.path(path=path, operations=entry["operations"], parameters=entry["parameters"] or None)
-    return spec.to_dict()
+    document = spec.to_dict()
+    _exact(document, app, queries)
+    return document
 
 
 def _add_links(paths: dict[str, dict], operations: dict[str, tuple[str, str, str, dict]], pages: set[str]) -> None:
@@ -163,3 +167,47 @@ _PATH_PARAM_DOC = re.compile(r"\{([^{}]+)\}")
 def _link_name(operation_id: str) -> str:
     """`listings_api.get_listing` -> `GetListing` (a link's name must be a plain identifier)."""
     return "".join(part.capitalize() for part in re.split(r"[._]", operation_id.split(".", 1)[-1]))
+
+
+def _exact(document: dict, app: Flask, queries: dict[str, type[Schema] | None]) -> None:
+    """Make the generated schemas say exactly what validation accepts where apispec cannot tell:
+
+    - a nested object that may be null is that object or null (apispec's second choice was any object);
+    - `x-enum-setting: NAME` on a field is the enum of the app's setting NAME (LANGUAGES);
+    - a query parameter that its schema loads as absent when empty (`?check_in=`, as a page's form sends it)
+      has `allowEmptyValue: true`, found by loading it empty (pagination.page_args reads a blank as absent too).
+    """
+    for schema in _subschemas(document["components"].get("schemas", {})):
+        for choice in schema.get("anyOf", []):
+            if choice == {"nullable": True, "type": "object"}:
+                choice.pop("type")
+                choice["enum"] = [None]
+        setting = schema.pop("x-enum-setting", None)
+        if setting:
+            schema["enum"] = list(app.config[setting])
+    for entry in document["paths"].values():
+        for op in entry.values():
+            query = queries.get(op.get("operationId", "")) if isinstance(op, dict) else None
+            for param in op.get("parameters", []) if query else []:
+                if param["in"] == "query" and _loads_blank_as_absent(query(), param["name"]):
+                    param["allowEmptyValue"] = True
+
+
+def _subschemas(node: object):
+    """Every JSON object inside `node`, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _subschemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _subschemas(value)
+
+
+def _loads_blank_as_absent(schema: Schema, name: str) -> bool:
+    try:
+        loaded = schema.load({name: ""}, unknown=EXCLUDE)
+    except ValidationError as exc:
+        return name not in exc.messages
+    field = next((f for key, f in schema.load_fields.items() if (f.data_key or key) == name), None)
+    return field is not None and loaded.get(field.attribute or field.name) in (None, field.load_default)
