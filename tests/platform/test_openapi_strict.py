@@ -161,3 +161,10 @@ def test_query_parameters_a_blank_leaves_out_are_documented_as_allowing_empty_va
     # page_args reads a blank page as the first page, as the schemas that declare it do.
     assert client.get("/api/v1/host/properties?page=&per_page=", headers=auth_headers(make_user(role="host"))
                       ).get_json()["page"] == 1
+
+
+def test_an_outsider_moving_a_photo_is_refused_before_its_body_is_read(client, world, auth_headers):
+    outsider = auth_headers(make_user(role="host"))
+    response = client.patch(f"/api/v1/properties/{world['listing']}/images/{world['image']}",
+                            json={"position": 0, "caption": "x"}, headers=outsider)
+    assert response.status_code == 403
