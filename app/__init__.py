@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
 
 from config import Config, config_from_env
 
@@ -112,17 +111,12 @@ def register_extensions(app: Flask) -> None:
     celery_init_app(app)
 
 
-class IdConverter(IntegerConverter):
-    """<int:...> in URLs: ids fit the database's INT column, so a larger number is simply not found (404)."""
-
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, *args, **kwargs)
-
-
 def register_blueprints(app: Flask) -> None:
     """Register each feature's HTML blueprint and mount its API blueprint under /api/v1 (CSRF-exempt)."""
-    app.url_map.converters["int"] = IdConverter
+    from .routing import IdConverter, IdRule
+
+    app.url_rule_class = IdRule
+    app.url_map.converters["int"] = IdConverter  # any value of a path id answers 404 or 422 (app/routing.py)
     for feature in FEATURES:
         package = importlib.import_module(f".blueprints.{feature}", __name__)
         app.register_blueprint(package.bp)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from flask import Flask, g, jsonify, render_template, request
 from jinja2 import TemplateNotFound
 from redis.exceptions import RedisError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, UnprocessableEntity
 
 from .extensions import db
 
@@ -111,6 +111,15 @@ class ValidationFailed(DomainError):
         super().__init__(message, fields=fields)
 
 
+class InvalidPathValue(UnprocessableEntity):
+    """A path segment that must be an integer and is not. Raised while the URL is matched, before any view runs,
+    where only an HTTPException reaches the error handlers; it answers 422 validation_error naming the segment."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}")
+        self.fields = {name: [message]}
+
+
 def normalise_fields(fields: Mapping) -> dict[str, list[str]]:
     """Return {field: [message, ...]}, flattening marshmallow's nested dicts into dotted names."""
     out: dict[str, list[str]] = {}
@@ -186,7 +195,8 @@ def register_error_handlers(app: Flask) -> None:
         else:
             message = exc.description or exc.name
         if is_api_request():
-            return api_error(status, HTTP_CODES.get(status, "error"), message, headers=headers)
+            return api_error(status, HTTP_CODES.get(status, "error"), message, getattr(exc, "fields", None),
+                             headers=headers)
         return _page(status, message, headers)
 
     @app.errorhandler(RedisError)

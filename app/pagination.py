@@ -34,10 +34,11 @@ class Page:
 
 
 def page_args(args) -> tuple[int, int]:
-    """(page, per_page) from query arguments; BadRequest when they are not whole numbers."""
+    """(page, per_page) from query arguments, a blank one as absent (as a page's form sends it); BadRequest when
+    they are not whole numbers."""
     try:
-        page = int(args.get("page", 1))
-        per_page = int(args.get("per_page", DEFAULT_PER_PAGE))
+        page = int(args.get("page") or 1)
+        per_page = int(args.get("per_page") or DEFAULT_PER_PAGE)
     except (TypeError, ValueError):
         raise BadRequest("page and per_page must be whole numbers.",
                          fields={"page": ["must be a whole number"]}) from None

@@ -132,7 +132,7 @@ class PageSchema(Schema):
 class PageArgsSchema(Schema):
     """`page` (from 1) and `per_page` (default 20, at most 100) of a list endpoint."""
 
-    page = fields.Integer()
+    page = fields.Integer(metadata={"minimum": 1, "maximum": 100_000})  # pagination.MAX_PAGE
     per_page = fields.Integer()
 
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 
 from flask import request
-from marshmallow import EXCLUDE, Schema, ValidationError
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError
 from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
 from .errors import BadRequest, UnsupportedMediaType, ValidationFailed
@@ -39,12 +39,32 @@ def json_object() -> dict:
 
 
 def load_data(schema: Schema, data: Mapping, *, partial: bool = False) -> dict:
-    """Load `data` (a JSON object, or a page form's values) with `schema`, unknown keys ignored.
+    """Load a page form's values with `schema`, unknown keys ignored (a form also posts its button, its token).
 
     Raises ValidationFailed naming each field, so a page maps it onto its form like any service error.
     """
+    return _load(schema, data, partial, EXCLUDE)
+
+
+def load_body(schema: Schema, data: Mapping, *, partial: bool = False) -> dict:
+    """Load a JSON body's object with `schema`. A key the schema does not know, at any depth, is ValidationFailed
+    naming it ("Unknown field."), as the OpenAPI document's `additionalProperties: false` says: a misspelt or
+    read-only field is refused rather than silently left unchanged."""
+    return _load(schema, data, partial, RAISE)
+
+
+def reject_unknown(schema: Schema, data: Mapping) -> None:
+    """ValidationFailed naming each key of `data` that `schema` does not load (for a view that reads its body's
+    fields itself, in its own order of checks)."""
+    known = {field.data_key or name for name, field in schema.load_fields.items()}
+    unknown = sorted(str(key) for key in data if key not in known)
+    if unknown:
+        raise ValidationFailed({key: ["Unknown field."] for key in unknown})
+
+
+def _load(schema: Schema, data: Mapping, partial: bool, unknown: str) -> dict:
     try:
-        return schema.load(data, partial=partial, unknown=EXCLUDE)
+        return schema.load(data, partial=partial, unknown=unknown)
     except ValidationError as exc:
         raise ValidationFailed(field_errors(exc.normalized_messages())) from None
 
@@ -66,8 +86,9 @@ def field_errors(messages: Mapping | list | str, prefix: str = "") -> dict[str, 
 
 
 def load_json(schema: Schema, *, partial: bool = False) -> dict:
-    """Validate the JSON body with `schema` and return the loaded data. Raises BadRequest or ValidationFailed."""
-    return load_data(schema, json_object(), partial=partial)
+    """Validate the JSON body with `schema` (unknown keys refused, see load_body) and return the loaded data.
+    Raises BadRequest, UnsupportedMediaType or ValidationFailed."""
+    return load_body(schema, json_object(), partial=partial)
 
 
 def load_query(schema: Schema, args: Mapping | None = None) -> dict:

@@ -206,9 +206,14 @@ def test_profile_requires_token(client):
 
 def test_profile_patch_updates_allowed_fields_only(client, app, auth_headers):
     user = make_user(email="bo@example.com")
-    response = client.patch("/api/v1/profile", headers=auth_headers(user), json={
-        "name": "Bo Diddley", "phone": "+44 20 7946 0958", "bio": "Loves trains.", "preferred_currency": "EUR",
-        "preferred_language": "fr", "email": "hacker@example.com", "role": "admin", "password": "x" * 12})
+    allowed = {"name": "Bo Diddley", "phone": "+44 20 7946 0958", "bio": "Loves trains.", "preferred_currency": "EUR",
+               "preferred_language": "fr"}
+    refused = client.patch("/api/v1/profile", headers=auth_headers(user), json={
+        **allowed, "email": "hacker@example.com", "role": "admin", "password": "x" * 12})
+    error = assert_error(refused, 422, "validation_error")
+    assert error["fields"] == {name: ["Unknown field."] for name in ("email", "password", "role")}
+    assert client.get("/api/v1/profile", headers=auth_headers(user)).get_json()["name"] != "Bo Diddley"
+    response = client.patch("/api/v1/profile", headers=auth_headers(user), json=allowed)
     assert response.status_code == 200
     body = response.get_json()
     assert (body["name"], body["phone"], body["bio"]) == ("Bo Diddley", "+44 20 7946 0958", "Loves trains.")

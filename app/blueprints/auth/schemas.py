@@ -14,7 +14,7 @@ from .preferences import email_preferences
 from .services import BIO_MAX, EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PHONE_MAX, PHONE_PATTERN
 
 OAUTH_TOKEN_MAX = 8192  # longer than any Google ID token or Facebook access token
-_EMAIL = fields.String(required=True, validate=validate.Length(min=3, max=EMAIL_MAX))
+_EMAIL = fields.String(required=True, validate=validate.Length(min=3, max=EMAIL_MAX), metadata={"format": "email"})
 
 
 class RegisterSchema(Schema):
@@ -99,7 +99,7 @@ class ProfileUpdateSchema(Schema):
                validate=validate.Length(max=BIO_MAX, error=f"Keep the bio under {BIO_MAX} characters."))
     preferred_currency = fields.String(validate=validate.OneOf(sorted(CURRENCIES),
                                                                error="Choose a supported currency."))
-    preferred_language = fields.String(validate=_app_language)
+    preferred_language = fields.String(validate=_app_language, metadata={"x-enum-setting": "LANGUAGES"})
     notification_emails = NotificationPreferencesField(data_key="notification_preferences", metadata={
         "description": '{type: {"email": bool}}: which notification types are also emailed (in-app always on)',
         "type": "object"})

@@ -27,7 +27,11 @@ def get_quote(listing_id: int):
 @login_required
 @write_limit("booking")
 @api_doc(summary="Book a stay", body=schemas.BookingInputSchema, response=schemas.BookingSchema, status=201,
-         errors=(403, 409, 422))
+         errors=(403, 409, 422),
+         links={"PayBooking": {"operationId": "payments_api.create_payment",
+                               "requestBody": {"booking_id": "$response.body#/id"}},
+                "ReviewStay": {"operationId": "reviews_api.create_review",
+                               "requestBody": {"booking_id": "$response.body#/id"}}})
 def create_booking():
     """Send an `Idempotency-Key` header to retry safely: a retry gets the first booking back (with
     `Idempotent-Replayed: true`). 409 `dates_unavailable` when a night is booked or blocked."""

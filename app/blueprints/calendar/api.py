@@ -10,7 +10,7 @@ from ... import clock
 from ...authz import current_account, login_required
 from ...money import money
 from ...openapi import api_doc
-from ...validation import json_object, load_data, load_query
+from ...validation import json_object, load_body, load_query
 from ..listings import services as listings
 from . import api_bp, schemas, services
 from .ranges import MAX_RANGE_DAYS
@@ -39,7 +39,7 @@ def update_listing_availability(listing_id: int):
     listing = listings.get_listing(listing_id, get_current_user())
     body, actor = json_object(), get_current_user()  # 400/415 for a body that is not JSON, as before the 403
     services.authorize_calendar(actor, listing)  # 403 before the ranges are read
-    ranges = load_data(schemas.AvailabilityUpdateSchema(), body)["ranges"]
+    ranges = load_body(schemas.AvailabilityUpdateSchema(), body)["ranges"]
     start, end = services.set_availability(listing, actor=actor, ranges=ranges)
     return _days_payload(services.get_calendar(listing, start, min(end, start + timedelta(days=MAX_RANGE_DAYS))))
 

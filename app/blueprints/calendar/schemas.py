@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
 
 from ...schemas import IsoDate, MoneySchema, Object, StrictBoolean, iso_date
 from ..listings.services import MAX_AMOUNT
@@ -40,9 +40,6 @@ class AvailabilityQuerySchema(Schema):
 class RangePriceSchema(Schema):
     """A range's nightly price: Money, whose currency must be the listing's (services.py checks that)."""
 
-    class Meta:
-        unknown = EXCLUDE
-
     amount = fields.Integer(required=True, strict=True, error_messages={
         name: f"Must be a whole number from 1 to {MAX_AMOUNT}." for name in ("required", "null", "invalid")})
     currency = fields.String(required=True)
@@ -57,9 +54,6 @@ class RangePriceSchema(Schema):
 
 class RangeSchema(Schema):
     """One range of nights, loaded as a NightRange; `"price": null` returns them to the base price."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     start = IsoDate(required=True)
     end = IsoDate(required=True)

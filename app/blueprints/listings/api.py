@@ -7,18 +7,21 @@ from flask import request
 from flask_jwt_extended import get_current_user
 
 from ...authz import current_account, host_required, login_required
-from ...openapi import api_doc
+from ...openapi import api_doc, first_item_links
 from ...pagination import page_args
 from ...rate_limits import write_limit
-from ...validation import json_object, load_json
+from ...validation import json_object, load_json, reject_unknown
 from . import api_bp, privacy, schemas, services
+from .access import can_manage
 
 
 @api_bp.post("/properties")
 @host_required
 @write_limit("listing")
 @api_doc(summary="Create a listing (hosts and admins)", body=schemas.ListingInputSchema,
-         response=schemas.ListingSchema, status=201, errors=(403,))
+         response=schemas.ListingSchema, status=201, errors=(403,),
+         links={"BookListing": {"operationId": "bookings_api.create_booking",
+                                "requestBody": {"property_id": "$response.body#/id"}}})
 def create_listing():
     """Validation errors name each field."""
     listing = services.create_listing(host=get_current_user(), **load_json(schemas.ListingInputSchema()))
@@ -58,7 +61,10 @@ def delete_listing(listing_id: int):
 
 @api_bp.get("/host/properties")
 @host_required
-@api_doc(summary="The caller's own listings", response=schemas.ListingPageSchema, errors=(403,))
+@api_doc(summary="The caller's own listings", response=schemas.ListingPageSchema, errors=(403,),
+         links=first_item_links("listing_id", "listings_api.get_listing", "listings_api.update_listing",
+                                "calendar_api.get_listing_availability", "calendar_api.update_listing_availability",
+                                "listings_api.create_listing_image", "bookings_api.get_quote"))
 def list_host_listings():
     """Paginated, newest first."""
     page, per_page = page_args(request.args)
@@ -84,9 +90,12 @@ def create_listing_image(listing_id: int):
          response=schemas.ImageSchema, errors=(403, 404))
 def update_listing_image(listing_id: int, image_id: int):
     """Other photos shift to make room."""
-    listing = services.get_listing(listing_id, get_current_user())
-    position = json_object().get("position")
-    image = services.move_image(listing, actor=get_current_user(), image_id=image_id, position=position)
+    actor = get_current_user()
+    listing = services.get_listing(listing_id, actor)
+    body = json_object()
+    if can_manage(actor, listing):  # an outsider hears 403 from move_image, nothing about the body
+        reject_unknown(schemas.ImageMoveSchema(), body)
+    image = services.move_image(listing, actor=actor, image_id=image_id, position=body.get("position"))
     return schemas.image_to_dict(image)
 
 

@@ -63,7 +63,8 @@ class AddressSchema(Schema):
     line1 = Text(none_as_blank=True, load_default="", validate=_length(0, ADDRESS_MAX["line1"]))
     city = Text(required=True, validate=_length(1, ADDRESS_MAX["city"]))
     state = Text(none_as_blank=True, load_default="", validate=_length(0, ADDRESS_MAX["state"]))
-    country = fields.String(required=True, metadata={"description": "ISO 3166 alpha-2"},
+    country = fields.String(required=True, metadata={"description": "ISO 3166 alpha-2",
+                                                     "enum": sorted(geo.countries())},
                             validate=_check(geo.is_country, "Use an ISO 3166 alpha-2 country code such as FR."))
     postal_code = Text(none_as_blank=True, load_default="", validate=_length(0, ADDRESS_MAX["postal_code"]))
 
@@ -105,8 +106,8 @@ class ListingInputSchema(Schema):
     cancellation_policy = fields.String(load_default=DEFAULTS["cancellation_policy"],
                                         validate=_choice(CANCELLATION_POLICIES))
     instant_book = StrictBoolean(load_default=DEFAULTS["instant_book"])
-    timezone = fields.String(load_default=DEFAULTS["timezone"], validate=_check(
-        geo.is_timezone, "Use an IANA time zone name such as Europe/Paris."))
+    timezone = fields.String(load_default=DEFAULTS["timezone"], metadata={"enum": sorted(geo.timezones())},
+                             validate=_check(geo.is_timezone, "Use an IANA time zone name such as Europe/Paris."))
 
     @validates_schema
     def _combination(self, data: dict, partial=None, **kwargs) -> None:
@@ -126,7 +127,7 @@ class ImageSchema(Schema):
 
 
 class ImageMoveSchema(Schema):
-    position = fields.Integer(required=True, strict=True)
+    position = fields.Integer(required=True, strict=True, metadata={"minimum": 0})
 
 
 class AddressViewSchema(Schema):

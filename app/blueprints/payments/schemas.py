@@ -52,7 +52,8 @@ class PaymentListArgsSchema(Schema):
     number, is 422 as this list has always answered, not the 400 of an unparsable value.
     """
 
-    booking_id = Text(blank_as_none=True, validate=_is_booking_id, metadata={"type": "integer"})
+    booking_id = Text(blank_as_none=True, validate=_is_booking_id,
+                      metadata={"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
     page = fields.Integer()
     per_page = fields.Integer()
 
