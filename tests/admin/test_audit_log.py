@@ -79,10 +79,13 @@ def test_a_refused_rate_writes_no_audit_row(app):
 
 
 def test_the_command_lines_audit_row_commits_with_the_rate_or_not_at_all(app, monkeypatch):
-    def fail_after_the_audit_row_is_added(*_args, **_kwargs):
-        raise RuntimeError("the re-pricing failed")
+    record = rates.audit.record
 
-    monkeypatch.setattr(rates, "current_rates", fail_after_the_audit_row_is_added)  # called after record()
+    def fail_after_the_audit_row_is_added(*args, **kwargs):
+        record(*args, **kwargs)
+        raise RuntimeError("the rate change failed before its commit")
+
+    monkeypatch.setattr(rates.audit, "record", fail_after_the_audit_row_is_added)
     result = app.test_cli_runner().invoke(args=["rates", "set", "EUR", "0.5"])
     assert isinstance(result.exception, RuntimeError)
     monkeypatch.undo()

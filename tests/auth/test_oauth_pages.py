@@ -287,6 +287,14 @@ def test_a_cache_that_is_down_ends_on_a_clear_page_not_a_500(client, make_app, o
     assert response.status_code == 503 and "Sign-in with Google is not available right now" in text_of(response)
 
 
+def test_with_all_of_redis_down_sign_in_with_google_is_a_clear_503_page(make_app, oidc_provider):
+    """Redis down for everything at once: the rate limits count in memory, and the flow state, which cannot, says so."""
+    make_app()  # empties the tables and the live Redis first
+    down = make_app(**oidc_provider.settings(REDIS_URL="redis://127.0.0.1:9/0", RATELIMIT_ENABLED=True))
+    response = down.test_client().get(START)
+    assert response.status_code == 503 and "Sign-in with Google is not available right now" in text_of(response)
+
+
 def test_a_token_endpoint_that_fails_mid_flow_ends_on_a_clear_page(client, oidc_provider):
     callback = at_provider(to_provider(client))
     oidc_provider.token_down = True
