@@ -89,6 +89,16 @@ def app(make_app) -> Flask:
 
 
 @pytest.fixture
+def mariadb_app(make_app) -> Flask:
+    """An app with a pool big enough for a few threads at once, for tests of row locks and races: MariaDB only
+    (SQLite has no row locks and enforces no foreign keys here), skipped elsewhere."""
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 5, "max_overflow": 2, "pool_pre_ping": True})
+    if db.engine.dialect.name not in ("mysql", "mariadb"):
+        pytest.skip("runs against MariaDB (set TEST_DATABASE_URL)")
+    return app
+
+
+@pytest.fixture
 def client(app) -> FlaskClient:
     return app.test_client()
 

@@ -17,14 +17,6 @@ from ..support.threads import Pause, in_thread
 ADA = ProviderIdentity("google", "sub-ada", "Ada@Gmail.example", True, "Ada Lovelace")
 
 
-@pytest.fixture
-def mariadb_app(make_app):
-    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 5, "max_overflow": 2, "pool_pre_ping": True})
-    if db.engine.dialect.name not in ("mysql", "mariadb"):
-        pytest.skip("these races run against MariaDB (set TEST_DATABASE_URL)")
-    return app
-
-
 def counts() -> tuple[int, int]:
     return (db.session.scalar(select(func.count()).select_from(User)),
             db.session.scalar(select(func.count()).select_from(OAuthIdentity)))

@@ -16,14 +16,6 @@ from app.models import Booking, NightHold
 from ..support.factories import make_listing, make_user
 
 
-@pytest.fixture
-def mariadb_app(make_app):
-    app = make_app()
-    if db.engine.dialect.name not in ("mysql", "mariadb"):
-        pytest.skip("SQLite does not enforce foreign keys here (set TEST_DATABASE_URL)")
-    return app
-
-
 def test_a_hold_of_a_booking_that_does_not_exist_is_refused(mariadb_app):
     listing = make_listing()
     db.session.add(NightHold(listing_id=listing.id, night=date.today() + timedelta(days=30), booking_id=987654))

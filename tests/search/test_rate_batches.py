@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -16,14 +15,6 @@ from app.models import Listing
 
 from ..support.factories import make_listing
 from ..support.threads import in_thread
-
-
-@pytest.fixture
-def mariadb_app(make_app):
-    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 5, "max_overflow": 2, "pool_pre_ping": True})
-    if db.engine.dialect.name not in ("mysql", "mariadb"):
-        pytest.skip("row locks are MariaDB's (set TEST_DATABASE_URL)")
-    return app
 
 
 def locked_now(listing_id: int) -> bool:
