@@ -47,6 +47,8 @@ def test_uploads_and_new_listings_are_limited_per_account(client, auth_headers):
     for _ in range(2):
         assert client.post("/api/v1/properties", json={}, headers=auth_headers(host)).status_code == 422
     assert_limited(client.post("/api/v1/properties", json={}, headers=auth_headers(host)))
+    # A profile photo is an upload too, in the same budget.
+    assert_limited(client.post("/api/v1/profile/photo", headers=auth_headers(host)))
 
 
 def test_the_booking_page_and_the_api_share_one_budget(client, app, auth_headers, login):

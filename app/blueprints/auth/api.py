@@ -8,6 +8,7 @@ from flask_jwt_extended import get_current_user
 
 from ...authz import login_required, roles_required, token_payload
 from ...openapi import api_doc
+from ...rate_limits import write_limit
 from ...validation import load_json
 from . import api_bp, oauth_accounts, oauth_providers, password_change, password_reset, profiles, schemas, services
 from .throttle import auth_rate_limit, client_address, known_device, oauth_throttle, remember_device
@@ -198,6 +199,7 @@ def update_profile():
 
 @api_bp.post("/profile/photo")
 @login_required
+@write_limit("upload")
 @api_doc(summary="Upload a profile photo (JPEG, PNG or WebP, at most 5 MiB)", response=schemas.UserSchema,
          multipart={"photo": "the image file"}, errors=(403, 413, 415, 422))
 def upload_profile_photo():
