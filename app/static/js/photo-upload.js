@@ -125,15 +125,26 @@
       input.disabled = false;
       input.value = "";
       var failed = results.filter(function (ok) { return !ok; }).length;
-      if (!failed) { window.location.reload(); return; }
-      var note = el("li", "mt-2 small");
-      note.appendChild(document.createTextNode(
-        (results.length - failed) + " of " + results.length + " uploaded. "));
-      var reload = el("a", "link-brand", "Show the updated photos");
-      reload.href = window.location.href;
-      note.appendChild(reload);
-      list.appendChild(note);
+      if (failed) {
+        list.appendChild(el("li", "mt-2 small", (results.length - failed) + " of " + results.length + " uploaded."));
+      }
+      if (failed < results.length) refreshGallery();
     });
+  }
+
+  // The page as the server now renders it supplies the gallery and the count: the new photos show at once, in
+  // their order, with their controls, while the upload list above keeps saying what happened to each file.
+  function refreshGallery() {
+    fetch(window.location.href, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        ["photo-gallery", "photo-count"].forEach(function (id) {
+          var now = document.getElementById(id), next = fresh.getElementById(id);
+          if (now && next) now.replaceWith(document.importNode(next, true));
+        });
+      })
+      .catch(function () { window.location.reload(); });
   }
 
   input.addEventListener("change", function () { uploadAll(Array.prototype.slice.call(input.files)); });
