@@ -8,13 +8,15 @@ from ... import storage
 from ...extensions import limiter
 from ...openapi import build_spec
 from ..listings import services as listings
+from ..reviews import services as reviews
 from . import bp
 
 
 @bp.get("/")
 def index():
-    """Home page: the search bar and the newest stays."""
-    return render_template("main/index.html", featured=listings.latest_listings(8))
+    """Home page: the search bar, the newest stays and the newest reviews."""
+    return render_template("main/index.html", featured=listings.latest_listings(8),
+                           reviews=reviews.recent_reviews(3))
 
 
 @bp.get("/uploads/<path:key>")

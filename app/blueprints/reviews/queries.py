@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ...errors import NotFoundError
 from ...extensions import db
@@ -48,6 +49,14 @@ def list_listing_reviews(listing_id: int, page: int = 1, per_page: int = 20, vie
     listing = listings.get_listing(listing_id, viewer)
     query = select(Review).where(Review.listing_id == listing.id, Review.hidden_at.is_(None))
     return paginate(_newest_first(query), page, per_page)
+
+
+def recent_reviews(limit: int = 3) -> list[Review]:
+    """The newest visible reviews of active listings, with something to read (a comment), for the home page."""
+    query = (select(Review).join(Listing, Listing.id == Review.listing_id)
+             .where(Listing.status == "active", Review.hidden_at.is_(None), Review.comment != "")
+             .options(selectinload(Review.listing)))
+    return list(db.session.scalars(_newest_first(query).limit(limit)))
 
 
 def list_host_reviews(host: User, page: int = 1, per_page: int = 20) -> Page:

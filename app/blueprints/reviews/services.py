@@ -30,6 +30,7 @@ from .queries import (  # noqa: F401 (the reviews API: callers import every revi
     get_review,
     list_host_reviews,
     list_listing_reviews,
+    recent_reviews,
     review_states,
     sub_rating_averages,
     window_closes_at,
