@@ -28,7 +28,8 @@ def test_search_item_has_contract_shape(client, app):
     assert item == {
         "id": listing.id, "title": "Sunny loft by the canal", "city": "Amsterdam", "country": "NL",
         "property_type": "apartment", "max_guests": 4, "price_per_night": {"amount": 12500, "currency": "EUR"},
-        "display_price": item["display_price"], "rating": {"average": None, "count": 0}, "thumbnail_url": None,
+        "display_price": item["display_price"], "stay_total": None, "rating": {"average": None, "count": 0},
+        "thumbnail_url": None,
         "latitude": item["latitude"], "longitude": item["longitude"]}
     assert item["display_price"]["currency"] == "USD"
     assert 0.2 < haversine_km(52.3731, 4.8922, item["latitude"], item["longitude"]) <= 1.0  # about where it is

@@ -64,13 +64,24 @@ def check_stay(listing: Listing, check_in: date, check_out: date, guests: int, *
     return Stay(check_in, check_out, guests)
 
 
+def service_fee(nightly: int, cleaning: int) -> int:
+    """The guest's service fee on a stay whose nights cost `nightly` and whose cleaning fee is `cleaning` (minor
+    units): SERVICE_FEE_PERCENT of both."""
+    return money.percentage(nightly + cleaning, current_app.config["SERVICE_FEE_PERCENT"])
+
+
+def stay_total(nightly: int, cleaning: int) -> int:
+    """What the guest pays for such a stay: nights, cleaning fee and service fee (the quote's total)."""
+    return nightly + cleaning + service_fee(nightly, cleaning)
+
+
 def price_stay(listing: Listing, stay: Stay) -> Quote:
     """The price of `stay` now: each night at its own price or the base price, the cleaning fee, and the
     service fee (SERVICE_FEE_PERCENT of both); and whether every night is free (calendar.night_prices,
     calendar.is_free)."""
     nightly = sum(calendar.night_prices(listing, stay.check_in, stay.check_out).values())
     cleaning = listing.cleaning_fee_amount
-    service = money.percentage(nightly + cleaning, current_app.config["SERVICE_FEE_PERCENT"])
+    service = service_fee(nightly, cleaning)
     return Quote(nights=stay.nights, currency=listing.currency, nightly=nightly, cleaning_fee=cleaning,
                  service_fee=service, total=nightly + cleaning + service,
                  available=calendar.is_free(listing, stay.check_in, stay.check_out))

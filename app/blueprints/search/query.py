@@ -206,7 +206,8 @@ def _order(columns: Sequence, keys: list[tuple[ColumnElement, bool]]) -> list:
 
 RESULT_COLUMNS = (Listing.id, Listing.title, Listing.city, Listing.country, Listing.property_type,
                   Listing.max_guests, Listing.price_per_night_amount, Listing.currency, Listing.price_usd_micros,
-                  Listing.rating_sum, Listing.rating_count, Listing.latitude, Listing.longitude)
+                  Listing.rating_sum, Listing.rating_count, Listing.latitude, Listing.longitude,
+                  Listing.cleaning_fee_amount)
 
 
 def _counted_by_place(query, conditions: Filters) -> bool:

@@ -151,6 +151,9 @@ class SearchItemSchema(Schema):
     max_guests = fields.Integer()
     price_per_night = fields.Nested(MoneySchema)
     display_price = fields.Nested(MoneySchema)
+    stay_total = fields.Nested(MoneySchema, allow_none=True, metadata={
+        "description": "with dates: what the stay costs in all (nights, cleaning fee, service fee), as a quote "
+                       "would say; null without dates"})
     rating = fields.Nested(RatingSchema)
     thumbnail_url = fields.String(allow_none=True)
     latitude = fields.Float(allow_none=True)

@@ -17,6 +17,7 @@ from ...extensions import db
 from ...models import Amenity
 from ...pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from ...storage import image_url
+from ..bookings import quotes
 from ..calendar import services as calendar
 from ..calendar.ranges import MAX_FUTURE_DAYS, stay_date_errors
 from . import query as sql
@@ -133,6 +134,9 @@ def _item(row, covers: dict[int, str], stays: dict[int, int], query: SearchQuery
         "property_type": row.property_type, "max_guests": row.max_guests,
         "price_per_night": money.money(row.price_per_night_amount, row.currency),
         "display_price": money.money(rates.convert(nightly, row.currency, query.currency, table), query.currency),
+        "stay_total": money.money(rates.convert(quotes.stay_total(stays[row.id], row.cleaning_fee_amount),
+                                                row.currency, query.currency, table), query.currency)
+        if query.check_in else None,
         "rating": {"average": average, "count": row.rating_count},
         "thumbnail_url": image_url(covers.get(row.id)),
     }
