@@ -152,19 +152,21 @@ def _identity_at(user: User, provider: str) -> OAuthIdentity | None:
                                                          OAuthIdentity.provider == provider))
 
 
-def _other_ways_in(user: User, provider: str) -> int:
+def _other_ways_in(user: User, provider: str, identities: list[OAuthIdentity] | None = None) -> int:
     """How many ways besides `provider` open the account: its password, and providers linked and offered here (a
-    provider whose credentials were removed opens nothing)."""
-    others = [row.provider for row in identities_of(user) if row.provider != provider and is_configured(row.provider)]
+    provider whose credentials were removed opens nothing). `identities`: the user's, when already read."""
+    rows = identities_of(user) if identities is None else identities
+    others = [row.provider for row in rows if row.provider != provider and is_configured(row.provider)]
     return len(others) + (1 if user.password_hash else 0)
 
 
 def sign_in_methods(user: User) -> list[dict]:
     """The profile's "Sign-in methods": each provider that is offered or linked, with its link (or None) and whether
     it may be linked or unlinked now (never the last way in)."""
-    linked = {row.provider: row for row in identities_of(user)}
+    identities = identities_of(user)
+    linked = {row.provider: row for row in identities}
     return [{"provider": name, "label": label, "identity": linked.get(name), "can_link": is_configured(name),
-             "can_unlink": name in linked and _other_ways_in(user, name) > 0}
+             "can_unlink": name in linked and _other_ways_in(user, name, identities) > 0}
             for name, label in PROVIDERS.items() if name in linked or is_configured(name)]
 
 
