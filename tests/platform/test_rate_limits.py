@@ -66,3 +66,24 @@ def test_email_spellings_share_one_failure_budget(make_app):
     for email in ("Bo@Example.com", " bo@example.COM "):
         assert client.post("/api/v1/login", json={"email": email, "password": "x" * 12}).status_code == 401
     assert client.post("/api/v1/login", json={"email": "bo@example.com", "password": "x" * 12}).status_code == 429
+
+
+def test_refused_provider_tokens_and_failed_logins_share_one_budget_per_address(make_app, oidc_provider):
+    """Two wrong passwords and one forged Google token spend a budget of three: then even a good token is refused
+    from that address, until the window passes. Good tokens before that did not use the budget up."""
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_ADDRESS_FAILURE_LIMIT="3 per 15 minutes",
+                   **oidc_provider.settings())
+    make_user(email="bo@example.com")
+    client = app.test_client()
+    for _ in range(4):  # good tokens are given back
+        assert client.post("/api/v1/auth/oauth/google", json={"id_token": oidc_provider.id_token()}).status_code in (
+            200, 201)
+    for _ in range(2):
+        assert client.post("/api/v1/login", json={"email": "bo@example.com", "password": "wrong-password"}
+                           ).status_code == 401
+    forged = oidc_provider.id_token(signed_by="forged")
+    assert client.post("/api/v1/auth/oauth/google", json={"id_token": forged}).status_code == 401
+    blocked = client.post("/api/v1/auth/oauth/google", json={"id_token": oidc_provider.id_token()})
+    assert blocked.status_code == 429 and blocked.get_json()["error"]["code"] == "rate_limited"
+    assert client.post("/api/v1/login", json={"email": "bo@example.com", "password": DEFAULT_PASSWORD}
+                       ).status_code == 429

@@ -3,15 +3,28 @@ sign out everywhere, profile, password change and reset."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import request
 from flask_jwt_extended import get_current_user
 
 from ...authz import login_required, roles_required, token_payload
+from ...errors import Unauthorized
 from ...openapi import api_doc
 from ...rate_limits import write_limit
 from ...validation import load_json
-from . import api_bp, oauth_accounts, oauth_providers, password_change, password_reset, profiles, schemas, services
-from .throttle import auth_rate_limit, client_address, known_device, oauth_throttle, remember_device
+from . import (
+    api_bp,
+    login_limits,
+    oauth_accounts,
+    oauth_providers,
+    password_change,
+    password_reset,
+    profiles,
+    schemas,
+    services,
+)
+from .throttle import auth_rate_limit, client_address, known_device, remember_device
 
 
 @api_bp.post("/register")
@@ -84,31 +97,49 @@ def reset_password():
     return "", 204
 
 
+Identity = oauth_providers.ProviderIdentity
+
+
+def _verified(verify: Callable[[str], Identity], token: str) -> Identity:
+    """verify(token), charged to the client address's budget of failed sign-ins (login_limits): a refused token
+    (401) keeps its charge, anything else gives it back. Raises RateLimited once the budget is spent."""
+    charge = login_limits.charge_token_check(address=client_address())
+    try:
+        identity = verify(token)
+    except Unauthorized:
+        raise
+    except Exception:
+        charge.refund()
+        raise
+    charge.refund()
+    return identity
+
+
 def _provider_session(identity: oauth_providers.ProviderIdentity) -> tuple[dict, int]:
     user, created = oauth_accounts.sign_in_with_identity(identity)
     return {"user": schemas.dump_user(user), **services.start_session(user)}, 201 if created else 200
 
 
 @api_bp.post("/auth/oauth/google")
-@oauth_throttle
+@auth_rate_limit
 @api_doc(summary="Sign in with a Google ID token from the mobile SDK", body=schemas.GoogleSignInSchema,
          response=schemas.AuthResponseSchema, errors=(401, 403, 404, 409, 422, 429, 503))
 def sign_in_with_google():
     """The token's signature, issuer, audience, expiry and issue time are checked; 201 when the account is new."""
     oauth_providers.ensure_configured("google")
     data = load_json(schemas.GoogleSignInSchema())
-    return _provider_session(oauth_providers.verify_google_id_token(data["id_token"]))
+    return _provider_session(_verified(oauth_providers.verify_google_id_token, data["id_token"]))
 
 
 @api_bp.post("/auth/oauth/facebook")
-@oauth_throttle
+@auth_rate_limit
 @api_doc(summary="Sign in with a Facebook user access token", body=schemas.FacebookSignInSchema,
          response=schemas.AuthResponseSchema, errors=(401, 403, 404, 409, 422, 429, 503))
 def sign_in_with_facebook():
     """The token must be a valid user token of this app (Graph API token debugging); 201 when the account is new."""
     oauth_providers.ensure_configured("facebook")
     data = load_json(schemas.FacebookSignInSchema())
-    return _provider_session(oauth_providers.verify_facebook_token(data["access_token"]))
+    return _provider_session(_verified(oauth_providers.verify_facebook_token, data["access_token"]))
 
 
 def _linked(identity: oauth_providers.ProviderIdentity) -> tuple[dict, int]:
@@ -127,7 +158,7 @@ def list_identities():
 
 @api_bp.post("/profile/identities/google")
 @login_required
-@oauth_throttle
+@auth_rate_limit
 @api_doc(summary="Link a Google account (an ID token from the mobile SDK) to the caller's",
          body=schemas.GoogleSignInSchema, response=schemas.IdentitySchema, status=201,
          errors=(401, 403, 404, 409, 422, 429, 503))
@@ -136,19 +167,19 @@ def link_google():
     409 `identity_taken` when it opens another Abode account, or another Google account is linked here."""
     oauth_providers.ensure_configured("google")
     data = load_json(schemas.GoogleSignInSchema())
-    return _linked(oauth_providers.verify_google_id_token(data["id_token"]))
+    return _linked(_verified(oauth_providers.verify_google_id_token, data["id_token"]))
 
 
 @api_bp.post("/profile/identities/facebook")
 @login_required
-@oauth_throttle
+@auth_rate_limit
 @api_doc(summary="Link a Facebook account (a user access token) to the caller's", body=schemas.FacebookSignInSchema,
          response=schemas.IdentitySchema, status=201, errors=(401, 403, 404, 409, 422, 429, 503))
 def link_facebook():
     """As for Google: 200 when linked already, 409 `identity_taken` when it belongs elsewhere."""
     oauth_providers.ensure_configured("facebook")
     data = load_json(schemas.FacebookSignInSchema())
-    return _linked(oauth_providers.verify_facebook_token(data["access_token"]))
+    return _linked(_verified(oauth_providers.verify_facebook_token, data["access_token"]))
 
 
 @api_bp.delete("/profile/identities/<provider>")

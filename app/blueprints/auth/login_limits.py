@@ -116,6 +116,23 @@ def _charge_email(charge: Charge, email: str) -> None:
     raise RateLimited(TOO_MANY, retry_after=_hold_seconds(email) or _retry_after(item, "login-email", email))
 
 
+def _charge_address(charge: Charge, address: str) -> None:
+    per_address = parse(current_app.config["LOGIN_ADDRESS_FAILURE_LIMIT"])
+    if not _take(charge, per_address, "login-address", address):
+        raise RateLimited(TOO_MANY, retry_after=_retry_after(per_address, "login-address", address))
+
+
+@_on_live_storage
+def charge_token_check(*, address: str) -> Charge:
+    """Take one attempt from the client address's budget (the one failed password checks use) before a provider's
+    token is verified; refund it when the token was good, so only refused tokens use the budget up. Raises
+    RateLimited."""
+    charge = Charge()
+    if limiter.enabled:
+        _charge_address(charge, address)
+    return charge
+
+
 @_on_live_storage
 def charge_password_check(*, email: str, address: str, known_device: str | None) -> Charge:
     """Take one attempt from the budgets of this email (normalised), client address and known device (an id from
@@ -125,9 +142,7 @@ def charge_password_check(*, email: str, address: str, known_device: str | None)
     charge = Charge()
     if not limiter.enabled:
         return charge
-    per_address = parse(current_app.config["LOGIN_ADDRESS_FAILURE_LIMIT"])
-    if not _take(charge, per_address, "login-address", address):
-        raise RateLimited(TOO_MANY, retry_after=_retry_after(per_address, "login-address", address))
+    _charge_address(charge, address)
     if known_device is None:
         _charge_email(charge, email)
         return charge

@@ -53,20 +53,7 @@ def remember_device(user: User) -> None:
         return response
 
 
-def _login_failed(response) -> bool:
-    """Count only refused tokens (401)."""
-    return response.status_code == 401
-
-
 def auth_rate_limit(view: Callable) -> Callable:
     """The general per-address limit of the account routes (register, refresh, password reset)."""
     return limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"], scope="auth")(view)
 
-
-def oauth_throttle(view: Callable) -> Callable:
-    """The sign-in routes of outside providers: the general auth limit, and refused tokens counted against the
-    client address (LOGIN_ADDRESS_FAILURE_LIMIT)."""
-    per_address = limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_FAILURE_LIMIT"],
-                                key_func=get_remote_address, deduct_when=_login_failed, scope="login-address",
-                                methods=["POST"])
-    return auth_rate_limit(per_address(view))
